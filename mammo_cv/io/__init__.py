@@ -1,0 +1,105 @@
+"""Input and output of mammograms: the only package that imports pydicom.
+
+``load_image`` recognises a file by its content (never its extension) and returns a
+``MammoImage``; ``write_mammo_dicom`` writes synthetic Digital Mammography X-Ray files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from mammo_cv.errors import MammoInputError, MissingSpacingError
+from mammo_cv.io.dicom_meta import parse_spacing_argument
+from mammo_cv.io.dicom_read import read_dicom
+from mammo_cv.io.dicom_write import write_mammo_dicom
+from mammo_cv.io.raster import raster_format, read_raster
+from mammo_cv.types import Laterality, MammoImage, View
+
+__all__ = ["DEFAULT_MAX_PIXELS", "load_image", "write_mammo_dicom"]
+
+# 80 Mpx: well above the largest full-field mammography detectors (about 4096 x 5200,
+# 21 Mpx, and 7 Mpx x 3 for some tomosynthesis projections), far below what exhausts RAM
+# (80 Mpx as float32 is 320 MB).
+DEFAULT_MAX_PIXELS = 80_000_000
+
+
+def load_image(path: str | os.PathLike[str], *,
+               pixel_spacing_mm: float | Sequence[float] | None = None,
+               laterality: Laterality | str | None = None,
+               view: View | str | None = None,
+               max_pixels: int = DEFAULT_MAX_PIXELS,
+               frame: int | None = None) -> MammoImage:
+    """Load a mammogram from a DICOM or raster (PGM/PNG/TIFF) file.
+
+    The format comes from the content: a ``DICM`` marker at byte 128 means DICOM (checked
+    first, so DICOM files with a TIFF-like preamble stay DICOM); PNG, PGM and TIFF magic
+    bytes mean raster; anything else is parsed as a DICOM data set without preamble, and
+    must then hold SOPClassUID, Rows, PixelData or Modality. So a PNG named ``.dcm`` is a
+    raster and needs ``pixel_spacing_mm``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    pixel_spacing_mm : float or (float, float), optional
+        (row, col) spacing in mm in the breast plane. Overrides every header tag
+        (``spacing_source == "argument"``). Required for raster files.
+    laterality, view : str or enum, optional
+        Override the header values (``"L"``, ``"MLO"``, ...). Raster files default to
+        unknown (``"U"``).
+    max_pixels : int
+        Largest Rows x Columns (of the one frame decoded) accepted; checked from the header
+        before decoding, so absurd sizes fail fast without allocation.
+    frame : int, optional
+        0-based frame to load from a multi-frame DICOM (required when NumberOfFrames > 1);
+        0 is also accepted for single-frame files.
+
+    Returns
+    -------
+    MammoImage
+        ``pixels`` (M, N) float32 in the stored grid, no flips, after the modality LUT
+        (no VOI), oriented so that larger = more attenuation (MONOCHROME1 and Presentation
+        LUT Shape INVERSE are inverted around the stored range, see ``dicom_read``).
+        ``display_window`` (low, high) is in the same units, or None. See
+        ``dicom_meta.read_spacing_mm`` for the spacing precedence.
+
+    Raises
+    ------
+    FileNotFoundError, PermissionError, IsADirectoryError
+        Passed through unchanged.
+    NotDicomError, NoPixelDataError, UnsupportedTransferSyntaxError, NotMammogramError,
+    MissingSpacingError, ImageTooLargeError, CorruptPixelDataError, MammoInputError
+        Bad input; the message names the file and the tag or problem.
+    ValueError
+        A bad argument (spacing, laterality or view).
+
+    Examples
+    --------
+    >>> image = load_image("mdb001.pgm", pixel_spacing_mm=0.2)  # doctest: +SKIP
+    >>> image.shape, image.spacing_mm                           # doctest: +SKIP
+    ((1024, 1024), (0.2, 0.2))
+    """
+    path = os.fspath(path)
+    spacing = None if pixel_spacing_mm is None else parse_spacing_argument(pixel_spacing_mm)
+    laterality_enum = None if laterality is None else Laterality.from_tag(
+        str(getattr(laterality, "value", laterality)), tag="laterality argument")
+    view_enum = None if view is None else View.from_tag(
+        str(getattr(view, "value", view)), tag="view argument")
+    with open(path, "rb") as handle:
+        head = handle.read(132)
+    kind = raster_format(head)
+    if head[128:132] == b"DICM" or kind is None:
+        return read_dicom(path, force=head[128:132] != b"DICM", pixel_spacing_mm=spacing,
+                          laterality=laterality_enum, view=view_enum, max_pixels=max_pixels,
+                          frame=frame)
+    if frame not in (None, 0):
+        raise MammoInputError(path, f"frame={frame}: {kind.upper()} files hold one frame (0)")
+    if spacing is None:
+        raise MissingSpacingError(
+            path, f"{kind.upper()} files carry no pixel spacing; pass pixel_spacing_mm= "
+            "(CLI: --pixel-spacing), e.g. 0.2 for mini-MIAS")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return read_raster(path, data, kind, spacing_mm=spacing,
+                       laterality=laterality_enum or Laterality.UNKNOWN,
+                       view=view_enum or View.UNKNOWN, max_pixels=max_pixels)

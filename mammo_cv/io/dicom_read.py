@@ -1,0 +1,284 @@
+"""DICOM file -> ``MammoImage``: validation before decoding, decoding, modality LUT and
+polarity.
+
+Order of work, cheapest first, so that bad files fail before any large allocation:
+parse the header, check the image description (pixel data present, one sample, grey,
+modality, frames, size, transfer syntax, native data length), read the labels and the
+spacing, and only then decode one frame and convert it once to float32.
+
+Polarity: ``pixels`` always grow with attenuation. MONOCHROME1, or a Presentation LUT
+Shape (2050,0020) of INVERSE, means the stored values shrink with attenuation; such data
+are inverted around the modality-LUT image of the stored range (``lo + hi - value``), so
+values stay linear and inside the same range. In the DX and MG IODs, INVERSE is the shape
+required with MONOCHROME1: both say the same thing, so MONOCHROME1 + INVERSE is ONE
+inversion, and MONOCHROME2 + INVERSE is treated like MONOCHROME1.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.pixels import apply_modality_lut, get_decoder, pixel_array
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from mammo_cv.errors import (
+    CorruptPixelDataError,
+    ImageTooLargeError,
+    MammoInputError,
+    NoPixelDataError,
+    NotDicomError,
+    NotMammogramError,
+    UnsupportedTransferSyntaxError,
+)
+from mammo_cv.io.dicom_meta import (
+    check_modality,
+    read_laterality,
+    read_presentation_intent,
+    read_spacing_mm,
+    read_view,
+)
+from mammo_cv.types import Laterality, MammoImage, View
+
+__all__ = ["read_dicom"]
+
+_MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+
+# Transfer syntax UID -> what to install when no decoder is available.
+_JPEG_LOSSLESS_HINT = ('pip install "mammo_cv[jpegls-gdcm]" (python-gdcm, BSD) or '
+                       '"mammo_cv[jpegls-gpl]" (pylibjpeg-libjpeg, GPLv3)')
+_INSTALL_HINTS = {
+    "1.2.840.10008.1.2.4.80": _JPEG_LOSSLESS_HINT + " or pyjpegls",   # JPEG-LS lossless
+    "1.2.840.10008.1.2.4.81": _JPEG_LOSSLESS_HINT + " or pyjpegls",   # JPEG-LS near-lossless
+    "1.2.840.10008.1.2.4.57": _JPEG_LOSSLESS_HINT,                    # JPEG lossless P14
+    "1.2.840.10008.1.2.4.70": _JPEG_LOSSLESS_HINT,                    # JPEG lossless SV1
+    "1.2.840.10008.1.2.4.50": _JPEG_LOSSLESS_HINT + " or pillow",     # JPEG baseline
+    "1.2.840.10008.1.2.4.51": _JPEG_LOSSLESS_HINT,                    # JPEG extended
+    "1.2.840.10008.1.2.4.90": "pip install pylibjpeg-openjpeg",        # JPEG 2000 lossless
+    "1.2.840.10008.1.2.4.91": "pip install pylibjpeg-openjpeg",        # JPEG 2000
+    "1.2.840.10008.1.2.5": "pip install pylibjpeg-rle",                # RLE lossless
+}
+
+
+def _read_dataset(path: str, *, force: bool) -> Dataset:
+    """Parse the file; decoding of pixel data is left for later.
+
+    Warnings pydicom raises while parsing are re-emitted, except a premature end of
+    file, which means the file is truncated and becomes an error.
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = pydicom.dcmread(path, force=force)
+    except OSError:
+        raise  # missing file, permission denied: the caller's problem, not the format's
+    except Exception as exc:  # pydicom raises many types on malformed input
+        raise NotDicomError(path, f"unreadable DICOM data set ({type(exc).__name__}: {exc})") from exc
+    for warning in caught:
+        if "End of file reached" in str(warning.message):
+            raise CorruptPixelDataError(path, f"file is truncated: {warning.message}")
+    for warning in caught:
+        warnings.warn(warning.message, stacklevel=3)
+    if force and not any(keyword in ds for keyword in ("SOPClassUID", "Rows", "PixelData", "Modality")):
+        raise NotDicomError(
+            path, "neither a DICOM data set (no DICM marker, no SOPClassUID/Rows/PixelData/Modality) "
+            "nor a supported raster image (PGM, PNG, TIFF)")
+    if "TransferSyntaxUID" not in ds.file_meta:  # raw data set without file meta: as parsed
+        implicit, little = ds.original_encoding
+        ds.file_meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    return ds
+
+
+def _positive_int(ds: Dataset, keyword: str, tag: str, path: str) -> int:
+    value = ds.get(keyword)
+    if value is None or value == "" or int(value) <= 0:
+        raise CorruptPixelDataError(path, f"{keyword} {tag} is {value!r}; expected a positive integer")
+    return int(value)
+
+
+def _check_decoder(ds: Dataset, path: str) -> None:
+    """Raise UnsupportedTransferSyntaxError when no installed plugin decodes the syntax."""
+    syntax = UID(ds.file_meta.TransferSyntaxUID)
+    label = f"transfer syntax {syntax.name} ({syntax})" if syntax.name != str(syntax) else f"transfer syntax {syntax}"
+    try:
+        decoder = get_decoder(syntax)
+    except NotImplementedError:
+        raise UnsupportedTransferSyntaxError(
+            path, f"{label}: no decoder exists for it; convert the file to a standard syntax "
+            "(e.g. with dcmconv or gdcmconv)") from None
+    if not decoder.is_available:
+        hint = _INSTALL_HINTS.get(str(syntax), "install one of the pydicom plugins listed")
+        missing = "; ".join(decoder.missing_dependencies)
+        raise UnsupportedTransferSyntaxError(
+            path, f"{label}: no installed decoder; {hint} (pydicom plugins: {missing})")
+
+
+def _check_image(ds: Dataset, path: str, *, frame: int | None, max_pixels: int) -> int | None:
+    """Validate the image description before decoding; return the frame index to decode
+    (None for a single-frame file decoded whole)."""
+    if "PixelData" not in ds:
+        sop_class = UID(str(ds.get("SOPClassUID", "")))
+        raise NoPixelDataError(
+            path, f"no Pixel Data (7FE0,0010) (SOP Class UID {sop_class.name or 'absent'})")
+    samples = int(ds.get("SamplesPerPixel") or 1)
+    photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
+    if samples != 1 or photometric not in _MONOCHROME:
+        raise NotMammogramError(
+            path, f"SamplesPerPixel (0028,0002) is {samples} and PhotometricInterpretation "
+            f"(0028,0004) is {photometric!r}; a mammogram is one grey channel (MONOCHROME1/2)")
+    check_modality(ds, path)
+    n_frames = int(ds.get("NumberOfFrames") or 1)
+    if n_frames > 1 and frame is None:
+        raise NotMammogramError(
+            path, f"multi-frame image (NumberOfFrames (0028,0008) = {n_frames}); pass frame=k "
+            f"with k in 0..{n_frames - 1} to load one frame")
+    if frame is not None and not 0 <= frame < n_frames:
+        raise MammoInputError(path, f"frame={frame} out of range: NumberOfFrames (0028,0008) = {n_frames}")
+    rows = _positive_int(ds, "Rows", "(0028,0010)", path)
+    cols = _positive_int(ds, "Columns", "(0028,0011)", path)
+    if rows * cols > max_pixels:
+        raise ImageTooLargeError(
+            path, f"Rows x Columns = {rows} x {cols} = {rows * cols} px exceeds max_pixels={max_pixels}")
+    bits_allocated = int(ds.get("BitsAllocated", 0))
+    bits_stored = int(ds.get("BitsStored", bits_allocated))
+    if bits_allocated not in (8, 16):
+        raise NotMammogramError(path, f"BitsAllocated (0028,0100) is {bits_allocated}; expected 8 or 16")
+    if not 1 <= bits_stored <= bits_allocated:
+        raise CorruptPixelDataError(
+            path, f"BitsStored (0028,0101) is {bits_stored} with BitsAllocated {bits_allocated}")
+    _check_decoder(ds, path)
+    if not UID(ds.file_meta.TransferSyntaxUID).is_encapsulated:
+        expected = rows * cols * n_frames * bits_allocated // 8
+        actual = len(ds.PixelData)
+        if actual < expected:
+            raise CorruptPixelDataError(
+                path, f"Pixel Data (7FE0,0010) truncated: {actual} bytes, Rows x Columns x frames x "
+                f"BitsAllocated/8 = {expected}")
+        if actual > expected + 1:  # one pad byte makes an odd length even
+            raise CorruptPixelDataError(
+                path, f"Pixel Data (7FE0,0010) has {actual} bytes, more than the {expected} that "
+                "Rows x Columns x frames x BitsAllocated/8 describe")
+    return frame if n_frames > 1 else None
+
+
+def _stored_range(ds: Dataset) -> np.ndarray:
+    """Every value the stored bits can hold, as (2**BitsStored,) ndarray of int32."""
+    bits = int(ds.get("BitsStored", ds.BitsAllocated))
+    if int(ds.get("PixelRepresentation", 0)) == 1:
+        return np.arange(-(1 << (bits - 1)), 1 << (bits - 1), dtype=np.int32)
+    return np.arange(0, 1 << bits, dtype=np.int32)
+
+
+def _modality_lut(stored: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Modality LUT (sequence, or Rescale Slope/Intercept) -> new float32 array."""
+    if "ModalityLUTSequence" in ds:
+        return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    values = stored.astype(np.float32)
+    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
+    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
+    if slope != 1.0:
+        values *= np.float32(slope)
+    if intercept != 0.0:
+        values += np.float32(intercept)
+    return values
+
+
+def _first(value: object) -> float:
+    return float(value[0] if isinstance(value, MultiValue) else value)  # type: ignore[arg-type,index]
+
+
+def _display_window(ds: Dataset) -> tuple[float, float] | None:
+    """(low, high) VOI range in modality-LUT units, before any inversion; None if absent.
+
+    Window Center/Width (first pair) follow PS3.3 C.11.2.1.2: LINEAR maps
+    [c - 0.5 - (w - 1)/2, c - 0.5 + (w - 1)/2], LINEAR_EXACT and SIGMOID use c -/+ w/2.
+    A VOI LUT Sequence gives its input range. A width below 1 is illegal and ignored.
+    """
+    if ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None:
+        center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
+        if width < 1.0 or not (math.isfinite(center) and math.isfinite(width)):
+            return None
+        if str(ds.get("VOILUTFunction", "LINEAR")).strip().upper() in ("LINEAR_EXACT", "SIGMOID"):
+            return center - width / 2.0, center + width / 2.0
+        return center - 0.5 - (width - 1.0) / 2.0, center - 0.5 + (width - 1.0) / 2.0
+    voi_luts = ds.get("VOILUTSequence")
+    if voi_luts:
+        entries, first_mapped = int(voi_luts[0].LUTDescriptor[0]), int(voi_luts[0].LUTDescriptor[1])
+        entries = entries or 65536  # 0 encodes 2**16 entries
+        if int(ds.get("PixelRepresentation", 0)) == 1 and first_mapped >= 32768:
+            first_mapped -= 65536
+        return float(first_mapped), float(first_mapped + entries - 1)
+    return None
+
+
+def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] | None,
+               laterality: Laterality | None, view: View | None, max_pixels: int,
+               frame: int | None) -> MammoImage:
+    """Load one frame of a DICOM file as a ``MammoImage``; see ``mammo_cv.io.load_image``.
+
+    Parameters
+    ----------
+    path : str
+    force : bool
+        Parse without the DICM marker (files with no preamble); the result must then look
+        like an image data set or ``NotDicomError`` is raised.
+    pixel_spacing_mm : (float, float) or None
+        Overrides the header spacing when given (source ``"argument"``).
+    laterality, view : enum or None
+        Override the header labels when given.
+    max_pixels : int
+        Largest Rows x Columns accepted, checked before decoding.
+    frame : int or None
+        0-based frame of a multi-frame file.
+
+    Returns
+    -------
+    MammoImage
+        ``pixels`` is (Rows, Columns) float32 after the modality LUT, larger = denser.
+    """
+    ds = _read_dataset(path, force=force)
+    index = _check_image(ds, path, frame=frame, max_pixels=max_pixels)
+    if pixel_spacing_mm is None:
+        spacing_mm, spacing_source = read_spacing_mm(ds, path)
+    else:
+        spacing_mm, spacing_source = pixel_spacing_mm, "argument"
+    laterality = laterality if laterality is not None else read_laterality(ds, path, frame=frame)
+    view = view if view is not None else read_view(ds, path)
+    intent = read_presentation_intent(ds, path)
+    try:
+        stored = pixel_array(ds, index=index)
+    except Exception as exc:  # decoder errors come in many types; all mean bad data here
+        syntax = UID(ds.file_meta.TransferSyntaxUID)
+        raise CorruptPixelDataError(
+            path, f"cannot decode Pixel Data (7FE0,0010) ({syntax.name}): {type(exc).__name__}: {exc}"
+        ) from exc
+    pixels = _modality_lut(stored, ds)
+    del stored  # one full-size integer copy at a time
+    window = _display_window(ds)
+    photometric = str(ds.PhotometricInterpretation).strip().upper()
+    shape = str(ds.get("PresentationLUTShape", "")).strip().upper()
+    if photometric == "MONOCHROME1" or shape == "INVERSE":
+        mapped = _modality_lut(_stored_range(ds), ds)
+        pivot = np.float32(mapped.min()) + np.float32(mapped.max())
+        np.subtract(pivot, pixels, out=pixels)
+        if window is not None:
+            window = (float(pivot) - window[1], float(pivot) - window[0])
+    return MammoImage(
+        pixels=pixels,
+        spacing_mm=spacing_mm,
+        spacing_source=spacing_source,
+        laterality=laterality,
+        view=view,
+        presentation_intent=intent,
+        photometric=photometric,
+        bits_stored=int(ds.get("BitsStored", ds.BitsAllocated)),
+        source_path=path,
+        sop_instance_uid=str(ds.SOPInstanceUID) if ds.get("SOPInstanceUID") else None,
+        study_instance_uid=str(ds.StudyInstanceUID) if ds.get("StudyInstanceUID") else None,
+        display_window=window,
+    )
