@@ -68,7 +68,8 @@ def _read_dataset(path: str, *, force: bool) -> Dataset:
     """Parse the file; decoding of pixel data is left for later.
 
     Warnings pydicom raises while parsing are re-emitted, except a premature end of
-    file, which means the file is truncated and becomes an error.
+    file, which means the file is truncated and becomes an error. The data set must hold
+    SOPClassUID, Rows, PixelData or Modality: random bytes parsed with ``force`` do not.
     """
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -81,12 +82,12 @@ def _read_dataset(path: str, *, force: bool) -> Dataset:
     for warning in caught:
         if "End of file reached" in str(warning.message):
             raise CorruptPixelDataError(path, f"file is truncated: {warning.message}")
+    if not any(keyword in ds for keyword in ("SOPClassUID", "Rows", "PixelData", "Modality")):
+        what = "a DICOM file with no image data set" if not force else (
+            "neither a DICOM data set (no DICM marker) nor a supported raster image (PGM, PNG, TIFF)")
+        raise NotDicomError(path, f"{what}: none of SOPClassUID, Rows, PixelData, Modality found")
     for warning in caught:
         warnings.warn(warning.message, stacklevel=3)
-    if force and not any(keyword in ds for keyword in ("SOPClassUID", "Rows", "PixelData", "Modality")):
-        raise NotDicomError(
-            path, "neither a DICOM data set (no DICM marker, no SOPClassUID/Rows/PixelData/Modality) "
-            "nor a supported raster image (PGM, PNG, TIFF)")
     if "TransferSyntaxUID" not in ds.file_meta:  # raw data set without file meta: as parsed
         implicit, little = ds.original_encoding
         ds.file_meta.TransferSyntaxUID = (
