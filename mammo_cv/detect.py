@@ -49,8 +49,9 @@ class DetectionConfig:
     grow_snr : float
         Pixels with SNR >= this join a seed (hysteresis low threshold, sigma units).
     half_max_fraction : float
-        A candidate keeps only the pixels whose SNR is >= this fraction of its peak (full width
-        at half maximum), so that its area does not depend on its contrast.
+        A candidate keeps only the pixels whose value is >= its region's minimum plus this
+        fraction of its (maximum - minimum): full width at half maximum, so that its area
+        depends neither on its contrast nor on the scale that found it.
     min_area_mm2, max_area_mm2 : float
         Area limits: 0.008 mm^2 is a disk of 0.1 mm, the smallest visible calcification;
         80 mm^2 is a 10 mm disk, the largest macro-calcification the large path looks for.
@@ -295,7 +296,10 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     flat = np.flatnonzero(labels)
     lab, val = labels.ravel()[flat], snr.ravel()[flat]
     peak = ndimage.maximum(val, lab, np.arange(1, n))
-    # half-maximum cut per region, then relabel so that touching calcifications separate
+    grey = pixels.ravel()[flat]
+    background = np.asarray(ndimage.minimum(grey, lab, np.arange(1, n)))[lab - 1]
+    # half-maximum cut of the SNR per region, then relabel so that touching calcifications
+    # separate; this defines the candidates
     keep_px = val >= np.maximum(config.half_max_fraction * peak[lab - 1], config.grow_snr)
     keep_px &= peak[lab - 1] >= config.seed_snr
     core = np.zeros(labels.size, np.uint8)
@@ -303,12 +307,20 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     n, labels = cv2.connectedComponents(core.reshape(labels.shape), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return _empty(image.shape, config)
-    flat = flat[keep_px]
+    flat, grey, background = flat[keep_px], grey[keep_px], background[keep_px]
     lab, val = labels.ravel()[flat], snr.ravel()[flat]
     index = np.arange(1, n)
     peak = np.asarray(ndimage.maximum(val, lab, index), np.float64)
     peak_pos = np.asarray(ndimage.maximum_position(val, lab, index), np.int64)[:, 0]
     peak_flat = flat[peak_pos]
+    # extent: the coarse scales blur the SNR map, so each candidate keeps only the pixels
+    # above half way from the local background (grey minimum of its hysteresis region, which
+    # spreads beyond the object) to its grey maximum (full width at half maximum), and
+    # always its peak pixel
+    high = np.asarray(ndimage.maximum(grey, lab, index))[lab - 1]
+    trim = grey >= background + config.half_max_fraction * (high - background)
+    trim[peak_pos] = True
+    flat, lab = flat[trim], lab[trim]
     peak_r, peak_c = np.divmod(peak_flat, labels.shape[1])
     area = np.bincount(lab, minlength=n)[1:]
     rr, cc = np.divmod(flat, labels.shape[1])
