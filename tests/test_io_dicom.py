@@ -301,3 +301,9 @@ def test_dicom_without_preamble_is_recognised_by_content(tmp_path):
     image = load_image(path)
     np.testing.assert_array_equal(image.pixels, phantom().astype(np.float32))
     assert (image.laterality, image.view, image.spacing_source) == (Laterality.RIGHT, View.CC, "ImagerPixelSpacing")
+
+
+def test_derived_spacing_has_no_float_noise(tmp_path):
+    # ImagerPixelSpacing is written as "0.105"; 0.105 / 1.05 is 0.09999999999999999 in floats.
+    image = load_image(write(tmp_path / "x.dcm", spacing_mm=0.1, ermf=1.05))
+    assert image.spacing_mm == (0.1, 0.1)

@@ -147,6 +147,12 @@ def _tag_float(ds: Dataset, keyword: str, tag: str, path: str) -> float | None:
     return number
 
 
+def _scaled(pair: tuple[float, float], factor: float) -> tuple[float, float]:
+    """pair * factor, rounded to 12 significant digits: a DS holds at most 16 characters,
+    and the rounding removes float noise such as 0.105 / 1.05 = 0.09999999999999999."""
+    return float(f"{pair[0] * factor:.12g}"), float(f"{pair[1] * factor:.12g}")
+
+
 def read_spacing_mm(ds: Dataset, path: str) -> tuple[tuple[float, float], str]:
     """(row, col) spacing in mm in the breast plane, and the name of its source.
 
@@ -180,11 +186,11 @@ def read_spacing_mm(ds: Dataset, path: str) -> tuple[tuple[float, float], str]:
     if imager is not None:
         ermf = _tag_float(ds, "EstimatedRadiographicMagnificationFactor", "(0018,1114)", path)
         if ermf is not None:
-            return (imager[0] / ermf, imager[1] / ermf), "ImagerPixelSpacing/ERMF"
+            return _scaled(imager, 1.0 / ermf), "ImagerPixelSpacing/ERMF"
         sod = _tag_float(ds, "DistanceSourceToPatient", "(0018,1111)", path)
         sid = _tag_float(ds, "DistanceSourceToDetector", "(0018,1110)", path)
         if sod is not None and sid is not None:
-            return (imager[0] * sod / sid, imager[1] * sod / sid), "ImagerPixelSpacing*SOD/SID"
+            return _scaled(imager, sod / sid), "ImagerPixelSpacing*SOD/SID"
         return imager, "ImagerPixelSpacing"
     scanned = _tag_pair(ds, "NominalScannedPixelSpacing", "(0018,2010)", path)
     if scanned is not None:
