@@ -12,7 +12,18 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-__all__ = ["ClusterConfig", "Clusters", "group_calcifications", "summarize_clusters", "find_clusters"]
+__all__ = ["CLUSTER_COLUMNS", "ClusterConfig", "Clusters", "group_calcifications", "summarize_clusters",
+           "find_clusters", "cluster_table"]
+
+CLUSTER_COLUMNS: dict[str, np.dtype] = {
+    "cluster_id": np.dtype(np.int64),
+    "n_calcs": np.dtype(np.int64),
+    "row_px": np.dtype(np.float64),
+    "col_px": np.dtype(np.float64),
+    "row_mm": np.dtype(np.float64),
+    "col_mm": np.dtype(np.float64),
+    "score": np.dtype(np.float64),
+}
 
 
 @dataclass(frozen=True)
@@ -180,3 +191,41 @@ def find_clusters(rows_mm: np.ndarray, cols_mm: np.ndarray, confidence: np.ndarr
     cluster_id[member] = ids
     clusters = summarize_clusters(rows, cols, conf[member], ids, top_members=config.top_members)
     return cluster_id, clusters
+
+
+def cluster_table(calcifications: dict[str, np.ndarray], *, spacing_mm: tuple[float, float],
+                  config: ClusterConfig | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The reported clusters of one image (score >= ``config.min_score``) as a table.
+
+    Parameters
+    ----------
+    calcifications : dict of str to (n,) ndarray
+        Needs ``row_mm``, ``col_mm`` and ``confidence``.
+    spacing_mm : (float, float)
+        (row, col) spacing, to give cluster centres in px too.
+    config : ClusterConfig, optional
+
+    Returns
+    -------
+    cluster_id : (n,) ndarray of int64
+        Reported cluster of each calcification, 0..k-1 in the order found, -1 = none.
+    table : dict of str to (k,) ndarray
+        ``CLUSTER_COLUMNS``; positions are member means in the stored grid.
+    """
+    config = config or ClusterConfig()
+    cluster_id, clusters = find_clusters(calcifications["row_mm"], calcifications["col_mm"],
+                                         calcifications["confidence"], config=config)
+    kept = np.flatnonzero(clusters.score >= config.min_score)
+    renumber = np.full(len(clusters) + 1, -1, np.int64)  # last slot maps -1 to -1
+    renumber[kept] = np.arange(kept.size)
+    centre = clusters.centre_mm[kept]
+    table = {
+        "cluster_id": np.arange(kept.size, dtype=np.int64),
+        "n_calcs": clusters.n_members[kept],
+        "row_px": centre[:, 0] / spacing_mm[0],
+        "col_px": centre[:, 1] / spacing_mm[1],
+        "row_mm": centre[:, 0],
+        "col_mm": centre[:, 1],
+        "score": clusters.score[kept],
+    }
+    return renumber[cluster_id], {name: table[name].astype(dtype) for name, dtype in CLUSTER_COLUMNS.items()}
