@@ -7,6 +7,14 @@ integral ``A`` (fat, glandular tissue, skin, muscle, vessels, strands, calcium),
 Poisson-like quantum noise and a Gaussian detector blur, mapped to 12-bit-like values
 ``offset + gain * A`` (larger = more attenuation, as in :class:`mammo_cv.types.MammoImage`).
 
+Truth conventions (``Phantom.truth``): positions are (row, col) px in the stored grid, with
+pixel index i centred at i * spacing mm. Per calcification, ``size_mm`` = ``length_mm`` =
+greatest dimension (max Feret) of the drawn outline; ``width_mm`` = calibre for the linear
+kinds (secretory, vascular, fine_linear_branching), else the extent perpendicular to the
+greatest dimension; ``angle_deg`` = direction of the greatest dimension in [0, 180), degrees
+counter-clockwise from +col as displayed (row axis down), None for round/rim/punctate.
+Group ``extent_mm`` = greatest dimension of the union of its members.
+
 Examples
 --------
 >>> from mammo_cv.phantom import make_phantom
@@ -290,6 +298,7 @@ class _Calc:
     kind: str
     polys: list[tuple[np.ndarray, bool]]
     group_id: int = -1
+    calibre_mm: float | None = None  # stroke width of linear kinds (rods, ducts, vessel walls)
 
     @property
     def filled(self) -> list[np.ndarray]:
@@ -451,6 +460,7 @@ def _gen_secretory(rng, placer) -> list[_Calc]:
 
         calc = _place_single(rng, placer, "secretory", rod, (0.3, 0.85), placer.cfg.clearance_mm)
         if calc is not None:
+            calc.calibre_mm = width
             out.append(calc)
     return out
 
@@ -517,13 +527,15 @@ def _polyline(start: np.ndarray, angle_deg: float, length_mm: float, rng, wiggle
 
 
 def _fragments(rng, path: np.ndarray, step_mm: float, length_range, gap_range, width_range):
-    """Split a path into strokes of random length separated by random gaps."""
+    """Split a path into strokes of random length separated by random gaps; returns
+    (polygon, width_mm) pairs."""
     out, i = [], int(rng.integers(0, max(1, int(gap_range[1] / step_mm))))
     while i < len(path) - 3:
         n = max(3, int(rng.uniform(*length_range) / step_mm))
         piece = path[i:i + n]
         if len(piece) >= 3:
-            out.append(_stroke(piece, rng.uniform(*width_range)))
+            width = float(rng.uniform(*width_range))
+            out.append((_stroke(piece, width), width))
         i += n + max(1, int(rng.uniform(*gap_range) / step_mm))
     return out
 
@@ -548,12 +560,12 @@ def _gen_flb(rng, placer, group: int) -> list[_Calc]:
         fork = [_stroke(main[max(0, i - 10):i + 10], width), _stroke(branch[:10], width)]  # a "Y"
         if placer.fits(fork, group, 0.0):
             placer.add(fork, group, 0.0)
-            out.append(_Calc("fine_linear_branching", [(p, True) for p in fork], group))
+            out.append(_Calc("fine_linear_branching", [(p, True) for p in fork], group, width))
     for path in paths:
-        for outline in _fragments(rng, path, 0.1, (0.6, 2.5), (0.5, 1.5), (0.1, 0.4)):
+        for outline, width in _fragments(rng, path, 0.1, (0.6, 2.5), (0.5, 1.5), (0.1, 0.4)):
             if placer.fits([outline], group, 0.0):
                 placer.add([outline], group, 0.0)
-                out.append(_Calc("fine_linear_branching", [(outline, True)], group))
+                out.append(_Calc("fine_linear_branching", [(outline, True)], group, width))
     return out
 
 
@@ -579,10 +591,10 @@ def _gen_vascular(rng, placer, group: int, vessels) -> list[_Calc]:
         out = []
         for sign in (-1.0, 1.0):
             wall = stretch + sign * (0.5 * width - 0.15) * normal
-            for outline in _fragments(rng, wall, 0.25, (1.5, 4.0), (0.6, 2.5), (0.2, 0.4)):
+            for outline, calibre in _fragments(rng, wall, 0.25, (1.5, 4.0), (0.6, 2.5), (0.2, 0.4)):
                 if placer.fits([outline], group, 0.0):
                     placer.add([outline], group, 0.0)
-                    out.append(_Calc("vascular", [(outline, True)], group))
+                    out.append(_Calc("vascular", [(outline, True)], group, calibre))
         return out
     return []
 
@@ -888,6 +900,7 @@ def make_phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240
     calc_rows = []
     for k, (calc, (r, c)) in enumerate(zip(calcs, centroids)):
         length, width, angle = _feret(calc.outline)
+        width = width if calc.calibre_mm is None else calc.calibre_mm
         isotropic = calc.kind in _ISOTROPIC_KINDS
         calc_rows.append({
             "id": k + 1, "kind": calc.kind, "label": KIND_TO_LABEL[calc.kind], "group_id": calc.group_id,
