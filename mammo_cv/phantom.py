@@ -18,9 +18,9 @@ Group ``extent_mm`` = greatest dimension of the union of its members.
 Examples
 --------
 >>> from mammo_cv.phantom import make_phantom
->>> ph = make_phantom(spacing_mm=0.2, size_mm=(120.0, 100.0), seed=1)
+>>> ph = make_phantom(spacing_mm=0.2, seed=1)
 >>> ph.image.pixels.shape, ph.image.pixels.dtype
-((600, 500), dtype('float32'))
+((1200, 950), dtype('float32'))
 >>> sorted({c["label"] for c in ph.truth["calcifications"]})  # doctest: +NORMALIZE_WHITESPACE
 ['macro', 'punctate', 'secretory', 'suspicious_cluster', 'vascular']
 """
@@ -570,18 +570,25 @@ def _gen_flb(rng, placer, group: int) -> list[_Calc]:
 
 
 def _gen_vascular(rng, placer, group: int, vessels) -> list[_Calc]:
-    """Tram-track pairs of discontinuous wall fragments along one vessel (15-30 mm)."""
+    """Tram-track pairs of discontinuous wall fragments along one vessel (15-30 mm; 10 mm
+    when the breast is too small)."""
     cfg = placer.cfg
+    wanted_mm = float(rng.uniform(15.0, 30.0))
     for path, width in vessels:
-        stretch_n = int(rng.uniform(15.0, 30.0) / 0.25)
-        ok = placer.breast.inside(path, cfg.calc_margin_mm + width)
-        starts = [i for i in range(0, len(path) - stretch_n) if ok[i:i + stretch_n].all()]
-        if not starts:
+        ok = placer.breast.inside(path, cfg.calc_margin_mm + width).astype(int)
+        for length_mm in (wanted_mm, 10.0):  # small breast: fall back to a 10-mm stretch
+            stretch_n = int(length_mm / 0.25)
+            starts = np.flatnonzero(np.convolve(ok, np.ones(stretch_n, int), mode="valid") == stretch_n)
+            if starts.size:
+                break
+        else:
             continue
-        i0 = starts[int(rng.integers(0, len(starts)))]
-        stretch = path[i0:i0 + stretch_n]
-        zones = stretch[::8]
-        if not all(placer.fits([_disk(z, width + 1.0, 12)], group, cfg.clearance_mm) for z in zones):
+        for i0 in rng.choice(starts, size=min(10, len(starts)), replace=False):
+            stretch = path[i0:i0 + stretch_n]
+            zones = stretch[::8]
+            if all(placer.fits([_disk(z, width + 1.0, 12)], group, cfg.clearance_mm) for z in zones):
+                break
+        else:
             continue
         for z in zones:
             placer.add(None, group, cfg.clearance_mm, center=z, radius=0.5 * width + 0.5)
