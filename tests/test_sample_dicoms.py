@@ -1,0 +1,84 @@
+"""The committed sample_dicoms/ load with the facts of their sidecars and match their phantoms."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mammo_cv.io import load_image
+from mammo_cv.phantom import make_phantom
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = REPO / "sample_dicoms"
+SIDECARS = sorted(SAMPLES_DIR.glob("*.json"))
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("make_sample_dicoms", REPO / "scripts" / "make_sample_dicoms.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _phantom(sidecar: dict):
+    args = dict(sidecar["phantom_args"])
+    args["size_mm"] = tuple(args["size_mm"])
+    return make_phantom(**args)
+
+
+def test_sample_set_is_complete_and_small():
+    names = {p.stem for p in SIDECARS}
+    assert names == {p.stem for p in SAMPLES_DIR.glob("*.dcm")} == set(_script().SAMPLES)
+    total = sum(p.stat().st_size for p in SAMPLES_DIR.iterdir())
+    assert total <= 10 * 1024 * 1024
+    facts = [json.loads(p.read_text()) for p in SIDECARS]
+    covered = {(f["dicom"]["photometric"], f["dicom"]["presentation_intent"], f["dicom"]["transfer_syntax"],
+                f["laterality"], f["view"], f["dicom"]["ermf"], f["spacing_mm"][0]) for f in facts}
+    for position, wanted in enumerate([{"MONOCHROME1", "MONOCHROME2"},
+                                       {"FOR PROCESSING", "FOR PRESENTATION"},
+                                       {"explicit", "rle", "j2k_lossless"}, {"L", "R"}, {"CC", "MLO"}]):
+        assert {c[position] for c in covered} == wanted
+    assert any(c[5] != 1.0 for c in covered) and {c[6] for c in covered} == {0.07, 0.1}
+    studies = [f["dicom"]["study_uid_seed"] for f in facts if f["dicom"]["study_uid_seed"]]
+    pair = [f["laterality"] for f in facts if studies and f["dicom"]["study_uid_seed"] == studies[0]]
+    assert sorted(pair) == ["L", "R"]  # both breasts of one study
+
+
+@pytest.mark.parametrize("sidecar_path", SIDECARS, ids=lambda p: p.stem)
+def test_sample_loads_with_sidecar_facts_and_phantom_pixels(sidecar_path):
+    sidecar = json.loads(sidecar_path.read_text())
+    dicom = sidecar["dicom"]
+    path = SAMPLES_DIR / dicom["file"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == dicom["sha256"]
+    image = load_image(path)
+    assert image.spacing_mm == pytest.approx(tuple(dicom["spacing_mm"]), rel=1e-9)
+    assert image.laterality.value == sidecar["laterality"]
+    assert image.view.value == sidecar["view"]
+    assert image.photometric == dicom["photometric"]
+    assert image.presentation_intent.value == dicom["presentation_intent"]
+    assert image.bits_stored == dicom["bits_stored"]
+    assert image.shape == tuple(sidecar["shape"])
+    if dicom["voi_window"] is None:
+        assert image.display_window is None
+    else:
+        center, width = dicom["voi_window"]
+        low, high = center - width / 2.0, center + width / 2.0
+        if dicom["photometric"] == "MONOCHROME1":  # window given in inverted stored units
+            low, high = 4095 - high, 4095 - low
+        assert image.display_window == pytest.approx((low, high), abs=1.0)  # PS3.3 C.11.2.1.2 +-0.5 terms
+    phantom = _phantom(sidecar)
+    assert phantom.truth == {k: v for k, v in sidecar.items() if k not in ("phantom_args", "dicom")}
+    # lossless storage: only the rounding to integers separates file and phantom
+    assert np.abs(image.pixels - phantom.image.pixels).max() <= 0.5 + 1e-3
+
+
+def test_regeneration_is_byte_identical(tmp_path):
+    name = "s01_RCC_proc_m1_rle"  # RLE-compressed, MONOCHROME1, ERMF != 1
+    path = _script().build_sample(name, tmp_path)
+    assert path.read_bytes() == (SAMPLES_DIR / f"{name}.dcm").read_bytes()
+    assert (tmp_path / f"{name}.json").read_text() == (SAMPLES_DIR / f"{name}.json").read_text()
