@@ -7,6 +7,10 @@ integral ``A`` (fat, glandular tissue, skin, muscle, vessels, strands, calcium),
 Poisson-like quantum noise and a Gaussian detector blur, mapped to 12-bit-like values
 ``offset + gain * A`` (larger = more attenuation, as in :class:`mammo_cv.types.MammoImage`).
 
+Size ranges per calcification kind (rods 3-10 x 0.5-1.5 mm, pleomorphic 0.1-0.5 mm in
+< 1 cm, ...) are the BI-RADS 5th-edition descriptors as given in issue 2; they are written
+where each kind is generated.
+
 Truth conventions (``Phantom.truth``): positions are (row, col) px in the stored grid, with
 pixel index i centred at i * spacing mm. Per calcification, ``size_mm`` = ``length_mm`` =
 greatest dimension (max Feret) of the drawn outline; ``width_mm`` = calibre for the linear
@@ -96,6 +100,9 @@ class PhantomConfig:
     gland_fraction_at_50: float = 0.22
     gland_fraction_per_year: float = -0.004
     gland_fraction_range: tuple[float, float] = (0.06, 0.45)
+    # Width (in texture sigma) of the fat/gland transition: soft enough for mottled, not
+    # blob-like, parenchyma (visual check against mini-MIAS fatty/glandular cases).
+    gland_softness: float = 0.6
     # Fibrous strands are sheets seen edge-on: an effective extra glandular path length.
     strand_count_range: tuple[int, int] = (18, 32)
     strand_width_range_mm: tuple[float, float] = (0.2, 0.5)
@@ -103,7 +110,8 @@ class PhantomConfig:
     vessel_count_range: tuple[int, int] = (3, 6)
     # Pectoral muscle path reaches full thickness this far inside its edge.
     pectoral_ramp_mm: float = 30.0
-    vessel_width_range_mm: tuple[float, float] = (1.2, 3.0)
+    # Vessel diameter; its calcified walls (vascular tram-tracks) are then 1-2.7 mm apart.
+    vessel_width_range_mm: tuple[float, float] = (1.3, 3.0)
     # Burned-in label (rows, cols) and its values.
     label_size_mm: tuple[float, float] = (9.0, 24.0)
     label_margin_mm: float = 4.0
@@ -664,9 +672,9 @@ def _gland_fraction_coarse(tex: np.ndarray, breast: _Breast, size_mm, target: fl
     lo, hi = -4.0, 4.0
     for _ in range(30):  # bisection on the threshold: mean fraction decreases with it
         mid = 0.5 * (lo + hi)
-        frac = envelope / (1.0 + np.exp(-(tex - mid) / 0.6))
+        frac = envelope / (1.0 + np.exp(-(tex - mid) / cfg.gland_softness))
         lo, hi = (mid, hi) if frac[inside].mean() > target else (lo, mid)
-    return envelope / (1.0 + np.exp(-(tex - 0.5 * (lo + hi)) / 0.6))
+    return envelope / (1.0 + np.exp(-(tex - 0.5 * (lo + hi)) / cfg.gland_softness))
 
 
 def _curve_points(rng, breast: _Breast, start_depth: tuple[float, float], end_depth, wiggle,
