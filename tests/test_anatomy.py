@@ -230,3 +230,65 @@ def test_mias_chest_wall_side_and_labels(mias_dir: Path) -> None:
     assert wrong == []
     assert n_labels >= 20  # the dev set has dozens of labels and strips; the check is not vacuous
     assert label_hits == []
+
+
+# ----------------------------------------------------------------------------- phantoms
+PHANTOM_CASES = [(spacing, lat, view, seed) for spacing in (0.07, 0.1) for lat in "LR"
+                 for view in ("CC", "MLO") for seed in (0, 1)]
+
+
+@pytest.fixture(scope="module")
+def phantom_results() -> list[tuple[tuple, object, object, object]]:
+    """(case, phantom, anatomy with the default config, anatomy with chest-wall nipple)."""
+    from mammo_cv.phantom import make_phantom
+
+    results = []
+    for case in PHANTOM_CASES:
+        spacing, lat, view, seed = case
+        phantom = make_phantom(spacing_mm=spacing, laterality=lat, view=view, seed=seed,
+                               calcifications="none")
+        results.append((case, phantom, find_anatomy(phantom.image),
+                        find_anatomy(phantom.image, config=AnatomyConfig(nipple_reference="chest_wall"))))
+    return results
+
+
+def _nipple_error_mm(anatomy, phantom, spacing: float) -> float:
+    return float(np.hypot(*(np.array(anatomy.nipple_rc) - phantom.truth["nipple_rc"])) * spacing)
+
+
+@pytest.mark.slow
+def test_phantom_side_mask_and_label(phantom_results) -> None:
+    for _, phantom, anatomy, _ in phantom_results:
+        assert anatomy.chest_wall_side.value == phantom.truth["chest_wall_side"]
+        # an outline within ~1 mm over a ~600 mm skin line on a ~150 cm^2 breast: IoU > 0.98
+        assert _iou(anatomy.breast_mask, phantom.breast_mask) > 0.98
+        r0, c0, r1, c1 = phantom.truth["label_box"]
+        assert not anatomy.breast_mask[r0:r1, c0:c1].any()
+
+
+@pytest.mark.slow
+def test_phantom_nipple_error(phantom_results) -> None:
+    # Phantom truth: the apex of the breast ellipse, farthest from the chest-wall edge.
+    cc = [_nipple_error_mm(a, p, case[0]) for case, p, a, _ in phantom_results if case[2] == "CC"]
+    mlo = [_nipple_error_mm(b, p, case[0]) for case, p, _, b in phantom_results if case[2] == "MLO"]
+    assert np.median(cc) <= 5.0 and np.median(mlo) <= 5.0  # brief's target
+    assert max(cc + mlo) <= 8.0
+
+
+@pytest.mark.slow
+def test_phantom_pectoral(phantom_results) -> None:
+    for (spacing, _, view, _), phantom, anatomy, _ in phantom_results:
+        if view == "CC":
+            assert anatomy.pectoral_line is None and not anatomy.pectoral_mask.any()
+            continue
+        (a_r, a_c), (b_r, b_c) = phantom.truth["pectoral_line"]
+        direction = np.array([b_r - a_r, b_c - a_c]) / np.hypot(b_r - a_r, b_c - a_c)
+        for r, c in anatomy.pectoral_line:
+            offset = np.array([r - a_r, c - a_c])
+            assert abs(offset[0] * direction[1] - offset[1] * direction[0]) * spacing < 3.0
+        # default nipple: the skin point farthest from the (true) muscle line, within 3 mm
+        normal = np.array([direction[1], -direction[0]])
+        rows, cols = np.nonzero(phantom.breast_mask)
+        far = np.abs((rows - a_r) * normal[0] + (cols - a_c) * normal[1]).max()
+        nipple = np.array(anatomy.nipple_rc) - (a_r, a_c)
+        assert (far - abs(nipple @ normal)) * spacing < 3.0
