@@ -27,7 +27,6 @@ from scipy import ndimage
 
 from mammo_cv.errors import NoBreastFoundError
 from mammo_cv.types import Anatomy, ChestWallSide, Laterality, MammoImage, View
-from mammo_cv.units import mm_to_px
 
 __all__ = ["AnatomyConfig", "find_anatomy"]
 

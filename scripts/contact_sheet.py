@@ -22,32 +22,15 @@ import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.errors import MammoInputError
-from mammo_cv.types import Anatomy, ChestWallSide, MammoImage, View
+from mammo_cv.io import load_image
+from mammo_cv.types import Anatomy, ChestWallSide, MammoImage
 
-RASTER_SUFFIXES = {".pgm", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp"}
-IMAGE_SUFFIXES = RASTER_SUFFIXES | {".dcm", ".dicom"}
+IMAGE_SUFFIXES = {".pgm", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
 
 
 def load(path: Path, pixel_spacing_mm: float | None, view: str | None) -> MammoImage:
-    """Load with ``mammo_cv.io.load_image`` when that module exists, else read a raster with OpenCV."""
-    try:
-        from mammo_cv.io import load_image
-    except ImportError:
-        load_image = None
-    if load_image is not None:
-        kwargs = {"view": view} if view else {}
-        if pixel_spacing_mm is not None:
-            kwargs["pixel_spacing_mm"] = pixel_spacing_mm
-        return load_image(path, **kwargs)
-    if path.suffix.lower() not in RASTER_SUFFIXES or pixel_spacing_mm is None:
-        raise SystemExit(f"{path}: mammo_cv.io is not available; only raster files with "
-                         f"--pixel-spacing can be read")
-    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if raw is None or raw.ndim != 2:
-        raise SystemExit(f"{path}: not a single-channel raster image")
-    scale = float(np.iinfo(raw.dtype).max) if raw.dtype.kind in "ui" else 1.0
-    return MammoImage(pixels=(raw.astype(np.float32) / scale), spacing_mm=(pixel_spacing_mm,) * 2,
-                      spacing_source="argument", view=View.from_tag(view), source_path=str(path))
+    """Load one file with ``mammo_cv.io.load_image`` (DICOM, or raster with a spacing)."""
+    return load_image(path, pixel_spacing_mm=pixel_spacing_mm, view=view)
 
 
 def render_tile(image: MammoImage, anatomy: Anatomy | None, error: str | None, name: str,
