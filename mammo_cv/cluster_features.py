@@ -1,0 +1,365 @@
+"""BI-RADS groups of calcifications and their description in mm.
+
+Input is the per-calcification table of :mod:`mammo_cv.features` (positions and sizes in mm);
+output is one row per group with the schema ``GROUP_COLUMNS``. Positions are member centroids,
+so every number is independent of the pixel spacing.
+
+Grouping (:func:`group_bi_rads`), after BI-RADS 5th ed. "grouped: at least 5 calcifications
+within 1 cm": a calcification is a *core* member when at least ``min_calcs`` calcifications
+(itself included) lie within ``group_radius_mm`` of it. Core members closer than
+``group_radius_mm`` to each other are linked (single linkage), and every other calcification
+within ``group_radius_mm`` of a core member joins the group of its nearest core member. This is
+DBSCAN with ``eps = group_radius_mm`` and ``min_samples = min_calcs``. Groups larger than
+``max_extent_mm`` are kept whole: their shape decides linear / segmental / regional / diffuse.
+
+Distribution (:func:`describe_groups`), tested in this order:
+
+1. ``diffuse``: the group's area covers at least ``diffuse_area_fraction`` of the breast and it
+   has at least ``diffuse_min_calcs`` members, i.e. calcifications scattered through the breast
+   (BI-RADS "diffuse: distributed randomly throughout the breast"). Scattered calcifications
+   chain into one group at a 1-cm link, so "diffuse" is reported as the distribution of that
+   breast-wide group; it needs ``breast_area_mm2`` (without it such a group is "regional").
+2. ``linear``: ``linearity >= linear_min_linearity`` (members along a line), any extent.
+3. ``grouped``: ``extent_mm <= max_extent_mm``.
+4. ``segmental``: larger than ``max_extent_mm``, elongated (``linearity >=
+   segmental_min_linearity``), its principal axis within ``segmental_max_alignment_deg`` of the
+   line to the nipple, and the narrow end toward the nipple (``apex_toward_nipple >=
+   segmental_min_apex``): a duct tree fans out from the nipple (BI-RADS "segmental").
+5. ``regional``: everything else larger than ``max_extent_mm`` (not ductal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+__all__ = ["GROUP_COLUMNS", "DISTRIBUTIONS", "GroupConfig", "group_bi_rads", "describe_groups",
+           "empty_group_table"]
+
+#: The BI-RADS 5th-edition distribution descriptors, as written in ``distribution``.
+DISTRIBUTIONS: tuple[str, ...] = ("grouped", "linear", "segmental", "regional", "diffuse")
+
+GROUP_COLUMNS: dict[str, np.dtype] = {
+    "group_id": np.dtype(np.int64),
+    "n_calcs": np.dtype(np.int64),
+    "row_px": np.dtype(np.float64),
+    "col_px": np.dtype(np.float64),
+    "row_mm": np.dtype(np.float64),
+    "col_mm": np.dtype(np.float64),
+    "extent_mm": np.dtype(np.float64),
+    "area_mm2": np.dtype(np.float64),
+    "density_per_cm2": np.dtype(np.float64),
+    "linearity": np.dtype(np.float64),
+    "branching_pattern": np.dtype(np.float64),
+    "pleomorphism": np.dtype(np.float64),
+    "nipple_alignment_deg": np.dtype(np.float64),
+    "apex_toward_nipple": np.dtype(np.float64),
+    "mean_width_mm": np.dtype(np.float64),
+    "max_length_mm": np.dtype(np.float64),
+    "distribution": np.dtype(object),
+}
+
+_NEEDED = ("row_px", "col_px", "row_mm", "col_mm", "area_mm2", "length_mm", "width_mm", "elongation",
+           "irregularity", "branching")
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    """Grouping and distribution thresholds (mm, degrees or dimensionless).
+
+    Attributes
+    ----------
+    group_radius_mm : float
+        Neighbourhood and link distance. BI-RADS 5th ed.: "grouped ... at least 5 within 1 cm".
+    min_calcs : int
+        Members (itself included) a core calcification needs within ``group_radius_mm``;
+        BI-RADS 5th ed. lower limit of a group: 5.
+    max_extent_mm : float
+        BI-RADS 5th ed. upper limit of "grouped": a group spanning 2 cm; larger groups are
+        regional, segmental or linear.
+    linear_min_linearity : float
+        ``linearity`` (1 - minor/major principal standard deviation) from which a group is
+        "linear": minor/major <= 0.2, i.e. members along a line five times longer than wide
+        (BI-RADS 5th ed. "linear: arranged in a line"; the ratio is this package's choice).
+    segmental_min_linearity : float
+        Elongation a segment needs: a uniform triangle has minor/major ~0.43 when its height is
+        twice its base (linearity 0.57); 0.3 (minor/major <= 0.7) separates it from a round
+        region. Package choice following BI-RADS 5th ed. "segmental: a duct and its branches".
+    segmental_max_alignment_deg : float
+        A segment points to the nipple: principal axis within 30 deg of the line to the nipple
+        (the angular half-width of a breast lobe is ~30 deg; package choice).
+    segmental_min_apex : float
+        Minimum ``apex_toward_nipple`` (correlation of perpendicular spread with distance from
+        the nipple, in [-1, 1]); a uniform triangle with its apex at the nipple scores ~0.5 and
+        a uniform rectangle ~0, so 0.2 is halfway to the triangle (package choice).
+    round_max_linearity : float
+        Below this ``linearity`` (minor/major > 0.85) a group has no axis and
+        ``nipple_alignment_deg`` is NaN: for 10 random points in a disk the axis ratio is
+        below 0.85 by chance about half the time, so the axis is meaningless.
+    diffuse_area_fraction : float
+        "Diffuse" covers at least this fraction of the breast area (BI-RADS 5th ed.
+        "throughout the breast"; a quarter is this package's choice).
+    diffuse_min_calcs : int
+        ... and has at least this many members (package choice: two per cm^2 of a 1-cm group
+        scattered over a breast would be far fewer than 30).
+    """
+
+    group_radius_mm: float = 10.0
+    min_calcs: int = 5
+    max_extent_mm: float = 20.0
+    linear_min_linearity: float = 0.8
+    segmental_min_linearity: float = 0.3
+    segmental_max_alignment_deg: float = 30.0
+    segmental_min_apex: float = 0.2
+    round_max_linearity: float = 0.15
+    diffuse_area_fraction: float = 0.25
+    diffuse_min_calcs: int = 30
+
+    def __post_init__(self) -> None:
+        if self.group_radius_mm <= 0 or self.max_extent_mm <= 0:
+            raise ValueError("group_radius_mm and max_extent_mm must be > 0")
+        if self.min_calcs < 2 or self.diffuse_min_calcs < self.min_calcs:
+            raise ValueError("need min_calcs >= 2 and diffuse_min_calcs >= min_calcs")
+        for name in ("linear_min_linearity", "segmental_min_linearity", "round_max_linearity",
+                     "diffuse_area_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not 0.0 <= self.segmental_max_alignment_deg <= 90.0:
+            raise ValueError(f"segmental_max_alignment_deg must be in [0, 90], got "
+                             f"{self.segmental_max_alignment_deg}")
+
+
+def empty_group_table() -> dict[str, np.ndarray]:
+    """A table with no rows: every column of ``GROUP_COLUMNS`` as a zero-length array."""
+    return {name: np.zeros(0, dtype) for name, dtype in GROUP_COLUMNS.items()}
+
+
+def group_bi_rads(rows_mm: np.ndarray, cols_mm: np.ndarray, *, config: GroupConfig | None = None) -> np.ndarray:
+    """BI-RADS grouping of calcification positions (DBSCAN rule, see the module docstring).
+
+    Parameters
+    ----------
+    rows_mm, cols_mm : (n,) array_like of float
+        Calcification centroids in mm.
+    config : GroupConfig, optional
+
+    Returns
+    -------
+    (n,) ndarray of int64
+        Group id per calcification, 0..k-1 in order of first appearance, -1 = in no group.
+
+    Examples
+    --------
+    >>> group_bi_rads([0, 2, 4, 6, 8, 60], [0, 0, 0, 0, 0, 0]).tolist()
+    [0, 0, 0, 0, 0, -1]
+    """
+    config = config or GroupConfig()
+    points = np.column_stack([np.asarray(rows_mm, np.float64), np.asarray(cols_mm, np.float64)])
+    n = points.shape[0]
+    ids = np.full(n, -1, np.int64)
+    if n == 0:
+        return ids
+    radius = config.group_radius_mm
+    tree = cKDTree(points)
+    core = np.flatnonzero(tree.query_ball_point(points, radius, return_length=True) >= config.min_calcs)
+    if core.size == 0:
+        return ids
+    pairs = cKDTree(points[core]).query_pairs(r=radius, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(core.size, core.size))
+    _, component = connected_components(graph, directed=False)
+    ids[core] = component
+    others = np.flatnonzero(ids < 0)
+    distance, nearest = cKDTree(points[core]).query(points[others], distance_upper_bound=radius)
+    near = np.isfinite(distance)
+    ids[others[near]] = component[nearest[near]]
+    # renumber 0..k-1 in order of first appearance
+    member = ids >= 0
+    _, first = np.unique(ids[member], return_index=True)
+    order = np.full(int(component.max()) + 1, -1, np.int64)
+    order[ids[member][np.sort(first)]] = np.arange(first.size)
+    return np.where(member, order[np.maximum(ids, 0)], -1)
+
+
+def _group_means(values: np.ndarray, ids: np.ndarray, count: np.ndarray) -> np.ndarray:
+    return np.bincount(ids, values, count.size) / count
+
+
+def _hull_geometry(points: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Convex-hull area (mm^2), perimeter (mm) and Feret diameter (mm) of each group's points.
+    A loop over groups (k <= n / min_calcs); a hull of < 3 or collinear points has area 0."""
+    area = np.zeros(k)
+    perimeter = np.zeros(k)
+    feret = np.zeros(k)
+    order = np.argsort(ids, kind="stable")
+    bounds = np.searchsorted(ids[order], np.arange(k + 1))
+    for g in range(k):
+        pts = points[order[bounds[g]:bounds[g + 1]]]
+        # recentre on the group so that float32 keeps sub-micrometre precision
+        hull = cv2.convexHull((pts - pts.mean(axis=0)).astype(np.float32)).reshape(-1, 2).astype(np.float64)
+        area[g] = cv2.contourArea(hull.astype(np.float32)) if len(hull) >= 3 else 0.0
+        perimeter[g] = cv2.arcLength(hull.astype(np.float32), True) if len(hull) >= 2 else 0.0
+        diff = hull[:, None, :] - hull[None, :, :]
+        feret[g] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff).max())
+    return area, perimeter, feret
+
+
+def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
+                    nipple_rc_mm: tuple[float, float], breast_area_mm2: float | None = None,
+                    config: GroupConfig | None = None) -> dict[str, np.ndarray]:
+    """One row per group: size, shape, morphology spread and BI-RADS distribution.
+
+    Parameters
+    ----------
+    calcs : dict of str to (n,) ndarray
+        Calcification table (``features.CALC_COLUMNS``); needs ``row_px``, ``col_px``,
+        ``row_mm``, ``col_mm``, ``area_mm2``, ``length_mm``, ``width_mm``, ``elongation``,
+        ``irregularity`` and ``branching``.
+    group_id : (n,) array_like of int
+        From :func:`group_bi_rads`; ids 0..k-1, -1 = in no group.
+    nipple_rc_mm : (float, float)
+        Nipple (row, col) in mm, in the same frame as ``row_mm``/``col_mm``.
+    breast_area_mm2 : float, optional
+        Breast area; needed to call a group "diffuse".
+    config : GroupConfig, optional
+
+    Returns
+    -------
+    dict of str to (k,) ndarray
+        ``GROUP_COLUMNS`` in order, row g = group g:
+
+        - ``row_px``, ``col_px``, ``row_mm``, ``col_mm``: mean member centroid.
+        - ``extent_mm``: Feret diameter of the member centroids plus the mean member
+          ``length_mm`` (each end member reaches on average half a length further out).
+        - ``area_mm2``: convex hull of the member centroids dilated by half the mean member
+          width, by Steiner's formula ``A + P r + pi r^2`` (hull area A, perimeter P): exact
+          for a hull of disks of that width, and still > 0 for collinear members.
+        - ``density_per_cm2``: ``n_calcs / (area_mm2 / 100)``.
+        - ``linearity``: ``1 - sqrt(l_min / l_max)`` of the centroid covariance, in [0, 1];
+          0 for a round group, 1 for members on a straight line.
+        - ``branching_pattern``: fraction of members with ``branching > 0``, in [0, 1].
+        - ``pleomorphism``: mean of ``min(CV(area_mm2), 1)``, ``min(CV(elongation), 1)`` and
+          ``min(2 std(irregularity), 1)`` (CV = std / mean), in [0, 1]; 0 = identical members.
+        - ``nipple_alignment_deg``: angle in [0, 90] between the principal axis and the line
+          from the centroid to the nipple; NaN when ``linearity < round_max_linearity`` or the
+          centroid is on the nipple.
+        - ``apex_toward_nipple``: Pearson correlation, in [-1, 1], between each member's
+          distance from the nipple along the principal axis and its distance from that axis;
+          > 0 when the group narrows toward the nipple (a segment's apex), NaN when undefined.
+        - ``mean_width_mm``, ``max_length_mm``: of the members.
+        - ``distribution``: one of ``DISTRIBUTIONS`` (rules in the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = np.array([0.0, 1, 2, 3, 4, 5]); cols = np.zeros(6)
+    >>> calcs = {"row_px": rows * 10, "col_px": cols, "row_mm": rows, "col_mm": cols,
+    ...          "area_mm2": np.full(6, 0.1), "length_mm": np.full(6, 0.4),
+    ...          "width_mm": np.full(6, 0.3), "elongation": np.full(6, 1.3),
+    ...          "irregularity": np.full(6, 0.1), "branching": np.zeros(6, np.int32)}
+    >>> table = describe_groups(calcs, group_bi_rads(rows, cols), nipple_rc_mm=(50.0, 0.0))
+    >>> table["distribution"].tolist(), round(float(table["nipple_alignment_deg"][0]))
+    (['linear'], 0)
+    """
+    config = config or GroupConfig()
+    missing = [name for name in _NEEDED if name not in calcs]
+    if missing:
+        raise ValueError(f"calcification table lacks columns {missing}")
+    ids_all = np.asarray(group_id, np.int64)
+    inside = ids_all >= 0
+    k = int(ids_all.max()) + 1 if inside.any() else 0
+    if k == 0:
+        return empty_group_table()
+    ids = ids_all[inside]
+    col = {name: np.asarray(calcs[name], np.float64)[inside] for name in _NEEDED}
+    count = np.bincount(ids, minlength=k).astype(np.float64)
+    if np.any(count == 0):
+        raise ValueError("group ids must be 0..k-1 with no empty group")
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return _group_means(values, ids, count)
+
+    def std(values: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.maximum(mean(values * values) - mean(values) ** 2, 0.0))
+
+    row, colm = mean(col["row_mm"]), mean(col["col_mm"])
+    dr, dc = col["row_mm"] - row[ids], col["col_mm"] - colm[ids]
+    c_rr, c_cc, c_rc = mean(dr * dr), mean(dc * dc), mean(dr * dc)
+    half_gap = np.hypot(0.5 * (c_rr - c_cc), c_rc)
+    l_max = 0.5 * (c_rr + c_cc) + half_gap
+    l_min = np.maximum(0.5 * (c_rr + c_cc) - half_gap, 0.0)
+    linearity = np.where(l_max > 0, 1.0 - np.sqrt(l_min / np.where(l_max > 0, l_max, 1.0)), 0.0)
+    axis = 0.5 * np.arctan2(2.0 * c_rc, c_cc - c_rr)       # from +col toward +row, radians
+    u_row, u_col = np.sin(axis), np.cos(axis)
+
+    # principal axis vs the line to the nipple
+    to_row, to_col = nipple_rc_mm[0] - row, nipple_rc_mm[1] - colm
+    to_nipple = np.degrees(np.arctan2(to_row, to_col))
+    alignment = np.abs((np.degrees(axis) - to_nipple + 90.0) % 180.0 - 90.0)
+    at_nipple = np.hypot(to_row, to_col) == 0
+    alignment = np.where((linearity >= config.round_max_linearity) & ~at_nipple, alignment, np.nan)
+
+    # apex: does the spread about the axis grow with distance from the nipple?
+    away = -np.sign(u_row * to_row + u_col * to_col)      # +1: axis points away from the nipple
+    t = (dr * u_row[ids] + dc * u_col[ids]) * away[ids]
+    s = np.abs(dc * u_row[ids] - dr * u_col[ids])
+    cov_ts = mean(t * s) - mean(t) * mean(s)
+    sd_t, sd_s = std(t), std(s)
+    defined = (sd_t > 0) & (sd_s > 0) & (away != 0)
+    apex = np.full(k, np.nan)
+    apex[defined] = np.clip(cov_ts[defined] / (sd_t[defined] * sd_s[defined]), -1.0, 1.0)
+
+    points = np.column_stack([col["row_mm"], col["col_mm"]])
+    hull_mm2, perimeter_mm, feret_mm = _hull_geometry(points, ids, k)
+    mean_width = mean(col["width_mm"])
+    radius = 0.5 * mean_width
+    area_mm2 = hull_mm2 + perimeter_mm * radius + np.pi * radius ** 2
+    extent = feret_mm + mean(col["length_mm"])
+
+    def cv(values: np.ndarray) -> np.ndarray:
+        m = mean(values)
+        return np.where(m > 0, std(values) / np.where(m > 0, m, 1.0), 0.0)
+
+    pleomorphism = (np.minimum(cv(col["area_mm2"]), 1.0) + np.minimum(cv(col["elongation"]), 1.0)
+                    + np.minimum(2.0 * std(col["irregularity"]), 1.0)) / 3.0
+    max_length = np.zeros(k)
+    np.maximum.at(max_length, ids, col["length_mm"])
+
+    if breast_area_mm2 is None:
+        diffuse = np.zeros(k, bool)
+    else:
+        diffuse = (count >= config.diffuse_min_calcs) & (
+            area_mm2 >= config.diffuse_area_fraction * float(breast_area_mm2))
+    linear = linearity >= config.linear_min_linearity
+    small = extent <= config.max_extent_mm
+    with np.errstate(invalid="ignore"):
+        ductal = ((linearity >= config.segmental_min_linearity)
+                  & (alignment <= config.segmental_max_alignment_deg)
+                  & (apex >= config.segmental_min_apex))
+    distribution = np.select([diffuse, linear, small, ductal],
+                             ["diffuse", "linear", "grouped", "segmental"], "regional").astype(object)
+
+    table = {
+        "group_id": np.arange(k),
+        "n_calcs": count,
+        "row_px": mean(col["row_px"]),
+        "col_px": mean(col["col_px"]),
+        "row_mm": row,
+        "col_mm": colm,
+        "extent_mm": extent,
+        "area_mm2": area_mm2,
+        "density_per_cm2": 100.0 * count / np.where(area_mm2 > 0, area_mm2, np.nan),
+        "linearity": linearity,
+        "branching_pattern": mean((col["branching"] > 0).astype(np.float64)),
+        "pleomorphism": pleomorphism,
+        "nipple_alignment_deg": alignment,
+        "apex_toward_nipple": apex,
+        "mean_width_mm": mean_width,
+        "max_length_mm": max_length,
+        "distribution": distribution,
+    }
+    return {name: np.asarray(table[name]).astype(dtype) for name, dtype in GROUP_COLUMNS.items()}

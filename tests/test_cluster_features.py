@@ -1,0 +1,230 @@
+"""BI-RADS grouping and group description on hand-made point sets with a known answer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mammo_cv.cluster_features import (DISTRIBUTIONS, GROUP_COLUMNS, GroupConfig, describe_groups,
+                                       empty_group_table, group_bi_rads)
+
+
+def calc_table(rows_mm, cols_mm, **columns) -> dict[str, np.ndarray]:
+    """Identical round members (0.3 mm wide) at the given centroids, spacing 0.1 mm."""
+    rows = np.asarray(rows_mm, np.float64)
+    cols = np.asarray(cols_mm, np.float64)
+    n = rows.size
+    table = {"row_px": rows / 0.1, "col_px": cols / 0.1, "row_mm": rows, "col_mm": cols,
+             "area_mm2": np.full(n, 0.07), "length_mm": np.full(n, 0.3), "width_mm": np.full(n, 0.3),
+             "elongation": np.ones(n), "irregularity": np.full(n, 0.05), "branching": np.zeros(n, np.int32)}
+    table.update({name: np.asarray(value) for name, value in columns.items()})
+    return table
+
+
+def describe(rows, cols, nipple=(0.0, 0.0), **kwargs):
+    ids = group_bi_rads(rows, cols)
+    return ids, describe_groups(calc_table(rows, cols), ids, nipple_rc_mm=nipple, **kwargs)
+
+
+def disk_points(rng, n, radius_mm, centre):
+    r = radius_mm * np.sqrt(rng.random(n))
+    a = rng.random(n) * 2 * np.pi
+    return centre[0] + r * np.sin(a), centre[1] + r * np.cos(a)
+
+
+def triangle(apex_rc, direction_deg, apex_toward=True):
+    """15 points on 5 levels 6 mm apart, level k holding k points across 0.4 x depth;
+    ``direction_deg`` is the axis from the apex to the base (from +col toward +row)."""
+    u = np.array([math.sin(math.radians(direction_deg)), math.cos(math.radians(direction_deg))])
+    normal = np.array([u[1], -u[0]])
+    points = []
+    for level in range(1, 6):
+        depth = 6.0 * level
+        depth_along = depth if apex_toward else 36.0 - depth
+        for offset in (np.linspace(-0.2 * depth, 0.2 * depth, level) if level > 1 else [0.0]):
+            points.append(np.asarray(apex_rc) + depth_along * u + offset * normal)
+    points = np.array(points)
+    return points[:, 0], points[:, 1]
+
+
+def test_six_points_within_8_mm_form_one_grouped_group():
+    rows, cols = disk_points(np.random.default_rng(1), 6, 4.0, (60.0, 40.0))
+    ids, table = describe(rows, cols)
+    assert ids.tolist() == [0] * 6
+    assert table["distribution"].tolist() == ["grouped"]
+    assert table["n_calcs"].tolist() == [6]
+    np.testing.assert_allclose([table["row_mm"][0], table["col_mm"][0]], [rows.mean(), cols.mean()])
+    np.testing.assert_allclose([table["row_px"][0], table["col_px"][0]], [rows.mean() / 0.1, cols.mean() / 0.1])
+
+
+def test_four_points_are_no_group():
+    ids, table = describe([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 1.0])
+    assert ids.tolist() == [-1] * 4
+    assert all(table[name].size == 0 for name in GROUP_COLUMNS)
+
+
+def test_two_separate_groups_and_a_stray_point_numbered_by_first_appearance():
+    rng = np.random.default_rng(2)
+    r1, c1 = disk_points(rng, 7, 3.0, (100.0, 20.0))
+    r0, c0 = disk_points(rng, 5, 3.0, (20.0, 20.0))
+    rows = np.concatenate([[60.0], r1, r0])
+    cols = np.concatenate([[60.0], c1, c0])
+    ids = group_bi_rads(rows, cols)
+    assert ids.tolist() == [-1] + [0] * 7 + [1] * 5
+
+
+def test_border_member_joins_and_min_calcs_is_configurable():
+    # 5 points 2 mm apart: all within 8 mm of each other, so all are core members
+    rows = np.arange(5) * 2.0
+    cols = np.zeros(5)
+    assert group_bi_rads(rows, cols).tolist() == [0] * 5
+    assert group_bi_rads(rows, cols, config=GroupConfig(min_calcs=6)).tolist() == [-1] * 5
+    # a point 9 mm beyond the last one is no core member but joins as a border member
+    rows_far = np.append(rows, 8.0 + 9.0)
+    assert group_bi_rads(rows_far, np.zeros(6)).tolist() == [0] * 6
+    assert group_bi_rads(rows_far, np.zeros(6), config=GroupConfig(group_radius_mm=8.5)).tolist() == [0] * 5 + [-1]
+
+
+def test_line_of_8_points_25_mm_is_linear_and_alignment_to_nipple():
+    s = np.linspace(0.0, 25.0, 8)
+    # along the line to the nipple at (0, 0): the line runs from (30, 40) away from the nipple
+    u = np.array([30.0, 40.0]) / 50.0
+    ids, table = describe(30.0 + s * u[0], 40.0 + s * u[1])
+    assert ids.tolist() == [0] * 8
+    assert table["distribution"].tolist() == ["linear"]
+    assert table["linearity"][0] == pytest.approx(1.0, abs=1e-6)
+    assert table["nipple_alignment_deg"][0] == pytest.approx(0.0, abs=5.0)
+    # 25 mm between end centroids plus one member length
+    assert table["extent_mm"][0] == pytest.approx(25.3, abs=1e-6)
+    # across: the same line turned 90 deg about its centre
+    centre = np.array([30.0, 40.0]) + 12.5 * u
+    v = np.array([u[1], -u[0]])
+    ids, table = describe(centre[0] + (s - 12.5) * v[0], centre[1] + (s - 12.5) * v[1])
+    assert table["distribution"].tolist() == ["linear"]
+    assert table["nipple_alignment_deg"][0] == pytest.approx(90.0, abs=5.0)
+
+
+def test_triangle_with_apex_toward_nipple_is_segmental_and_reversed_is_regional():
+    nipple = (10.0, 100.0)
+    # apex 15 mm from the nipple on the line toward the chest wall (-col)
+    rows, cols = triangle((10.0, 85.0), 180.0)
+    ids, table = describe(rows, cols, nipple=nipple)
+    assert ids.tolist() == [0] * 15
+    assert table["extent_mm"][0] > 20.0
+    assert table["nipple_alignment_deg"][0] == pytest.approx(0.0, abs=5.0)
+    assert table["apex_toward_nipple"][0] > 0.2
+    assert table["distribution"].tolist() == ["segmental"]
+    rows, cols = triangle((10.0, 85.0), 180.0, apex_toward=False)
+    _, table = describe(rows, cols, nipple=nipple)
+    assert table["apex_toward_nipple"][0] < -0.2
+    assert table["distribution"].tolist() == ["regional"]
+
+
+def test_segmental_needs_the_nipple_direction():
+    # the same triangle lying across the nipple line is not ductal
+    rows, cols = triangle((40.0, 60.0), 90.0)
+    _, table = describe(rows, cols, nipple=(45.0, 100.0))
+    assert table["nipple_alignment_deg"][0] > 60.0
+    assert table["distribution"].tolist() == ["regional"]
+
+
+def test_scattered_40_mm_blob_is_regional():
+    rows, cols = disk_points(np.random.default_rng(3), 60, 20.0, (80.0, 40.0))
+    ids, table = describe(rows, cols, nipple=(80.0, 120.0), breast_area_mm2=12000.0)
+    assert ids.tolist() == [0] * 60
+    assert 30.0 < table["extent_mm"][0] < 41.0
+    assert table["distribution"].tolist() == ["regional"]
+
+
+def test_300_points_over_the_breast_are_diffuse():
+    rng = np.random.default_rng(4)
+    rows, cols = rng.uniform(0, 100, 300), rng.uniform(0, 80, 300)
+    ids, table = describe(rows, cols, nipple=(50.0, 80.0), breast_area_mm2=8000.0)
+    assert np.count_nonzero(ids == 0) >= 290
+    assert table["distribution"].tolist() == ["diffuse"]
+    # without a breast area the same group can only be called regional
+    _, table = describe(rows, cols, nipple=(50.0, 80.0))
+    assert table["distribution"].tolist() == ["regional"]
+
+
+def test_area_density_and_extent_of_a_square():
+    # corners of a 10-mm square and its centre, members 2 mm wide: hull 100 mm^2, perimeter 40
+    rows = np.array([0.0, 0.0, 10.0, 10.0, 5.0])
+    cols = np.array([0.0, 10.0, 0.0, 10.0, 5.0])
+    ids = group_bi_rads(rows, cols, config=GroupConfig(group_radius_mm=15.0))
+    table = describe_groups(calc_table(rows, cols, width_mm=np.full(5, 2.0), length_mm=np.full(5, 2.0)),
+                            ids, nipple_rc_mm=(100.0, 5.0))
+    assert table["area_mm2"][0] == pytest.approx(100.0 + 40.0 * 1.0 + math.pi, rel=1e-6)
+    assert table["density_per_cm2"][0] == pytest.approx(5 / (143.14159 / 100.0), rel=1e-5)
+    assert table["extent_mm"][0] == pytest.approx(math.sqrt(200.0) + 2.0, rel=1e-6)
+    assert table["linearity"][0] == pytest.approx(0.0, abs=1e-9)
+    assert math.isnan(table["nipple_alignment_deg"][0])  # round: no axis
+    assert table["mean_width_mm"][0] == pytest.approx(2.0)
+
+
+def test_pleomorphism_branching_and_max_length():
+    rows, cols = disk_points(np.random.default_rng(5), 8, 3.0, (50.0, 50.0))
+    ids = group_bi_rads(rows, cols)
+    same = describe_groups(calc_table(rows, cols), ids, nipple_rc_mm=(0.0, 0.0))
+    assert same["pleomorphism"][0] == pytest.approx(0.0, abs=1e-6)
+    assert same["branching_pattern"][0] == 0.0
+    area = np.array([0.02, 0.5, 0.05, 0.3, 0.01, 0.8, 0.1, 0.04])
+    elong = np.array([1.0, 4.0, 1.2, 2.5, 1.0, 6.0, 1.5, 3.0])
+    irregular = np.array([0.0, 0.6, 0.1, 0.4, 0.0, 0.7, 0.2, 0.3])
+    length = np.array([0.2, 2.0, 0.3, 1.1, 0.2, 3.5, 0.4, 0.9])
+    branching = np.array([0, 2, 0, 1, 0, 0, 0, 0], np.int32)
+    varied = describe_groups(calc_table(rows, cols, area_mm2=area, elongation=elong, irregularity=irregular,
+                                        length_mm=length, branching=branching),
+                             ids, nipple_rc_mm=(0.0, 0.0))
+    expected = (min(area.std() / area.mean(), 1.0) + min(elong.std() / elong.mean(), 1.0)
+                + min(2 * irregular.std(), 1.0)) / 3.0
+    assert varied["pleomorphism"][0] == pytest.approx(expected, rel=1e-9)
+    assert varied["branching_pattern"][0] == pytest.approx(2 / 8)
+    assert varied["max_length_mm"][0] == pytest.approx(3.5)
+
+
+def test_empty_input_gives_every_column_with_its_dtype():
+    ids = group_bi_rads(np.zeros(0), np.zeros(0))
+    assert ids.dtype == np.int64 and ids.size == 0
+    for table in (empty_group_table(), describe_groups(calc_table([], []), ids, nipple_rc_mm=(0.0, 0.0))):
+        assert list(table) == list(GROUP_COLUMNS)
+        assert all(table[name].dtype == dtype and table[name].shape == (0,) for name, dtype in GROUP_COLUMNS.items())
+
+
+def test_output_schema_and_distribution_vocabulary():
+    rows, cols = disk_points(np.random.default_rng(6), 12, 4.0, (30.0, 30.0))
+    _, table = describe(rows, cols)
+    assert list(table) == list(GROUP_COLUMNS)
+    assert all(table[name].dtype == dtype for name, dtype in GROUP_COLUMNS.items())
+    assert set(table["distribution"]) <= set(DISTRIBUTIONS)
+
+
+def test_bad_input_and_config_raise():
+    with pytest.raises(ValueError, match="min_calcs"):
+        GroupConfig(min_calcs=1)
+    with pytest.raises(ValueError, match="linear_min_linearity"):
+        GroupConfig(linear_min_linearity=1.5)
+    table = calc_table([0.0], [0.0])
+    del table["width_mm"]
+    with pytest.raises(ValueError, match="width_mm"):
+        describe_groups(table, np.array([0]), nipple_rc_mm=(0.0, 0.0))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_phantom_truth_groups_are_never_split(seed):
+    from mammo_cv.phantom import make_phantom
+
+    phantom = make_phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
+    calcs = phantom.truth["calcifications"]
+    spacing = phantom.truth["spacing_mm"]
+    rows = np.array([c["row_px"] for c in calcs]) * spacing[0]
+    cols = np.array([c["col_px"] for c in calcs]) * spacing[1]
+    truth = np.array([c["group_id"] for c in calcs])
+    ids = group_bi_rads(rows, cols)
+    for group in phantom.truth["groups"]:
+        found = np.unique(ids[truth == group["group_id"]])
+        assert found.size == 1 and found[0] >= 0, (group, found)
+    # every found group holds a true group: stray singletons never make a group of their own
+    assert set(np.unique(ids[ids >= 0])) == set(np.unique(ids[truth >= 0]))
