@@ -256,8 +256,7 @@ def _grouped_median(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarra
     start = np.cumsum(count) - count
     ok = count > 0
     lo, hi = start[ok] + (count[ok] - 1) // 2, start[ok] + count[ok] // 2
-    offset = np.flatnonzero(ok) * span + low
-    out[ok] = 0.5 * (key[lo] + key[hi]) - offset
+    out[ok] = 0.5 * (key[lo] + key[hi]) - np.flatnonzero(ok) * span + low
     return out
 
 
