@@ -112,9 +112,11 @@ class AnatomyConfig:
         A muscle smaller than this fraction of the breast is treated as not found.
     nipple_reference : {"pectoral", "chest_wall"}
         What the nipple is farthest from on oblique/lateral views when a pectoral line is
-        found: the line (the posterior-nipple-line convention; the brief's choice), or the
-        chest-wall column edge (how ``mammo_cv.phantom`` places its MLO nipple). CC views and
-        views without a muscle always use the chest wall.
+        found: the chest-wall column edge (default), or the pectoral line. The nipple is the
+        apex of the breast profile, and in a compressed MLO the profile's apex is the point
+        farthest from the detector's chest-wall edge; the farthest point from a steep pectoral
+        line drifts 20 mm toward the inframammary fold (measured on the phantoms, whose nipple
+        is at the profile apex). CC views and views without a muscle always use the chest wall.
     nipple_tolerance_mm : float
         Skin-line points within this distance of the farthest one form the nipple segment,
         whose centre is returned (the nipple is ~10 mm wide; a rounded skin line is within
@@ -144,7 +146,7 @@ class AnatomyConfig:
     pectoral_band_mm: float = 6.0
     pectoral_max_area_fraction: float = 0.5
     pectoral_min_area_fraction: float = 0.01
-    nipple_reference: str = "pectoral"
+    nipple_reference: str = "chest_wall"
     nipple_tolerance_mm: float = 2.0
 
     def __post_init__(self) -> None:
