@@ -360,3 +360,21 @@ def test_config_validation():
         FeatureConfig(end_fraction=0.6)
     with pytest.raises(ValueError):
         FeatureConfig(ring_distance_mm=0.0)
+
+
+def test_tiny_objects_single_pixel_and_one_pixel_line():
+    """A single pixel is a 1 x 1 px blob; a 1 px x 15 px line is 15 px long and ~1 px wide
+    (the distance transform alone would read 2 px: the area/length cap brings it within
+    half a pixel)."""
+    spacing = 0.1
+    labels = np.zeros((30, 40), np.int32)
+    labels[15, 5] = 1
+    labels[10, 15:30] = 2
+    image = MammoImage((1000.0 + 50.0 * (labels > 0)).astype(np.float32), (spacing, spacing), "argument")
+    t = measure_calcifications(image, labels, nipple_rc=(0.0, 0.0))
+    assert t["length_mm"][0] == pytest.approx(spacing, abs=0.1 * spacing)
+    assert t["width_mm"][0] == pytest.approx(spacing, abs=0.1 * spacing)
+    assert t["elongation"][0] < 1.3 and t["tapering"][0] == 0.0
+    assert abs(t["length_mm"][1] - 15 * spacing) <= spacing
+    assert abs(t["width_mm"][1] - spacing) <= 0.5 * spacing
+    assert t["axis_angle_deg"][1] == pytest.approx(0.0, abs=1e-6)
