@@ -124,7 +124,7 @@ def test_pectoral_candidates_removed():
 def test_elongated_ridge_is_down_weighted_not_removed():
     spacing = 0.1
     pixels, rr, cc = _field(spacing, 3)
-    line = (np.abs(rr * spacing - 20.0) <= 0.15) & (np.abs(cc * spacing - 20.0) <= 4.0)  # 8 x 0.3 mm
+    line = (np.abs(rr * spacing - 20.0) <= 0.15) & (np.abs(cc * spacing - 20.0) <= 6.0)  # 12 x 0.3 mm
     disk = (rr * spacing - 10.0) ** 2 + (cc * spacing - 10.0) ** 2 <= 0.3 ** 2
     pixels[line | disk] += 10.0
     image = MammoImage(pixels=pixels, spacing_mm=(spacing, spacing), spacing_source="test")
@@ -133,7 +133,10 @@ def test_elongated_ridge_is_down_weighted_not_removed():
     k_disk = dets.label_image[disk].max() - 1
     assert k_line >= 0 and k_disk >= 0
     assert dets.elongation[k_line] > 10 and dets.elongation[k_disk] < 1.5
-    assert dets.confidence[k_line] < 0.3 * dets.peak_snr[k_line]
+    # beyond elongation_free (20:1) confidence falls as 20 / elongation
+    free = DetectionConfig().elongation_free
+    assert dets.elongation[k_line] > free
+    assert dets.confidence[k_line] <= dets.peak_snr[k_line] * free / dets.elongation[k_line] * (1 + 1e-5)
     assert dets.confidence[k_disk] == dets.peak_snr[k_disk]
 
 
