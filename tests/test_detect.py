@@ -128,7 +128,8 @@ def test_elongated_ridge_is_down_weighted_not_removed():
     disk = (rr * spacing - 10.0) ** 2 + (cc * spacing - 10.0) ** 2 <= 0.3 ** 2
     pixels[line | disk] += 10.0
     image = MammoImage(pixels=pixels, spacing_mm=(spacing, spacing), spacing_source="test")
-    dets = detect_calcifications(image, _anatomy(np.ones(pixels.shape, bool)))
+    dets = detect_calcifications(image, _anatomy(np.ones(pixels.shape, bool)),
+                                 config=DetectionConfig(min_confidence=0.0))  # all candidates
     k_line = dets.label_image[line].max() - 1
     k_disk = dets.label_image[disk].max() - 1
     assert k_line >= 0 and k_disk >= 0
