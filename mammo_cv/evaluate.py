@@ -33,6 +33,7 @@ __all__ = [
     "sensitivity_at",
     "match_calcifications",
     "recall_by_size",
+    "split_fraction",
     "SIZE_BANDS_MM",
 ]
 
@@ -234,3 +235,25 @@ def recall_by_size(size_mm: np.ndarray, found: np.ndarray,
         out.append({"low_mm": low, "high_mm": high, "n": count, "found": int(hit[inband].sum()),
                     "recall": float(hit[inband].mean()) if count else None})
     return out
+
+
+def split_fraction(calc_labels: np.ndarray, det_labels: np.ndarray) -> float | None:
+    """Fraction of the overlapped true calcifications that overlap more than one detection.
+
+    Parameters
+    ----------
+    calc_labels : (M, N) ndarray of int
+        True calcification labels 1..m (0 = none).
+    det_labels : (M, N) ndarray of int32
+        Detection labels 1..n.
+
+    Returns
+    -------
+    float or None
+        In [0, 1]; None when no true calcification is overlapped.
+    """
+    both = (calc_labels > 0) & (det_labels > 0)
+    pairs = np.unique(np.stack([calc_labels[both], det_labels[both]], axis=1), axis=0)
+    pieces = np.bincount(pairs[:, 0])
+    pieces = pieces[pieces > 0]
+    return float((pieces > 1).mean()) if pieces.size else None

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mammo_cv.evaluate import (CalcCircle, ImageOutcome, froc_curve, match_calcifications, match_clusters,
-                               read_mias_annotations, recall_by_size, sensitivity_at)
+                               read_mias_annotations, recall_by_size, sensitivity_at, split_fraction)
 
 CSV = """refnum,background,class,severity,x,y_from_bottom,row_from_top,radius_px,note
 mdb001,G,CALC,M,100,900,124,20,
@@ -77,6 +77,17 @@ def test_recall_by_size():
     bands = recall_by_size([0.1, 0.3, 0.4, 1.5, 3.0], [False, True, False, True, True])
     assert [b["n"] for b in bands] == [1, 2, 0, 1, 1]
     assert [b["recall"] for b in bands] == [0.0, 0.5, None, 1.0, 1.0]
+
+
+def test_split_fraction_counts_calcs_with_several_detections():
+    calc = np.zeros((10, 10), np.int32)
+    calc[0:2, 0:6] = 1          # two detections on it: split
+    calc[5, 5] = 2              # one detection
+    calc[8, 8] = 3              # missed: not counted
+    det = np.zeros((10, 10), np.int32)
+    det[0, 0:2], det[1, 4:6], det[5, 5] = 1, 2, 3
+    assert split_fraction(calc, det) == 0.5
+    assert split_fraction(calc, np.zeros_like(det)) is None
 
 
 @pytest.mark.mias

@@ -1,0 +1,57 @@
+"""Detection figures on small synthetic phantoms against the issue-3 targets.
+
+Seeds 200-207 (calcifications) and 1200-1207 (calcification-free) were not used to develop the
+detector (development used 0-9 and 1000-1009). The poses cycle L-CC, R-CC, L-MLO, R-MLO.
+Issue targets: recall >= 0.95 for calcifications >= 0.3 mm, >= 0.80 for 0.15-0.3 mm, <= 0.5
+false detections per calcification-free image. The detector does not meet them yet; the
+assertions are the measured floors at the default operating point (min_confidence 7), minus
+about 0.04 of recall for the ~150 / ~60 calcifications per band, so that a regression fails:
+measured (python -m pytest, seeds 200-207, 120 x 96 mm) recall >= 0.3 mm 0.84 at 0.07 and
+0.1 mm; 0.15-0.3 mm 0.24 / 0.27; 7.1 / 7.8 false detections per calc-free image; split 0.14 / 0.16.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from mammo_cv.detect import DetectionConfig
+
+SEEDS = range(200, 208)
+SIZE_MM = (120.0, 96.0)
+
+
+def _script():
+    path = Path(__file__).resolve().parents[1] / "scripts" / "evaluate_phantoms.py"
+    spec = importlib.util.spec_from_file_location("evaluate_phantoms", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["evaluate_phantoms"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spacing_mm", [0.07, 0.1])
+def test_phantom_recall_false_detections_and_splits(spacing_mm):
+    result = _script().summarise(spacing_mm, SEEDS, DetectionConfig(), size_mm=SIZE_MM)
+    assert result["calcifications"] > 300
+    assert result["recall_ge_0p3_mm"] >= 0.80        # target 0.95
+    assert result["recall_0p15_to_0p3_mm"] >= 0.18   # target 0.80; these sit at 2-4 noise sigma
+    assert result["false_detections_per_calc_free_image"] <= 10.0  # target 0.5
+    assert result["split_fraction"] <= 0.20
+
+
+@pytest.mark.slow
+def test_lower_operating_point_trades_false_detections_for_recall():
+    """min_confidence is the reporting operating point: lowering it must not lose recall and
+    must not reduce false detections (monotone), measured on the same phantoms."""
+    module = _script()
+    seeds = range(200, 204)
+    high = module.summarise(0.1, seeds, DetectionConfig(min_confidence=9.0), size_mm=SIZE_MM)
+    low = module.summarise(0.1, seeds, DetectionConfig(min_confidence=5.0), size_mm=SIZE_MM)
+    assert low["recall_ge_0p3_mm"] >= high["recall_ge_0p3_mm"]
+    assert low["false_detections_per_calc_free_image"] >= high["false_detections_per_calc_free_image"]
+    assert low["false_detections_per_calc_free_image"] > high["false_detections_per_calc_free_image"] + 5
