@@ -108,15 +108,15 @@ class GroupConfig:
         half-angle a gains tan(a) / 2), so a jittered straight line is not a segment
         (package choice).
     round_max_linearity : float
-        Below this ``linearity`` (minor/major > 0.85) a group has no axis and
-        ``nipple_alignment_deg`` is NaN: for 10 random points in a disk the axis ratio is
-        below 0.85 by chance about half the time, so the axis is meaningless.
+        Below this ``linearity`` (minor/major > 0.7) a group has no axis and
+        ``nipple_alignment_deg`` is NaN: 10 points drawn uniformly in a disk have a median
+        linearity of 0.30 (4000 draws), so a lower value is what a round group gives by chance.
     diffuse_area_fraction : float
         "Diffuse" covers at least this fraction of the breast area (BI-RADS 5th ed.
         "throughout the breast"; a quarter is this package's choice).
     diffuse_min_calcs : int
-        ... and has at least this many members (package choice: two per cm^2 of a 1-cm group
-        scattered over a breast would be far fewer than 30).
+        ... and has at least this many members: six times the BI-RADS group minimum, so that
+        a few neighbouring groups never make a breast diffuse (package choice).
     """
 
     group_radius_mm: float = 10.0
@@ -127,7 +127,7 @@ class GroupConfig:
     segmental_max_alignment_deg: float = 30.0
     segmental_min_apex: float = 0.2
     segmental_min_fan: float = 0.05
-    round_max_linearity: float = 0.15
+    round_max_linearity: float = 0.3
     diffuse_area_fraction: float = 0.25
     diffuse_min_calcs: int = 30
 
