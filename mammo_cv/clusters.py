@@ -12,16 +12,15 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from mammo_cv.cluster_features import GROUP_COLUMNS, GroupConfig, describe_groups
+
 __all__ = ["CLUSTER_COLUMNS", "ClusterConfig", "Clusters", "group_calcifications", "summarize_clusters",
            "find_clusters", "cluster_table"]
 
+# The reported clusters: id and score from this module, the description from cluster_features.
 CLUSTER_COLUMNS: dict[str, np.dtype] = {
     "cluster_id": np.dtype(np.int64),
-    "n_calcs": np.dtype(np.int64),
-    "row_px": np.dtype(np.float64),
-    "col_px": np.dtype(np.float64),
-    "row_mm": np.dtype(np.float64),
-    "col_mm": np.dtype(np.float64),
+    **{name: dtype for name, dtype in GROUP_COLUMNS.items() if name != "group_id"},
     "score": np.dtype(np.float64),
 }
 
@@ -193,39 +192,38 @@ def find_clusters(rows_mm: np.ndarray, cols_mm: np.ndarray, confidence: np.ndarr
     return cluster_id, clusters
 
 
-def cluster_table(calcifications: dict[str, np.ndarray], *, spacing_mm: tuple[float, float],
-                  config: ClusterConfig | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The reported clusters of one image (score >= ``config.min_score``) as a table.
+def cluster_table(calcifications: dict[str, np.ndarray], *, nipple_rc_mm: tuple[float, float],
+                  breast_area_mm2: float | None = None, config: ClusterConfig | None = None,
+                  group_config: GroupConfig | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The reported clusters of one image (score >= ``config.min_score``), described.
 
     Parameters
     ----------
     calcifications : dict of str to (n,) ndarray
-        Needs ``row_mm``, ``col_mm`` and ``confidence``.
-    spacing_mm : (float, float)
-        (row, col) spacing, to give cluster centres in px too.
+        ``features.CALC_COLUMNS`` plus ``confidence``.
+    nipple_rc_mm : (float, float)
+        Nipple (row, col) in mm, for ``nipple_alignment_deg`` and the distribution.
+    breast_area_mm2 : float, optional
+        Breast area, needed to call a cluster "diffuse".
     config : ClusterConfig, optional
+    group_config : GroupConfig, optional
+        Distribution thresholds of :func:`mammo_cv.cluster_features.describe_groups`.
 
     Returns
     -------
     cluster_id : (n,) ndarray of int64
         Reported cluster of each calcification, 0..k-1 in the order found, -1 = none.
     table : dict of str to (k,) ndarray
-        ``CLUSTER_COLUMNS``; positions are member means in the stored grid.
+        ``CLUSTER_COLUMNS``: the description of each cluster and its ``score``.
     """
     config = config or ClusterConfig()
-    cluster_id, clusters = find_clusters(calcifications["row_mm"], calcifications["col_mm"],
-                                         calcifications["confidence"], config=config)
+    found_id, clusters = find_clusters(calcifications["row_mm"], calcifications["col_mm"],
+                                       calcifications["confidence"], config=config)
     kept = np.flatnonzero(clusters.score >= config.min_score)
     renumber = np.full(len(clusters) + 1, -1, np.int64)  # last slot maps -1 to -1
     renumber[kept] = np.arange(kept.size)
-    centre = clusters.centre_mm[kept]
-    table = {
-        "cluster_id": np.arange(kept.size, dtype=np.int64),
-        "n_calcs": clusters.n_members[kept],
-        "row_px": centre[:, 0] / spacing_mm[0],
-        "col_px": centre[:, 1] / spacing_mm[1],
-        "row_mm": centre[:, 0],
-        "col_mm": centre[:, 1],
-        "score": clusters.score[kept],
-    }
-    return renumber[cluster_id], {name: table[name].astype(dtype) for name, dtype in CLUSTER_COLUMNS.items()}
+    cluster_id = renumber[found_id]
+    description = describe_groups(calcifications, cluster_id, nipple_rc_mm=nipple_rc_mm,
+                                  breast_area_mm2=breast_area_mm2, config=group_config)
+    table = {"cluster_id": description["group_id"], **description, "score": clusters.score[kept]}
+    return cluster_id, {name: np.asarray(table[name]).astype(dtype) for name, dtype in CLUSTER_COLUMNS.items()}

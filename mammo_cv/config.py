@@ -12,9 +12,11 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from mammo_cv.anatomy import AnatomyConfig
+from mammo_cv.cluster_features import GroupConfig
 from mammo_cv.clusters import ClusterConfig
 from mammo_cv.detect import DetectionConfig
 from mammo_cv.features import FeatureConfig
+from mammo_cv.vascular import VascularConfig
 
 __all__ = ["Config"]
 
@@ -29,12 +31,17 @@ class Config:
     detection : DetectionConfig
     features : FeatureConfig
     clusters : ClusterConfig
+    groups : GroupConfig
+        Distribution rules of the cluster description.
+    vascular : VascularConfig
     """
 
     anatomy: AnatomyConfig = field(default_factory=AnatomyConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     clusters: ClusterConfig = field(default_factory=ClusterConfig)
+    groups: GroupConfig = field(default_factory=GroupConfig)
+    vascular: VascularConfig = field(default_factory=VascularConfig)
 
     def to_dict(self) -> dict:
         """Every setting as plain JSON-serialisable values."""

@@ -1,6 +1,6 @@
 """``analyze``: the stages composed, with no computation of its own.
 
-io -> anatomy -> detect -> features -> clusters
+io -> anatomy -> detect -> features -> clusters (+ vascular context)
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from mammo_cv.detect import Detections, detect_calcifications
 from mammo_cv.features import measure_calcifications
 from mammo_cv.io import load_image
 from mammo_cv.types import Anatomy, MammoImage
+from mammo_cv.vascular import find_vascular
 
 __all__ = ["Result", "analyze"]
 
@@ -33,10 +34,13 @@ class Result:
     detections : Detections
         Candidate label image (stored grid) and detector scores.
     calcifications : dict of str to (n,) ndarray
-        One row per detection: ``features.CALC_COLUMNS`` plus ``confidence`` and
-        ``cluster_id`` (-1 = in no cluster).
+        One row per detection: ``features.CALC_COLUMNS`` plus ``confidence``,
+        ``cluster_id`` (-1 = in no cluster), ``vascular_chain_id`` (-1 = none) and
+        ``vascular_score``.
     clusters : dict of str to (k,) ndarray
         One row per reported cluster: ``clusters.CLUSTER_COLUMNS``.
+    vascular_chains : dict of str to (c,) ndarray
+        Chains of collinear fragments and tram tracks: ``vascular.CHAIN_COLUMNS``.
     config : Config
     """
 
@@ -45,6 +49,7 @@ class Result:
     detections: Detections
     calcifications: dict[str, np.ndarray]
     clusters: dict[str, np.ndarray]
+    vascular_chains: dict[str, np.ndarray]
     config: Config
 
 
@@ -81,8 +86,13 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     calcifications = measure_calcifications(image, detections.label_image, nipple_rc=anatomy.nipple_rc,
                                             peak_snr=detections.peak_snr, config=config.features)
     calcifications["confidence"] = detections.confidence.astype(np.float64)
-    cluster_id, clusters = cluster_table(calcifications, spacing_mm=image.spacing_mm,
-                                         config=config.clusters)
+    nipple_rc_mm = (anatomy.nipple_rc[0] * image.spacing_mm[0], anatomy.nipple_rc[1] * image.spacing_mm[1])
+    breast_area_mm2 = float(np.count_nonzero(anatomy.breast_mask)) * image.pixel_area_mm2
+    cluster_id, clusters = cluster_table(calcifications, nipple_rc_mm=nipple_rc_mm, breast_area_mm2=breast_area_mm2,
+                                         config=config.clusters, group_config=config.groups)
     calcifications["cluster_id"] = cluster_id
-    return Result(image=image, anatomy=anatomy, detections=detections,
-                  calcifications=calcifications, clusters=clusters, config=config)
+    vascular = find_vascular(calcifications, config=config.vascular)
+    calcifications["vascular_chain_id"] = vascular["vascular_chain_id"]
+    calcifications["vascular_score"] = vascular["vascular_score"]
+    return Result(image=image, anatomy=anatomy, detections=detections, calcifications=calcifications,
+                  clusters=clusters, vascular_chains=vascular["chains"], config=config)

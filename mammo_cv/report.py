@@ -49,6 +49,8 @@ CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
     **CALC_COLUMNS,
     "confidence": np.dtype(np.float64),
     "cluster_id": np.dtype(np.int64),
+    "vascular_chain_id": np.dtype(np.int64),
+    "vascular_score": np.dtype(np.float64),
 }
 
 CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {"image_id": _STR, **CLUSTER_COLUMNS}
