@@ -14,6 +14,9 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY = {
     "load_image": "mammo_cv.io",
+    "analyze": "mammo_cv.pipeline",
+    "Result": "mammo_cv.pipeline",
+    "Config": "mammo_cv.config",
     "MammoImage": "mammo_cv.types",
     "Anatomy": "mammo_cv.types",
     "Laterality": "mammo_cv.types",
@@ -23,6 +26,7 @@ _LAZY = {
     "MammoInputError": "mammo_cv.errors",
     "find_anatomy": "mammo_cv.anatomy",
     "detect_calcifications": "mammo_cv.detect",
+    "measure_calcifications": "mammo_cv.features",
     "make_phantom": "mammo_cv.phantom",
 }
 
