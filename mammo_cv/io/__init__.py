@@ -13,7 +13,8 @@ from mammo_cv.errors import MammoInputError, MissingSpacingError
 from mammo_cv.io.dicom_meta import parse_spacing_argument
 from mammo_cv.io.dicom_read import read_dicom
 from mammo_cv.io.dicom_write import write_mammo_dicom
-from mammo_cv.io.raster import raster_format, read_raster
+from mammo_cv.io.raster import read_raster
+from mammo_cv.io.sniff import format_from_head
 from mammo_cv.types import Laterality, MammoImage, View
 
 __all__ = ["DEFAULT_MAX_PIXELS", "load_image", "write_mammo_dicom"]
@@ -87,9 +88,9 @@ def load_image(path: str | os.PathLike[str], *,
         str(getattr(view, "value", view)), tag="view argument")
     with open(path, "rb") as handle:
         head = handle.read(132)
-    kind = raster_format(head)
-    if head[128:132] == b"DICM" or kind is None:
-        return read_dicom(path, force=head[128:132] != b"DICM", pixel_spacing_mm=spacing,
+    kind = format_from_head(head)
+    if kind in ("dicom", None):
+        return read_dicom(path, force=kind is None, pixel_spacing_mm=spacing,
                           laterality=laterality_enum, view=view_enum, max_pixels=max_pixels,
                           frame=frame)
     if frame not in (None, 0):

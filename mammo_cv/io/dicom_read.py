@@ -64,6 +64,11 @@ _INSTALL_HINTS = {
 }
 
 
+# Elements of which at least one must parse for bytes without a DICM marker to count as DICOM
+# (random bytes parsed with ``force`` hold none of them).
+IMAGE_KEYWORDS = ("SOPClassUID", "Rows", "PixelData", "Modality")
+
+
 def _read_dataset(path: str, *, force: bool) -> Dataset:
     """Parse the file; decoding of pixel data is left for later.
 
@@ -82,7 +87,7 @@ def _read_dataset(path: str, *, force: bool) -> Dataset:
     for warning in caught:
         if "End of file reached" in str(warning.message):
             raise CorruptPixelDataError(path, f"file is truncated: {warning.message}")
-    if not any(keyword in ds for keyword in ("SOPClassUID", "Rows", "PixelData", "Modality")):
+    if not any(keyword in ds for keyword in IMAGE_KEYWORDS):
         what = "a DICOM file with no image data set" if not force else (
             "neither a DICOM data set (no DICM marker) nor a supported raster image (PGM, PNG, TIFF)")
         raise NotDicomError(path, f"{what}: none of SOPClassUID, Rows, PixelData, Modality found")

@@ -7,12 +7,25 @@ import warnings
 
 import pydicom
 
+from mammo_cv.io.dicom_read import IMAGE_KEYWORDS
 from mammo_cv.io.raster import raster_format
 
-__all__ = ["sniff_format"]
+__all__ = ["format_from_head", "sniff_format"]
 
-# Elements of which at least one must parse for preamble-less bytes to count as DICOM.
-_IMAGE_KEYWORDS = ("SOPClassUID", "Rows", "PixelData", "Modality")
+
+def format_from_head(head: bytes) -> str | None:
+    """What the first 132 bytes of a file say it is.
+
+    Returns
+    -------
+    str or None
+        ``"dicom"`` for a DICM marker at byte 128 (checked first, so DICOM files with a
+        TIFF-like preamble stay DICOM), ``"png"``, ``"pgm"`` or ``"tiff"`` for their magic
+        bytes, None when the head alone cannot tell (possibly DICOM without preamble).
+    """
+    if head[128:132] == b"DICM":
+        return "dicom"
+    return raster_format(head)
 
 
 def sniff_format(path: str | os.PathLike[str]) -> str | None:
@@ -34,16 +47,14 @@ def sniff_format(path: str | os.PathLike[str]) -> str | None:
             head = handle.read(132)
     except OSError:
         return None
-    if head[128:132] == b"DICM":
-        return "dicom"
-    kind = raster_format(head)
+    kind = format_from_head(head)
     if kind is not None:
         return kind
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(path, force=True, stop_before_pixels=True,
-                                 specific_tags=list(_IMAGE_KEYWORDS))
+                                 specific_tags=list(IMAGE_KEYWORDS))
     except Exception:  # anything unparseable is simply "not DICOM" here
         return None
-    return "dicom" if any(keyword in ds for keyword in _IMAGE_KEYWORDS) else None
+    return "dicom" if any(keyword in ds for keyword in IMAGE_KEYWORDS) else None
