@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from phantom_tables import truth_calc_table
 
 from mammo_cv.cluster_features import (DISTRIBUTIONS, GROUP_COLUMNS, GroupConfig, describe_groups,
                                        empty_group_table, group_bi_rads)
@@ -245,17 +246,10 @@ def test_phantom_truth_groups_get_their_distribution_and_extent():
     agree, linear_truth = [], []
     for seed in range(8):
         phantom = make_phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
-        calcs = phantom.truth["calcifications"]
         spacing = phantom.truth["spacing_mm"]
-        rows = np.array([c["row_px"] for c in calcs])
-        cols = np.array([c["col_px"] for c in calcs])
-        length = np.array([c["length_mm"] for c in calcs])
-        width = np.array([c["width_mm"] for c in calcs])
-        table = calc_table(rows * spacing[0], cols * spacing[1], row_px=rows, col_px=cols, length_mm=length,
-                           width_mm=width, area_mm2=length * width, elongation=length / width)
+        table, _, group_id = truth_calc_table(phantom)
         nipple = phantom.truth["nipple_rc"]
-        groups = describe_groups(table, np.array([c["group_id"] for c in calcs]),
-                                 nipple_rc_mm=(nipple[0] * spacing[0], nipple[1] * spacing[1]))
+        groups = describe_groups(table, group_id, nipple_rc_mm=(nipple[0] * spacing[0], nipple[1] * spacing[1]))
         for truth in phantom.truth["groups"]:
             g = truth["group_id"]
             assert groups["n_calcs"][g] == truth["n_calcs"]

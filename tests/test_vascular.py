@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from phantom_tables import truth_calc_table
 
 from mammo_cv.vascular import CHAIN_COLUMNS, VascularConfig, empty_chain_table, find_vascular
 
@@ -152,27 +153,12 @@ def test_bad_config_and_missing_columns_raise():
         find_vascular(table)
 
 
-def truth_fragments(phantom):
-    """The phantom's TRUE calcification list as a calcification table (mm, features' angle
-    convention: the phantom's angles run counter-clockwise on screen, features' clockwise)."""
-    calcs = phantom.truth["calcifications"]
-    spacing = phantom.truth["spacing_mm"]
-    rows = np.array([c["row_px"] for c in calcs])
-    cols = np.array([c["col_px"] for c in calcs])
-    length = np.array([c["length_mm"] for c in calcs])
-    width = np.array([c["width_mm"] for c in calcs])
-    angle = np.array([np.nan if c["angle_deg"] is None else (180.0 - c["angle_deg"]) % 180.0 for c in calcs])
-    table = {"row_px": rows, "col_px": cols, "row_mm": rows * spacing[0], "col_mm": cols * spacing[1],
-             "length_mm": length, "elongation": length / width, "axis_angle_deg": angle}
-    return table, np.array([c["kind"] for c in calcs])
-
-
 def test_phantom_vascular_tram_tracks_are_recovered():
     from mammo_cv.phantom import make_phantom
 
     recovered = []
     for seed in range(8):
-        table, kind = truth_fragments(make_phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed))
+        table, kind, _ = truth_calc_table(make_phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed))
         out = find_vascular(table)
         vascular = kind == "vascular"
         recovered.append(out["vascular_score"][vascular] >= 0.5)
