@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_image": "mammo_cv.io",
     "analyze": "mammo_cv.pipeline",
-    "Result": "mammo_cv.pipeline",
+    "Result": "mammo_cv.result",
     "Config": "mammo_cv.config",
     "MammoImage": "mammo_cv.types",
     "Anatomy": "mammo_cv.types",

@@ -7,50 +7,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.clusters import cluster_table
 from mammo_cv.config import Config
-from mammo_cv.detect import Detections, detect_calcifications
+from mammo_cv.detect import detect_calcifications
 from mammo_cv.features import measure_calcifications
 from mammo_cv.io import load_image
-from mammo_cv.types import Anatomy, MammoImage
+from mammo_cv.result import Result
+from mammo_cv.types import MammoImage
 from mammo_cv.vascular import find_vascular
 
-__all__ = ["Result", "analyze"]
-
-
-@dataclass(frozen=True)
-class Result:
-    """Everything mammo_cv found in one mammogram.
-
-    Attributes
-    ----------
-    image : MammoImage
-    anatomy : Anatomy
-    detections : Detections
-        Candidate label image (stored grid) and detector scores.
-    calcifications : dict of str to (n,) ndarray
-        One row per detection: ``features.CALC_COLUMNS`` plus ``confidence``,
-        ``cluster_id`` (-1 = in no cluster), ``vascular_chain_id`` (-1 = none) and
-        ``vascular_score``.
-    clusters : dict of str to (k,) ndarray
-        One row per reported cluster: ``clusters.CLUSTER_COLUMNS``.
-    vascular_chains : dict of str to (c,) ndarray
-        Chains of collinear fragments and tram tracks: ``vascular.CHAIN_COLUMNS``.
-    config : Config
-    """
-
-    image: MammoImage
-    anatomy: Anatomy
-    detections: Detections
-    calcifications: dict[str, np.ndarray]
-    clusters: dict[str, np.ndarray]
-    vascular_chains: dict[str, np.ndarray]
-    config: Config
+__all__ = ["analyze"]
 
 
 def analyze(source: MammoImage | str | os.PathLike[str], *,
