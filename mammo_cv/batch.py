@@ -132,8 +132,8 @@ def analyze_file(item: InputFile, *, pixel_spacing_mm: float | None = None,
     image, anatomy = result.image, result.anatomy
     if image.sop_instance_uid:
         row["image_id"] = safe_id(image.sop_instance_uid)
-    n_calcs = len(result.calcifications["calc_id"])
-    n_clusters = len(result.clusters["cluster_id"])
+    n_calcs = len(result.calc_table["calc_id"])
+    n_clusters = len(result.cluster_table["cluster_id"])
     row.update(
         status="ok", laterality=image.laterality.value, view=image.view.value,
         presentation_intent=image.presentation_intent.value, photometric=image.photometric,
@@ -144,8 +144,8 @@ def analyze_file(item: InputFile, *, pixel_spacing_mm: float | None = None,
         n_calcifications=n_calcs, n_clusters=n_clusters,
         seconds=time.perf_counter() - start,
     )
-    return ImageOutcome(row, _with_image_id(result.calcifications, row["image_id"], CALCIFICATION_CSV_COLUMNS),
-                        _with_image_id(result.clusters, row["image_id"], CLUSTER_CSV_COLUMNS))
+    return ImageOutcome(row, _with_image_id(result.calc_table, row["image_id"], CALCIFICATION_CSV_COLUMNS),
+                        _with_image_id(result.cluster_table, row["image_id"], CLUSTER_CSV_COLUMNS))
 
 
 def _with_image_id(table: dict[str, np.ndarray], image_id: object, columns: dict[str, np.dtype]) -> dict[str, np.ndarray]:

@@ -64,5 +64,5 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     vascular = find_vascular(calcifications, config=config.vascular)
     calcifications["vascular_chain_id"] = vascular["vascular_chain_id"]
     calcifications["vascular_score"] = vascular["vascular_score"]
-    return Result(image=image, anatomy=anatomy, detections=detections, calcifications=calcifications,
-                  clusters=clusters, vascular_chains=vascular["chains"], config=config)
+    return Result(image=image, anatomy=anatomy, detections=detections, calc_table=calcifications,
+                  cluster_table=clusters, vascular_chains=vascular["chains"], config=config)

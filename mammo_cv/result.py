@@ -23,11 +23,11 @@ class Result:
     anatomy : Anatomy
     detections : Detections
         Candidate label image (stored grid) and detector scores.
-    calcifications : dict of str to (n,) ndarray
+    calc_table : dict of str to (n,) ndarray
         One row per detection: ``features.CALC_COLUMNS`` plus ``confidence``,
         ``cluster_id`` (-1 = in no cluster), ``vascular_chain_id`` (-1 = none) and
         ``vascular_score``.
-    clusters : dict of str to (k,) ndarray
+    cluster_table : dict of str to (k,) ndarray
         One row per reported cluster: ``clusters.CLUSTER_COLUMNS``.
     vascular_chains : dict of str to (c,) ndarray
         Chains of collinear fragments and tram tracks: ``vascular.CHAIN_COLUMNS``.
@@ -37,7 +37,7 @@ class Result:
     image: MammoImage
     anatomy: Anatomy
     detections: Detections
-    calcifications: dict[str, np.ndarray]
-    clusters: dict[str, np.ndarray]
+    calc_table: dict[str, np.ndarray]
+    cluster_table: dict[str, np.ndarray]
     vascular_chains: dict[str, np.ndarray]
     config: Config
