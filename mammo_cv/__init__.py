@@ -27,7 +27,7 @@ _LAZY = {
     "find_anatomy": "mammo_cv.anatomy",
     "detect_calcifications": "mammo_cv.detect",
     "measure_calcifications": "mammo_cv.features",
-    "make_phantom": "mammo_cv.phantom",
+    "phantom": "mammo_cv.phantoms",
 }
 
 __all__ = ["__version__", *_LAZY]

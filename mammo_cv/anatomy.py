@@ -213,8 +213,8 @@ def find_anatomy(image: MammoImage, *, config: AnatomyConfig | None = None) -> A
 
     Examples
     --------
-    >>> from mammo_cv.phantom import make_phantom            # doctest: +SKIP
-    >>> anatomy = find_anatomy(make_phantom(spacing_mm=0.1).image)  # doctest: +SKIP
+    >>> from mammo_cv.phantoms import phantom            # doctest: +SKIP
+    >>> anatomy = find_anatomy(phantom(spacing_mm=0.1).image)  # doctest: +SKIP
     >>> anatomy.chest_wall_side                             # doctest: +SKIP
     <ChestWallSide.LEFT: 'left'>
     """

@@ -41,7 +41,7 @@ from mammo_cv.config import Config  # noqa: E402
 from mammo_cv.detect import detect_calcifications  # noqa: E402
 from mammo_cv.features import measure_calcifications  # noqa: E402
 from mammo_cv.io import load_image, write_mammo_dicom  # noqa: E402
-from mammo_cv.phantom import make_phantom  # noqa: E402
+from mammo_cv.phantoms import phantom  # noqa: E402
 from mammo_cv.pipeline import analyze  # noqa: E402
 
 CBIS_DDSM_SPACING_MM = 0.05  # DDSM films were digitised at 42-50 um; the files carry no spacing
@@ -60,9 +60,9 @@ def median_seconds(function: Callable[[], object], repeat: int) -> float:
 def write_phantom_dicoms(folder: Path, rows: int, cols: int) -> dict[str, Path]:
     """A 0.07 mm phantom of ``rows`` x ``cols`` px as uncompressed and J2K-lossless DICOM."""
     spacing_mm = 0.07
-    phantom = make_phantom(spacing_mm=spacing_mm, size_mm=(rows * spacing_mm, cols * spacing_mm),
+    ph = phantom(spacing_mm=spacing_mm, size_mm=(rows * spacing_mm, cols * spacing_mm),
                            laterality="L", view="MLO", seed=7)
-    stored = phantom.to_stored(bits_stored=14)
+    stored = ph.to_stored(bits_stored=14)
     paths = {}
     for syntax in ("explicit", "j2k_lossless"):
         path = folder / f"phantom_{rows}x{cols}_{syntax}.dcm"

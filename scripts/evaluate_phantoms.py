@@ -25,7 +25,7 @@ import numpy as np
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.detect import DetectionConfig, detect_calcifications
 from mammo_cv.evaluate import match_calcifications, recall_by_size, split_fraction
-from mammo_cv.phantom import make_phantom
+from mammo_cv.phantoms import phantom
 
 FREE_SEED_OFFSET = 1000  # calcification-free phantoms use other seeds than the ones with calcs
 POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
@@ -35,19 +35,19 @@ def run_one(spacing_mm: float, seed: int, calcifications: str, config: Detection
             size_mm: tuple[float, float] = (240.0, 190.0)) -> dict:
     """Detect on one phantom (pose chosen by the seed); return sizes, found flags, splits and false detections."""
     laterality, view = POSES[seed % len(POSES)]
-    phantom = make_phantom(spacing_mm=spacing_mm, seed=seed, calcifications=calcifications,
+    ph = phantom(spacing_mm=spacing_mm, seed=seed, calcifications=calcifications,
                            laterality=laterality, view=view, size_mm=size_mm)
-    anatomy = find_anatomy(phantom.image)
-    dets = detect_calcifications(phantom.image, anatomy, config=config)
-    found, n_false = match_calcifications(phantom.calc_labels, dets.label_image, dets.peak_rc,
+    anatomy = find_anatomy(ph.image)
+    dets = detect_calcifications(ph.image, anatomy, config=config)
+    found, n_false = match_calcifications(ph.calc_labels, dets.label_image, dets.peak_rc,
                                           spacing_mm=spacing_mm)
-    by_label = {c["id"]: c["size_mm"] for c in phantom.truth["calcifications"]}
+    by_label = {c["id"]: c["size_mm"] for c in ph.truth["calcifications"]}
     sizes = np.array([by_label.get(k, np.nan) for k in range(1, found.size + 1)])
-    both = (phantom.calc_labels > 0) & (dets.label_image > 0)
-    pairs = np.unique(np.stack([phantom.calc_labels[both], dets.label_image[both]], axis=1), axis=0)
+    both = (ph.calc_labels > 0) & (dets.label_image > 0)
+    pairs = np.unique(np.stack([ph.calc_labels[both], dets.label_image[both]], axis=1), axis=0)
     pieces = np.bincount(pairs[:, 0], minlength=found.size + 1)[1:]
     return {"sizes_mm": sizes, "found": found, "pieces": pieces, "n_false": n_false,
-            "n_detections": len(dets), "split_fraction": split_fraction(phantom.calc_labels, dets.label_image)}
+            "n_detections": len(dets), "split_fraction": split_fraction(ph.calc_labels, dets.label_image)}
 
 
 def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,

@@ -1,6 +1,6 @@
 """Regenerate ``sample_dicoms/``: small synthetic mammograms with ground-truth sidecars.
 
-Each sample is a phantom from :func:`mammo_cv.phantom.make_phantom` written with
+Each sample is a phantom from :func:`mammo_cv.phantoms.phantom` written with
 :func:`mammo_cv.io.write_mammo_dicom`, plus ``<name>.json`` = the phantom truth, the
 arguments that rebuild it (``phantom_args``) and the DICOM encoding facts (``dicom``).
 Reruns give identical bytes.
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mammo_cv.io import write_mammo_dicom
-from mammo_cv.phantom import make_phantom
+from mammo_cv.phantoms import phantom
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_dicoms"
 
@@ -85,25 +85,25 @@ def build_sample(name: str, out_dir: Path) -> Path:
     spec = SAMPLES[name]
     args = dict(spec["phantom"])
     args["size_mm"] = tuple(args["size_mm"])
-    phantom = make_phantom(**args)
+    ph = phantom(**args)
     enc = spec["dicom"]
-    stored = phantom.to_stored(bits_stored=BITS_STORED, photometric=enc["photometric"])
-    window = voi_window(stored, phantom.breast_mask) if enc.get("voi") else None
-    lat, view = phantom.image.laterality.value, phantom.image.view.value
-    standard = phantom.truth["chest_wall_side"] == ("left" if lat == "L" else "right")
+    stored = ph.to_stored(bits_stored=BITS_STORED, photometric=enc["photometric"])
+    window = voi_window(stored, ph.breast_mask) if enc.get("voi") else None
+    lat, view = ph.image.laterality.value, ph.image.view.value
+    standard = ph.truth["chest_wall_side"] == ("left" if lat == "L" else "right")
     orientation = _ORIENTATION[(lat, view)] if standard else None
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.dcm"
-    write_mammo_dicom(path, stored, spacing_mm=phantom.image.spacing_mm, ermf=enc["ermf"],
+    write_mammo_dicom(path, stored, spacing_mm=ph.image.spacing_mm, ermf=enc["ermf"],
                       laterality=lat, view=view, photometric=enc["photometric"],
                       presentation_intent=enc["presentation_intent"], bits_stored=BITS_STORED,
                       voi_window=window, transfer_syntax=enc["transfer_syntax"], uid_seed=name,
                       study_uid_seed=enc.get("study_uid_seed"),
                       use_pixel_spacing=enc.get("use_pixel_spacing", False),
                       extra={"PatientOrientation": orientation} if orientation else None)
-    spacing = list(phantom.image.spacing_mm)
+    spacing = list(ph.image.spacing_mm)
     sidecar = {
-        **phantom.truth,
+        **ph.truth,
         "phantom_args": spec["phantom"],
         "dicom": {
             "file": path.name,

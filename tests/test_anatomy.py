@@ -241,29 +241,29 @@ PHANTOM_CASES = [(spacing, lat, view, seed) for spacing in (0.07, 0.1) for lat i
 @pytest.fixture(scope="module")
 def phantom_results() -> list[tuple[tuple, object, object, object]]:
     """(case, phantom, anatomy with the default config, anatomy with the pectoral-line nipple)."""
-    from mammo_cv.phantom import make_phantom
+    from mammo_cv.phantoms import phantom
 
     results = []
     for case in PHANTOM_CASES:
         spacing, lat, view, seed = case
-        phantom = make_phantom(spacing_mm=spacing, laterality=lat, view=view, seed=seed,
+        ph = phantom(spacing_mm=spacing, laterality=lat, view=view, seed=seed,
                                calcifications="none")
-        results.append((case, phantom, find_anatomy(phantom.image),
-                        find_anatomy(phantom.image, config=AnatomyConfig(nipple_reference="pectoral"))))
+        results.append((case, ph, find_anatomy(ph.image),
+                        find_anatomy(ph.image, config=AnatomyConfig(nipple_reference="pectoral"))))
     return results
 
 
-def _nipple_error_mm(anatomy, phantom, spacing: float) -> float:
-    return float(np.hypot(*(np.array(anatomy.nipple_rc) - phantom.truth["nipple_rc"])) * spacing)
+def _nipple_error_mm(anatomy, ph, spacing: float) -> float:
+    return float(np.hypot(*(np.array(anatomy.nipple_rc) - ph.truth["nipple_rc"])) * spacing)
 
 
 @pytest.mark.slow
 def test_phantom_side_mask_and_label(phantom_results) -> None:
-    for _, phantom, anatomy, _ in phantom_results:
-        assert anatomy.chest_wall_side.value == phantom.truth["chest_wall_side"]
+    for _, ph, anatomy, _ in phantom_results:
+        assert anatomy.chest_wall_side.value == ph.truth["chest_wall_side"]
         # an outline within ~1 mm over a ~600 mm skin line on a ~150 cm^2 breast: IoU > 0.98
-        assert _iou(anatomy.breast_mask, phantom.breast_mask) > 0.98
-        r0, c0, r1, c1 = phantom.truth["label_box"]
+        assert _iou(anatomy.breast_mask, ph.breast_mask) > 0.98
+        r0, c0, r1, c1 = ph.truth["label_box"]
         assert not anatomy.breast_mask[r0:r1, c0:c1].any()
 
 
@@ -278,18 +278,18 @@ def test_phantom_nipple_error(phantom_results) -> None:
 
 @pytest.mark.slow
 def test_phantom_pectoral(phantom_results) -> None:
-    for (spacing, _, view, _), phantom, anatomy, pectoral_nipple in phantom_results:
+    for (spacing, _, view, _), ph, anatomy, pectoral_nipple in phantom_results:
         if view == "CC":
             assert anatomy.pectoral_line is None and not anatomy.pectoral_mask.any()
             continue
-        (a_r, a_c), (b_r, b_c) = phantom.truth["pectoral_line"]
+        (a_r, a_c), (b_r, b_c) = ph.truth["pectoral_line"]
         direction = np.array([b_r - a_r, b_c - a_c]) / np.hypot(b_r - a_r, b_c - a_c)
         for r, c in anatomy.pectoral_line:
             offset = np.array([r - a_r, c - a_c])
             assert abs(offset[0] * direction[1] - offset[1] * direction[0]) * spacing < 3.0
         # nipple_reference="pectoral": the skin point farthest from the (true) muscle line, within 3 mm
         normal = np.array([direction[1], -direction[0]])
-        rows, cols = np.nonzero(phantom.breast_mask)
+        rows, cols = np.nonzero(ph.breast_mask)
         far = np.abs((rows - a_r) * normal[0] + (cols - a_c) * normal[1]).max()
         nipple = np.array(pectoral_nipple.nipple_rc) - (a_r, a_c)
         assert (far - abs(nipple @ normal)) * spacing < 3.0

@@ -224,16 +224,16 @@ def test_bad_input_and_config_raise():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_phantom_truth_groups_are_never_split(seed):
-    from mammo_cv.phantom import make_phantom
+    from mammo_cv.phantoms import phantom
 
-    phantom = make_phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
-    calcs = phantom.truth["calcifications"]
-    spacing = phantom.truth["spacing_mm"]
+    ph = phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
+    calcs = ph.truth["calcifications"]
+    spacing = ph.truth["spacing_mm"]
     rows = np.array([c["row_px"] for c in calcs]) * spacing[0]
     cols = np.array([c["col_px"] for c in calcs]) * spacing[1]
     truth = np.array([c["group_id"] for c in calcs])
     ids = group_bi_rads(rows, cols)
-    for group in phantom.truth["groups"]:
+    for group in ph.truth["groups"]:
         found = np.unique(ids[truth == group["group_id"]])
         assert found.size == 1 and found[0] >= 0, (group, found)
     # every found group holds a true group: stray singletons never make a group of their own
@@ -241,16 +241,16 @@ def test_phantom_truth_groups_are_never_split(seed):
 
 
 def test_phantom_truth_groups_get_their_distribution_and_extent():
-    from mammo_cv.phantom import make_phantom
+    from mammo_cv.phantoms import phantom
 
     agree, linear_truth = [], []
     for seed in range(8):
-        phantom = make_phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
-        spacing = phantom.truth["spacing_mm"]
-        table, _, group_id = truth_calc_table(phantom)
-        nipple = phantom.truth["nipple_rc"]
+        ph = phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
+        spacing = ph.truth["spacing_mm"]
+        table, _, group_id = truth_calc_table(ph)
+        nipple = ph.truth["nipple_rc"]
         groups = describe_groups(table, group_id, nipple_rc_mm=(nipple[0] * spacing[0], nipple[1] * spacing[1]))
-        for truth in phantom.truth["groups"]:
+        for truth in ph.truth["groups"]:
             g = truth["group_id"]
             assert groups["n_calcs"][g] == truth["n_calcs"]
             # truth extent: greatest dimension of the union of the drawn outlines

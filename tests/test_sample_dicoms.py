@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mammo_cv.io import load_image
-from mammo_cv.phantom import make_phantom
+from mammo_cv.phantoms import phantom
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO / "sample_dicoms"
@@ -28,7 +28,7 @@ def _script():
 def _phantom(sidecar: dict):
     args = dict(sidecar["phantom_args"])
     args["size_mm"] = tuple(args["size_mm"])
-    return make_phantom(**args)
+    return phantom(**args)
 
 
 def test_sample_set_is_complete_and_small():
@@ -88,10 +88,10 @@ def test_sample_loads_with_sidecar_facts_and_phantom_pixels(sidecar_path):
         if dicom["photometric"] == "MONOCHROME1":  # window given in inverted stored units
             low, high = 4095 - high, 4095 - low
         assert image.display_window == pytest.approx((low, high), abs=1.0)  # PS3.3 C.11.2.1.2 +-0.5 terms
-    phantom = _phantom(sidecar)
-    _assert_json_close(phantom.truth, {k: v for k, v in sidecar.items() if k not in ("phantom_args", "dicom")})
+    ph = _phantom(sidecar)
+    _assert_json_close(ph.truth, {k: v for k, v in sidecar.items() if k not in ("phantom_args", "dicom")})
     # lossless storage: only the rounding to integers separates file and phantom
-    assert np.abs(image.pixels - phantom.image.pixels).max() <= 0.5 + 1e-3
+    assert np.abs(image.pixels - ph.image.pixels).max() <= 0.5 + 1e-3
 
 
 def test_regeneration_is_byte_identical(tmp_path):

@@ -154,11 +154,11 @@ def test_bad_config_and_missing_columns_raise():
 
 
 def test_phantom_vascular_tram_tracks_are_recovered():
-    from mammo_cv.phantom import make_phantom
+    from mammo_cv.phantoms import phantom
 
     recovered = []
     for seed in range(8):
-        table, kind, _ = truth_calc_table(make_phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed))
+        table, kind, _ = truth_calc_table(phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed))
         out = find_vascular(table)
         vascular = kind == "vascular"
         recovered.append(out["vascular_score"][vascular] >= 0.5)

@@ -21,8 +21,8 @@ Group ``extent_mm`` = greatest dimension of the union of its members.
 
 Examples
 --------
->>> from mammo_cv.phantom import make_phantom
->>> ph = make_phantom(spacing_mm=0.2, seed=1)
+>>> from mammo_cv.phantoms import phantom
+>>> ph = phantom(spacing_mm=0.2, seed=1)
 >>> ph.image.pixels.shape, ph.image.pixels.dtype
 ((1200, 950), dtype('float32'))
 >>> sorted({c["label"] for c in ph.truth["calcifications"]})  # doctest: +NORMALIZE_WHITESPACE
@@ -40,7 +40,7 @@ import numpy as np
 
 from mammo_cv.types import ChestWallSide, Laterality, MammoImage, PresentationIntent, View
 
-__all__ = ["CALC_KINDS", "KIND_TO_LABEL", "PhantomConfig", "Phantom", "make_phantom"]
+__all__ = ["CALC_KINDS", "KIND_TO_LABEL", "PhantomConfig", "Phantom", "phantom"]
 
 #: Calcification kind -> truth label (the classifier's target vocabulary).
 KIND_TO_LABEL: dict[str, str] = {
@@ -773,7 +773,7 @@ def _parse_kinds(calcifications: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(k for k in CALC_KINDS if k in kinds)
 
 
-def make_phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240.0, 190.0),
+def phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240.0, 190.0),
                  laterality: str = "L", view: str = "CC", seed: int = 0,
                  calcifications: str | Sequence[str] = "all", age_years: float = 65,
                  chest_wall_side: str | None = None, config: PhantomConfig | None = None) -> Phantom:

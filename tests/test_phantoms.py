@@ -1,4 +1,4 @@
-"""Tests for mammo_cv.phantom: determinism, ground-truth consistency, geometry in mm, polarity."""
+"""Tests for mammo_cv.phantoms: determinism, ground-truth consistency, geometry in mm, polarity."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.phantom import CALC_KINDS, KIND_TO_LABEL, PhantomConfig, make_phantom
+from mammo_cv.phantoms import CALC_KINDS, KIND_TO_LABEL, PhantomConfig, phantom
 from mammo_cv.types import PresentationIntent
 
 SIZE_MM = (120.0, 100.0)  # small field: fast, still room for every kind
@@ -24,7 +24,7 @@ def phantoms():
     def get(spacing_mm, laterality="L", view="CC", **kw):
         key = (spacing_mm, laterality, view, tuple(sorted(kw.items())))
         if key not in cache:
-            cache[key] = make_phantom(spacing_mm=spacing_mm, size_mm=SIZE_MM, laterality=laterality,
+            cache[key] = phantom(spacing_mm=spacing_mm, size_mm=SIZE_MM, laterality=laterality,
                                       view=view, seed=kw.pop("seed", 7), **kw)
         return cache[key]
 
@@ -35,9 +35,9 @@ CASES = [(0.07, "L", "CC"), (0.1, "R", "MLO"), (0.1, "L", "MLO"), (0.07, "R", "C
 
 
 def test_same_seed_same_phantom_and_different_seed_differs():
-    a = make_phantom(spacing_mm=0.2, size_mm=SIZE_MM, seed=3)
-    b = make_phantom(spacing_mm=0.2, size_mm=SIZE_MM, seed=3)
-    c = make_phantom(spacing_mm=0.2, size_mm=SIZE_MM, seed=4)
+    a = phantom(spacing_mm=0.2, size_mm=SIZE_MM, seed=3)
+    b = phantom(spacing_mm=0.2, size_mm=SIZE_MM, seed=3)
+    c = phantom(spacing_mm=0.2, size_mm=SIZE_MM, seed=4)
     assert np.array_equal(a.image.pixels, b.image.pixels)
     assert np.array_equal(a.calc_labels, b.calc_labels)
     assert a.truth == b.truth
@@ -92,7 +92,7 @@ def test_all_kinds_present_and_truth_is_json(phantoms):
 
 @pytest.mark.parametrize("spacing_mm", [0.07, 0.1])
 def test_round_calcification_area_matches_diameter(spacing_mm):
-    ph = make_phantom(spacing_mm=spacing_mm, size_mm=SIZE_MM, seed=11, calcifications=["round"])
+    ph = phantom(spacing_mm=spacing_mm, size_mm=SIZE_MM, seed=11, calcifications=["round"])
     rounds = [c for c in ph.truth["calcifications"] if c["kind"] == "round"]
     assert len(rounds) >= 2
     for c in rounds:
@@ -118,7 +118,7 @@ def test_geometry_is_independent_of_spacing(phantoms):
 
 @pytest.mark.parametrize("laterality,side", [("L", None), ("R", None), ("R", "left"), ("L", "right")])
 def test_chest_wall_and_nipple_sides(laterality, side):
-    ph = make_phantom(spacing_mm=0.2, size_mm=SIZE_MM, laterality=laterality, seed=5,
+    ph = phantom(spacing_mm=0.2, size_mm=SIZE_MM, laterality=laterality, seed=5,
                       chest_wall_side=side, calcifications="none")
     expected = side or ("left" if laterality == "L" else "right")
     assert ph.truth["chest_wall_side"] == expected
@@ -194,9 +194,9 @@ def test_calcifications_brighter_than_surroundings(spacing_mm, phantoms):
 
 def test_calcification_contrast_is_several_noise_sigma():
     kw = dict(spacing_mm=0.07, size_mm=SIZE_MM, seed=7)
-    with_calcs = make_phantom(**kw)
-    without = make_phantom(**kw, calcifications="none")
-    noiseless = make_phantom(**kw, calcifications="none", config=replace(PhantomConfig(), photons_per_mm2=1e14))
+    with_calcs = phantom(**kw)
+    without = phantom(**kw, calcifications="none")
+    noiseless = phantom(**kw, calcifications="none", config=replace(PhantomConfig(), photons_per_mm2=1e14))
     mask = with_calcs.breast_mask
     sigma = float((without.image.pixels - noiseless.image.pixels)[mask].std())
     signal = with_calcs.image.pixels - without.image.pixels
@@ -271,4 +271,4 @@ def test_to_stored_polarity_and_bits(phantoms):
 ])
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        make_phantom(size_mm=SIZE_MM, **kwargs)
+        phantom(size_mm=SIZE_MM, **kwargs)
