@@ -30,7 +30,8 @@ def load_image(path: str | os.PathLike[str], *,
                laterality: Laterality | str | None = None,
                view: View | str | None = None,
                max_pixels: int = DEFAULT_MAX_PIXELS,
-               frame: int | None = None) -> MammoImage:
+               frame: int | None = None,
+               decode_threads: int | None = None) -> MammoImage:
     """Load a mammogram from a DICOM or raster (PGM/PNG/TIFF) file.
 
     The format comes from the content: a ``DICM`` marker at byte 128 means DICOM (checked
@@ -54,6 +55,10 @@ def load_image(path: str | os.PathLike[str], *,
     frame : int, optional
         0-based frame to load from a multi-frame DICOM (required when NumberOfFrames > 1);
         0 is also accepted for single-frame files.
+    decode_threads : int, optional
+        Threads for JPEG 2000 decoding when imagecodecs is installed (it is about 1.9x
+        faster with 2 threads than with 1 on a 4096 x 3328 lossless frame); default: every
+        CPU available to the process. Pass 1 when several worker processes share the CPUs.
 
     Returns
     -------
@@ -92,7 +97,7 @@ def load_image(path: str | os.PathLike[str], *,
     if kind in ("dicom", None):
         return read_dicom(path, force=kind is None, pixel_spacing_mm=spacing,
                           laterality=laterality_enum, view=view_enum, max_pixels=max_pixels,
-                          frame=frame)
+                          frame=frame, decode_threads=decode_threads)
     if frame not in (None, 0):
         raise MammoInputError(path, f"frame={frame}: {kind.upper()} files hold one frame (0)")
     if spacing is None:

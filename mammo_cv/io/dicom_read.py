@@ -23,7 +23,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.pixels import apply_modality_lut, get_decoder, pixel_array
+from pydicom.pixels import apply_modality_lut, get_decoder
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from mammo_cv.errors import (
@@ -35,6 +35,7 @@ from mammo_cv.errors import (
     NotMammogramError,
     UnsupportedTransferSyntaxError,
 )
+from mammo_cv.io.decode import decode_frame
 from mammo_cv.io.dicom_meta import (
     check_modality,
     read_laterality,
@@ -224,7 +225,7 @@ def _display_window(ds: Dataset) -> tuple[float, float] | None:
 
 def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] | None,
                laterality: Laterality | None, view: View | None, max_pixels: int,
-               frame: int | None) -> MammoImage:
+               frame: int | None, decode_threads: int | None = None) -> MammoImage:
     """Load one frame of a DICOM file as a ``MammoImage``; see ``mammo_cv.io.load_image``.
 
     Parameters
@@ -241,6 +242,9 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
         Largest Rows x Columns accepted, checked before decoding.
     frame : int or None
         0-based frame of a multi-frame file.
+    decode_threads : int, optional
+        Threads for JPEG 2000 decoding (see ``mammo_cv.io.decode``); default: all CPUs
+        available to the process.
 
     Returns
     -------
@@ -257,7 +261,7 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
     view = view if view is not None else read_view(ds, path)
     intent = read_presentation_intent(ds, path)
     try:
-        stored = pixel_array(ds, index=index)
+        stored = decode_frame(ds, index, threads=decode_threads)
     except Exception as exc:  # decoder errors come in many types; all mean bad data here
         syntax = UID(ds.file_meta.TransferSyntaxUID)
         raise CorruptPixelDataError(

@@ -1,0 +1,85 @@
+"""Pixel Data -> stored integer array of one frame, with the fastest installed decoder.
+
+JPEG 2000 dominates the load time of compressed mammograms (about 1.5 s for a 4096 x 3328
+lossless frame with one thread). When imagecodecs is installed, its OpenJPEG build decodes
+with several threads (``numthreads``); otherwise, and for anything it cannot return exactly
+as pydicom would (signed data, sample values above Bits Stored, an unexpected shape or
+dtype), pydicom's own plugins (pylibjpeg-openjpeg) decode the frame. Every other transfer
+syntax goes through pydicom.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.encaps import get_frame
+from pydicom.pixels import pixel_array
+from pydicom.uid import UID
+
+__all__ = ["JPEG2000_SYNTAXES", "available_threads", "decode_frame"]
+
+# JPEG 2000 Image Compression (Lossless Only), JPEG 2000 Image Compression, and the
+# High-Throughput JPEG 2000 syntaxes (lossless, RPCL lossless, lossy), PS3.5 Table A-1.
+JPEG2000_SYNTAXES = frozenset({
+    "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203",
+})
+
+
+def available_threads() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _imagecodecs_jpeg2k():
+    """imagecodecs' JPEG 2000 decoder, or None when it is not installed or not built in."""
+    try:
+        import imagecodecs
+    except ImportError:
+        return None
+    if not getattr(getattr(imagecodecs, "JPEG2K", None), "available", False):
+        return None
+    return imagecodecs.jpeg2k_decode
+
+
+def decode_frame(ds: Dataset, index: int | None, *, threads: int | None = None) -> np.ndarray:
+    """Decode one frame of ``ds`` as stored integers.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A validated image data set (one grey sample, 8 or 16 bits allocated).
+    index : int or None
+        0-based frame of a multi-frame data set; None for a single-frame one.
+    threads : int, optional
+        Threads for the JPEG 2000 decoder; default: every CPU available to the process.
+
+    Returns
+    -------
+    (Rows, Columns) ndarray of uint8, uint16, int8 or int16
+        As ``pydicom.pixels.pixel_array`` returns it (unused high bits cleared).
+
+    Raises
+    ------
+    Exception
+        Whatever the decoder raises on bad data; the caller wraps it.
+    """
+    syntax = UID(ds.file_meta.TransferSyntaxUID)
+    decode_j2k = _imagecodecs_jpeg2k() if str(syntax) in JPEG2000_SYNTAXES else None
+    if decode_j2k is not None and int(ds.get("PixelRepresentation", 0)) == 0:
+        n_frames = int(ds.get("NumberOfFrames") or 1)
+        codestream = get_frame(ds.PixelData, index or 0, number_of_frames=n_frames)
+        stored = decode_j2k(codestream, numthreads=threads or available_threads())
+        bits_allocated = int(ds.BitsAllocated)
+        bits_stored = int(ds.get("BitsStored", bits_allocated))
+        if (stored.shape == (int(ds.Rows), int(ds.Columns))
+                and stored.dtype == np.dtype(f"uint{bits_allocated}")
+                and int(stored.max()) < (1 << bits_stored)):
+            return stored
+        del stored  # precision or layout pydicom corrects for: let it decode
+    return pixel_array(ds, index=index)
