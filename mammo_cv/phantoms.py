@@ -3,9 +3,10 @@
 A phantom is built in millimetres in a canonical frame (chest wall on the left column edge)
 and rasterised at the requested spacing, so that one ``seed`` gives the same anatomy and the
 same calcifications at 0.07 mm and at 0.1 mm. The image model is a linear attenuation line
-integral ``A`` (fat, glandular tissue, skin, muscle, vessels, strands, calcium), with
-Poisson-like quantum noise and a Gaussian detector blur, mapped to 12-bit-like values
-``offset + gain * A`` (larger = more attenuation, as in :class:`mammo_cv.types.MammoImage`).
+integral ``A`` at 20 keV (fat, glandular tissue, skin, muscle, vessels, strands, calcium), with
+Poisson-like quantum noise at a clinical detector dose and a Gaussian detector blur (constants
+cited in :class:`PhantomConfig`), mapped to 12-bit-like values ``offset + gain * A`` (larger =
+more attenuation, as in :class:`mammo_cv.types.MammoImage`).
 
 Size ranges per calcification kind (rods 3-10 x 0.5-1.5 mm, pleomorphic 0.1-0.5 mm in
 < 1 cm, ...) are the BI-RADS 5th-edition descriptors as given in issue 2; they are written
@@ -71,26 +72,40 @@ class PhantomConfig:
     mu_fat_per_mm: float = 0.0456
     mu_gland_per_mm: float = 0.0802
     mu_muscle_per_mm: float = 0.085
-    # Pure hydroxyapatite is ~2.5 /mm at 20 keV; real calcifications are porous and partial-
-    # volumed. 1.0 /mm makes a 0.3-mm calcification peak several noise sigma above its
-    # surround at 0.07 mm (the brief's target), while 0.1-mm ones sit near the noise level.
-    mu_calc_per_mm: float = 1.0
+    # Calcium hydroxyapatite Ca10(PO4)6(OH)2 at 3.16 g/cm^3 (the mineral of type II, i.e. most
+    # breast, calcifications; Fandos-Morera et al. 1988, Radiology 169:325), at the same 20 keV
+    # as the tissue values: mu/rho = 6.56 cm^2/g (Elam, Ravel & Sieber 2002 tables, as in NIST
+    # XCOM) -> 2.07 /mm. (17.5 keV: 3.0 /mm; 22 keV: 1.6 /mm; calcium oxalate, type I: 1.0 /mm.)
+    mu_calc_per_mm: float = 2.07
     # Projected calcium path is capped: macrocalcifications saturate rather than overflow 12 bits.
     calc_max_thickness_mm: float = 1.2
-    # Stored value = offset + gain * A: a 60-mm fully glandular breast plus a capped
-    # calcification stays below 4095 (12 bits); air stays near the offset (low background).
+    # Stored value = offset + gain * A: a 60-mm fully glandular breast (A = 4.81) plus a capped
+    # calcification (A = 2.48) stays below 4095 (12 bits); air stays near the offset.
     value_offset: float = 80.0
-    value_gain: float = 640.0
+    value_gain: float = 540.0
     max_value: float = 4095.0
     # Compressed breast thickness, typical range 40-65 mm (Hauge et al. 2012, Eur Radiol).
     thickness_range_mm: tuple[float, float] = (42.0, 60.0)
     # Skin thickness ~1.45 mm (Huang et al. 2008, Med Phys 35:1199).
     skin_thickness_mm: float = 1.45
-    # Fluence at the detector behind no tissue; sets the quantum noise. Chosen so that a
-    # 0.3-0.5 mm calcification peaks ~5 noise sigma above its surround (brief: "several x").
-    photons_per_mm2: float = 5.0e5
-    # Detector blur (brief: sigma 0.05-0.07 mm for a0.07-0.1 mm a-Se detector).
-    detector_blur_sigma_mm: float = 0.06
+    # Quantum noise. The automatic exposure control gives ~100 uGy air kerma at the detector
+    # behind the breast (Marshall 2009, Phys Med Biol 54:2845: AEC target detector air kerma
+    # 100 uGy, DQE(0) 0.5-0.65 for a-Se and CsI FFDM detectors, mean energies 18-25 keV). At
+    # 20 keV, 1 uGy of air kerma is 1 / (E (mu_en/rho)_air) = 1 / (3.204e-15 J x 0.0539 m^2/kg)
+    # = 5790 photons/mm^2 ((mu_en/rho)_air = 0.539 cm^2/g, Hubbell & Seltzer, NIST).
+    detector_air_kerma_uGy: float = 100.0
+    photons_per_mm2_per_uGy: float = 5790.0
+    detector_dqe: float = 0.55
+    # Scatter behind 4-6 cm of breast with an anti-scatter grid: scatter-to-primary ~0.2 (Boone
+    # et al. 2000, Med Phys 27:1818: ~0.4-0.6 without grid; a grid passes ~1/3 of it). Scatter
+    # divides every contrast by 1 + SPR at the same total quanta: modelled as fewer effective
+    # quanta, (1 + SPR)^-2, which gives the same signal-to-noise ratio for every structure.
+    scatter_to_primary: float = 0.2
+    # Presampling blur beyond the pixel aperture (the aperture itself is the supersampled area
+    # average). a-Se, 70 um: MTF > 0.4 at Nyquist 7.1 /mm (Hoheisel et al. 2004, IEEE NSS), i.e.
+    # a Gaussian of ~0.02 mm on top of the aperture; CsI, 100 um: MTF 0.28 at 5 /mm (Vedantham
+    # et al. 2000, Med Phys 27:558), ~0.04 mm. 0.03 mm is within 0.01 mm of both.
+    detector_blur_sigma_mm: float = 0.03
     # Anatomical noise power spectrum 1/f^beta with beta ~ 3 (Burgess et al. 2001, Med Phys 28:419).
     texture_beta: float = 3.0
     texture_grid_mm: float = 0.4
@@ -870,6 +885,8 @@ def phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240.0, 1
         att += (cfg.mu_muscle_per_mm - cfg.mu_fat_per_mm) * np.minimum(muscle_mm, inner)
     att = np.where(mask, att, 0.0).astype(np.float32)
 
+    reference = float(np.median(att[mask]))
+
     # --- calcifications: placed in mm, drawn in local patches
     placer = _Placer(breast, cfg)
     calcs: list[_Calc] = []
@@ -894,8 +911,12 @@ def phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240.0, 1
     labels = np.zeros(shape, np.int32)
     centroids = [_draw_calc(att, labels, k + 1, calc, spacing, cfg) for k, calc in enumerate(calcs)]
 
-    # --- quantum noise (Gaussian approximation of Poisson counts), detector blur, values
-    photons = cfg.photons_per_mm2 * spacing ** 2 * np.exp(-att)
+    # --- quantum noise (Gaussian approximation of Poisson counts), detector blur, values. The
+    # exposure control sets the detector dose behind the breast's median path (``reference``,
+    # taken before the calcifications so that phantoms with and without them share it).
+    quanta_per_px = (cfg.detector_air_kerma_uGy * cfg.photons_per_mm2_per_uGy * cfg.detector_dqe
+                     / (1.0 + cfg.scatter_to_primary) ** 2 * spacing ** 2)
+    photons = quanta_per_px * np.exp(reference - att)
     att += rng_noise.standard_normal(shape, dtype=np.float32) / np.sqrt(photons).astype(np.float32)
     att = cv2.GaussianBlur(att, (0, 0), cfg.detector_blur_sigma_mm / spacing)
     pixels = np.clip(cfg.value_offset + cfg.value_gain * att, 0.0, cfg.max_value).astype(np.float32)

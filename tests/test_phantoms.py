@@ -196,7 +196,7 @@ def test_calcification_contrast_is_several_noise_sigma():
     kw = dict(spacing_mm=0.07, size_mm=SIZE_MM, seed=7)
     with_calcs = phantom(**kw)
     without = phantom(**kw, calcifications="none")
-    noiseless = phantom(**kw, calcifications="none", config=replace(PhantomConfig(), photons_per_mm2=1e14))
+    noiseless = phantom(**kw, calcifications="none", config=replace(PhantomConfig(), detector_air_kerma_uGy=1e11))
     mask = with_calcs.breast_mask
     sigma = float((without.image.pixels - noiseless.image.pixels)[mask].std())
     signal = with_calcs.image.pixels - without.image.pixels
