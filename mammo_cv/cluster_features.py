@@ -4,28 +4,25 @@ Input is the per-calcification table of :mod:`mammo_cv.features` (positions and 
 output is one row per group with the schema ``GROUP_COLUMNS``. Positions are member centroids,
 so every number is independent of the pixel spacing.
 
-Grouping (:func:`group_bi_rads`), after BI-RADS 5th ed. "grouped: at least 5 calcifications
-within 1 cm": a calcification is a *core* member when at least ``min_calcs`` calcifications
-(itself included) lie within ``group_radius_mm`` of it. Core members closer than
-``group_radius_mm`` to each other are linked (single linkage), and every other calcification
-within ``group_radius_mm`` of a core member joins the group of its nearest core member. This is
-DBSCAN with ``eps = group_radius_mm`` and ``min_samples = min_calcs``. Groups larger than
-``max_extent_mm`` are kept whole: their shape decides linear / segmental / regional / diffuse.
+The groups themselves come from :mod:`mammo_cv.clusters` (one grouping for the whole
+package); this module only describes them.
 
 Distribution (:func:`describe_groups`), tested in this order:
 
-1. ``diffuse``: the group's area covers at least ``diffuse_area_fraction`` of the breast and it
-   has at least ``diffuse_min_calcs`` members, i.e. calcifications scattered through the breast
-   (BI-RADS "diffuse: distributed randomly throughout the breast"). Scattered calcifications
-   chain into one group at a 1-cm link, so "diffuse" is reported as the distribution of that
-   breast-wide group; it needs ``breast_area_mm2`` (without it such a group is "regional").
-2. ``segmental``: larger than ``max_extent_mm``, elongated (``linearity >=
+1. ``segmental``: larger than ``max_extent_mm``, elongated (``linearity >=
    segmental_min_linearity``), its principal axis within ``segmental_max_alignment_deg`` of the
    line to the nipple, and the narrow end toward the nipple (``apex_toward_nipple >=
    segmental_min_apex``, spread growing by ``segmental_min_fan`` mm per mm): a duct tree fans
    out from the nipple (BI-RADS "segmental"). Tested before ``linear`` because a tall segment
    is also elongated; a line whose members do not fan out stays linear.
-3. ``linear``: ``linearity >= linear_min_linearity`` (members along a line), any extent.
+2. ``linear``: ``linearity >= linear_min_linearity`` (members along a line), any extent.
+3. ``diffuse``: calcifications scattered through the breast (BI-RADS 5th ed. "diffuse:
+   distributed randomly throughout the breast"). The groups of the image together hold at
+   least ``diffuse_min_calcs`` members and the convex hull of all those members covers at
+   least ``diffuse_area_fraction`` of the breast; then every group that is not linear or
+   segmental is "diffuse". Scattered calcifications form many small groups at a 3 mm link, so
+   this is an image-level property given to each of them; it needs ``breast_area_mm2``
+   (without it they are "grouped" or "regional").
 4. ``grouped``: ``extent_mm <= max_extent_mm``.
 5. ``regional``: everything else larger than ``max_extent_mm`` (not ductal).
 """
@@ -36,12 +33,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
-__all__ = ["GROUP_COLUMNS", "DISTRIBUTIONS", "GroupConfig", "group_bi_rads", "describe_groups",
-           "empty_group_table"]
+__all__ = ["GROUP_COLUMNS", "DISTRIBUTIONS", "GroupConfig", "describe_groups", "empty_group_table"]
 
 #: The BI-RADS 5th-edition distribution descriptors, as written in ``distribution``.
 DISTRIBUTIONS: tuple[str, ...] = ("grouped", "linear", "segmental", "regional", "diffuse")
@@ -57,7 +50,7 @@ GROUP_COLUMNS: dict[str, np.dtype] = {
     "area_mm2": np.dtype(np.float64),
     "density_per_cm2": np.dtype(np.float64),
     "linearity": np.dtype(np.float64),
-    "branching_pattern": np.dtype(np.float64),
+    "branching": np.dtype(np.float64),
     "pleomorphism": np.dtype(np.float64),
     "nipple_alignment_deg": np.dtype(np.float64),
     "apex_toward_nipple": np.dtype(np.float64),
@@ -76,11 +69,6 @@ class GroupConfig:
 
     Attributes
     ----------
-    group_radius_mm : float
-        Neighbourhood and link distance. BI-RADS 5th ed.: "grouped ... at least 5 within 1 cm".
-    min_calcs : int
-        Members (itself included) a core calcification needs within ``group_radius_mm``;
-        BI-RADS 5th ed. lower limit of a group: 5.
     max_extent_mm : float
         BI-RADS 5th ed. upper limit of "grouped": a group spanning 2 cm; larger groups are
         regional, segmental or linear.
@@ -112,15 +100,15 @@ class GroupConfig:
         ``nipple_alignment_deg`` is NaN: 10 points drawn uniformly in a disk have a median
         linearity of 0.30 (4000 draws), so a lower value is what a round group gives by chance.
     diffuse_area_fraction : float
-        "Diffuse" covers at least this fraction of the breast area (BI-RADS 5th ed.
+        "Diffuse": the members of all groups of the image cover at least this fraction of the
+        breast area (BI-RADS 5th ed.
         "throughout the breast"; a quarter is this package's choice).
     diffuse_min_calcs : int
-        ... and has at least this many members: six times the BI-RADS group minimum, so that
-        a few neighbouring groups never make a breast diffuse (package choice).
+        ... and the groups of the image hold at least this many members: six times the BI-RADS
+        group minimum, so that a few neighbouring groups never make a breast diffuse (package
+        choice).
     """
 
-    group_radius_mm: float = 10.0
-    min_calcs: int = 5
     max_extent_mm: float = 20.0
     linear_min_linearity: float = 0.6
     segmental_min_linearity: float = 0.3
@@ -132,10 +120,10 @@ class GroupConfig:
     diffuse_min_calcs: int = 30
 
     def __post_init__(self) -> None:
-        if self.group_radius_mm <= 0 or self.max_extent_mm <= 0:
-            raise ValueError("group_radius_mm and max_extent_mm must be > 0")
-        if self.min_calcs < 2 or self.diffuse_min_calcs < self.min_calcs:
-            raise ValueError("need min_calcs >= 2 and diffuse_min_calcs >= min_calcs")
+        if self.max_extent_mm <= 0:
+            raise ValueError(f"max_extent_mm must be > 0, got {self.max_extent_mm}")
+        if self.diffuse_min_calcs < 1:
+            raise ValueError(f"diffuse_min_calcs must be >= 1, got {self.diffuse_min_calcs}")
         for name in ("linear_min_linearity", "segmental_min_linearity", "round_max_linearity",
                      "diffuse_area_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -150,59 +138,13 @@ def empty_group_table() -> dict[str, np.ndarray]:
     return {name: np.zeros(0, dtype) for name, dtype in GROUP_COLUMNS.items()}
 
 
-def group_bi_rads(rows_mm: np.ndarray, cols_mm: np.ndarray, *, config: GroupConfig | None = None) -> np.ndarray:
-    """BI-RADS grouping of calcification positions (DBSCAN rule, see the module docstring).
-
-    Parameters
-    ----------
-    rows_mm, cols_mm : (n,) array_like of float
-        Calcification centroids in mm.
-    config : GroupConfig, optional
-
-    Returns
-    -------
-    (n,) ndarray of int64
-        Group id per calcification, 0..k-1 in order of first appearance, -1 = in no group.
-
-    Examples
-    --------
-    >>> group_bi_rads([0, 2, 4, 6, 8, 60], [0, 0, 0, 0, 0, 0]).tolist()
-    [0, 0, 0, 0, 0, -1]
-    """
-    config = config or GroupConfig()
-    points = np.column_stack([np.asarray(rows_mm, np.float64), np.asarray(cols_mm, np.float64)])
-    n = points.shape[0]
-    ids = np.full(n, -1, np.int64)
-    if n == 0:
-        return ids
-    radius = config.group_radius_mm
-    tree = cKDTree(points)
-    core = np.flatnonzero(tree.query_ball_point(points, radius, return_length=True) >= config.min_calcs)
-    if core.size == 0:
-        return ids
-    pairs = cKDTree(points[core]).query_pairs(r=radius, output_type="ndarray")
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(core.size, core.size))
-    _, component = connected_components(graph, directed=False)
-    ids[core] = component
-    others = np.flatnonzero(ids < 0)
-    distance, nearest = cKDTree(points[core]).query(points[others], distance_upper_bound=radius)
-    near = np.isfinite(distance)
-    ids[others[near]] = component[nearest[near]]
-    # renumber 0..k-1 in order of first appearance
-    member = ids >= 0
-    _, first = np.unique(ids[member], return_index=True)
-    order = np.full(int(component.max()) + 1, -1, np.int64)
-    order[ids[member][np.sort(first)]] = np.arange(first.size)
-    return np.where(member, order[np.maximum(ids, 0)], -1)
-
-
 def _group_means(values: np.ndarray, ids: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.bincount(ids, values, count.size) / count
 
 
 def _hull_geometry(points: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convex-hull area (mm^2), perimeter (mm) and Feret diameter (mm) of each group's points.
-    A loop over groups (k <= n / min_calcs); a hull of < 3 or collinear points has area 0."""
+    A loop over groups (k <= n / min_members); a hull of < 3 or collinear points has area 0."""
     area = np.zeros(k)
     perimeter = np.zeros(k)
     feret = np.zeros(k)
@@ -231,7 +173,7 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
         ``row_mm``, ``col_mm``, ``area_mm2``, ``length_mm``, ``width_mm``, ``elongation``,
         ``irregularity`` and ``branching``.
     group_id : (n,) array_like of int
-        From :func:`group_bi_rads`; ids 0..k-1, -1 = in no group.
+        From :func:`mammo_cv.clusters.find_clusters`; ids 0..k-1, -1 = in no group.
     nipple_rc_mm : (float, float)
         Nipple (row, col) in mm, in the same frame as ``row_mm``/``col_mm``.
     breast_area_mm2 : float, optional
@@ -252,7 +194,8 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
         - ``density_per_cm2``: ``n_calcs / (area_mm2 / 100)``.
         - ``linearity``: ``1 - sqrt(l_min / l_max)`` of the centroid covariance, in [0, 1];
           0 for a round group, 1 for members on a straight line.
-        - ``branching_pattern``: fraction of members with ``branching > 0``, in [0, 1].
+        - ``branching``: fraction of members with ``branching > 0``, in [0, 1] (the
+          group's branching pattern).
         - ``pleomorphism``: mean of ``min(CV(area_mm2), 1)``, ``min(CV(elongation), 1)`` and
           ``min(2 std(irregularity), 1)`` (CV = std / mean), in [0, 1]; 0 = identical members.
         - ``nipple_alignment_deg``: angle in [0, 90] between the principal axis and the line
@@ -272,7 +215,7 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
     ...          "area_mm2": np.full(6, 0.1), "length_mm": np.full(6, 0.4),
     ...          "width_mm": np.full(6, 0.3), "elongation": np.full(6, 1.3),
     ...          "irregularity": np.full(6, 0.1), "branching": np.zeros(6, np.int32)}
-    >>> table = describe_groups(calcs, group_bi_rads(rows, cols), nipple_rc_mm=(50.0, 0.0))
+    >>> table = describe_groups(calcs, np.zeros(6, np.int64), nipple_rc_mm=(50.0, 0.0))
     >>> table["distribution"].tolist(), round(float(table["nipple_alignment_deg"][0]))
     (['linear'], 0)
     """
@@ -342,19 +285,17 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
     max_length = np.zeros(k)
     np.maximum.at(max_length, ids, col["length_mm"])
 
-    if breast_area_mm2 is None:
-        diffuse = np.zeros(k, bool)
-    else:
-        diffuse = (count >= config.diffuse_min_calcs) & (
-            area_mm2 >= config.diffuse_area_fraction * float(breast_area_mm2))
     linear = linearity >= config.linear_min_linearity
     small = extent <= config.max_extent_mm
     with np.errstate(invalid="ignore"):
         ductal = ((linearity >= config.segmental_min_linearity)
                   & (alignment <= config.segmental_max_alignment_deg)
                   & (apex >= config.segmental_min_apex) & (fan >= config.segmental_min_fan))
-    distribution = np.select([diffuse, ductal & ~small, linear, small],
-                             ["diffuse", "segmental", "linear", "grouped"], "regional").astype(object)
+    scattered = breast_area_mm2 is not None and ids.size >= config.diffuse_min_calcs and (
+        _hull_geometry(points, np.zeros(ids.size, np.int64), 1)[0][0]
+        >= config.diffuse_area_fraction * float(breast_area_mm2))
+    distribution = np.select([ductal & ~small, linear, np.full(k, scattered), small],
+                             ["segmental", "linear", "diffuse", "grouped"], "regional").astype(object)
 
     table = {
         "group_id": np.arange(k),
@@ -367,7 +308,7 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
         "area_mm2": area_mm2,
         "density_per_cm2": 100.0 * count / np.where(area_mm2 > 0, area_mm2, np.nan),
         "linearity": linearity,
-        "branching_pattern": mean((col["branching"] > 0).astype(np.float64)),
+        "branching": mean((col["branching"] > 0).astype(np.float64)),
         "pleomorphism": pleomorphism,
         "nipple_alignment_deg": alignment,
         "apex_toward_nipple": apex,

@@ -1,4 +1,6 @@
-"""BI-RADS grouping and group description on hand-made point sets with a known answer."""
+"""Group description (size, shape, distribution) on hand-made point sets with a known answer.
+
+The grouping itself is tested in test_clusters.py."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ import numpy as np
 import pytest
 from phantom_tables import truth_calc_table
 
-from mammo_cv.cluster_features import (DISTRIBUTIONS, GROUP_COLUMNS, GroupConfig, describe_groups,
-                                       empty_group_table, group_bi_rads)
+from mammo_cv.cluster_features import DISTRIBUTIONS, GROUP_COLUMNS, GroupConfig, describe_groups, empty_group_table
+from mammo_cv.clusters import group_calcifications
 
 
 def calc_table(rows_mm, cols_mm, **columns) -> dict[str, np.ndarray]:
@@ -25,7 +27,8 @@ def calc_table(rows_mm, cols_mm, **columns) -> dict[str, np.ndarray]:
 
 
 def describe(rows, cols, nipple=(0.0, 0.0), **kwargs):
-    ids = group_bi_rads(rows, cols)
+    """All points as one group."""
+    ids = np.zeros(np.size(rows), np.int64)
     return ids, describe_groups(calc_table(rows, cols), ids, nipple_rc_mm=nipple, **kwargs)
 
 
@@ -48,44 +51,6 @@ def triangle(apex_rc, direction_deg, apex_toward=True):
             points.append(np.asarray(apex_rc) + depth_along * u + offset * normal)
     points = np.array(points)
     return points[:, 0], points[:, 1]
-
-
-def test_six_points_within_8_mm_form_one_grouped_group():
-    rows, cols = disk_points(np.random.default_rng(1), 6, 4.0, (60.0, 40.0))
-    ids, table = describe(rows, cols)
-    assert ids.tolist() == [0] * 6
-    assert table["distribution"].tolist() == ["grouped"]
-    assert table["n_calcs"].tolist() == [6]
-    np.testing.assert_allclose([table["row_mm"][0], table["col_mm"][0]], [rows.mean(), cols.mean()])
-    np.testing.assert_allclose([table["row_px"][0], table["col_px"][0]], [rows.mean() / 0.1, cols.mean() / 0.1])
-
-
-def test_four_points_are_no_group():
-    ids, table = describe([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 1.0])
-    assert ids.tolist() == [-1] * 4
-    assert all(table[name].size == 0 for name in GROUP_COLUMNS)
-
-
-def test_two_separate_groups_and_a_stray_point_numbered_by_first_appearance():
-    rng = np.random.default_rng(2)
-    r1, c1 = disk_points(rng, 7, 3.0, (100.0, 20.0))
-    r0, c0 = disk_points(rng, 5, 3.0, (20.0, 20.0))
-    rows = np.concatenate([[60.0], r1, r0])
-    cols = np.concatenate([[60.0], c1, c0])
-    ids = group_bi_rads(rows, cols)
-    assert ids.tolist() == [-1] + [0] * 7 + [1] * 5
-
-
-def test_border_member_joins_and_min_calcs_is_configurable():
-    # 5 points 2 mm apart: all within 8 mm of each other, so all are core members
-    rows = np.arange(5) * 2.0
-    cols = np.zeros(5)
-    assert group_bi_rads(rows, cols).tolist() == [0] * 5
-    assert group_bi_rads(rows, cols, config=GroupConfig(min_calcs=6)).tolist() == [-1] * 5
-    # a point 9 mm beyond the last one is no core member but joins as a border member
-    rows_far = np.append(rows, 8.0 + 9.0)
-    assert group_bi_rads(rows_far, np.zeros(6)).tolist() == [0] * 6
-    assert group_bi_rads(rows_far, np.zeros(6), config=GroupConfig(group_radius_mm=8.5)).tolist() == [0] * 5 + [-1]
 
 
 def test_line_of_8_points_25_mm_is_linear_and_alignment_to_nipple():
@@ -149,21 +114,29 @@ def test_scattered_40_mm_blob_is_regional():
 
 
 def test_300_points_over_the_breast_are_diffuse():
+    # 300 points over 100 x 80 mm chain into many 3-mm groups: together they cover the breast
     rng = np.random.default_rng(4)
     rows, cols = rng.uniform(0, 100, 300), rng.uniform(0, 80, 300)
-    ids, table = describe(rows, cols, nipple=(50.0, 80.0), breast_area_mm2=8000.0)
-    assert np.count_nonzero(ids == 0) >= 290
-    assert table["distribution"].tolist() == ["diffuse"]
-    # without a breast area the same group can only be called regional
-    _, table = describe(rows, cols, nipple=(50.0, 80.0))
-    assert table["distribution"].tolist() == ["regional"]
+    ids = group_calcifications(rows, cols, link_mm=3.0, min_members=3)
+    table = describe_groups(calc_table(rows, cols), ids, nipple_rc_mm=(50.0, 80.0), breast_area_mm2=8000.0)
+    assert table["n_calcs"].sum() >= 100 and table["n_calcs"].size >= 20
+    assert set(table["distribution"][table["linearity"] < GroupConfig().linear_min_linearity]) == {"diffuse"}
+    # without a breast area they cannot be called diffuse
+    table = describe_groups(calc_table(rows, cols), ids, nipple_rc_mm=(50.0, 80.0))
+    assert "diffuse" not in set(table["distribution"])
+
+
+def test_one_dense_group_in_a_large_breast_is_not_diffuse():
+    rows, cols = disk_points(np.random.default_rng(8), 40, 5.0, (50.0, 40.0))
+    _, table = describe(rows, cols, nipple=(50.0, 100.0), breast_area_mm2=8000.0)
+    assert table["distribution"].tolist() == ["grouped"]
 
 
 def test_area_density_and_extent_of_a_square():
     # corners of a 10-mm square and its centre, members 2 mm wide: hull 100 mm^2, perimeter 40
     rows = np.array([0.0, 0.0, 10.0, 10.0, 5.0])
     cols = np.array([0.0, 10.0, 0.0, 10.0, 5.0])
-    ids = group_bi_rads(rows, cols, config=GroupConfig(group_radius_mm=15.0))
+    ids = np.zeros(5, np.int64)
     table = describe_groups(calc_table(rows, cols, width_mm=np.full(5, 2.0), length_mm=np.full(5, 2.0)),
                             ids, nipple_rc_mm=(100.0, 5.0))
     assert table["area_mm2"][0] == pytest.approx(100.0 + 40.0 * 1.0 + math.pi, rel=1e-6)
@@ -176,10 +149,10 @@ def test_area_density_and_extent_of_a_square():
 
 def test_pleomorphism_branching_and_max_length():
     rows, cols = disk_points(np.random.default_rng(5), 8, 3.0, (50.0, 50.0))
-    ids = group_bi_rads(rows, cols)
+    ids = np.zeros(8, np.int64)
     same = describe_groups(calc_table(rows, cols), ids, nipple_rc_mm=(0.0, 0.0))
     assert same["pleomorphism"][0] == pytest.approx(0.0, abs=1e-6)
-    assert same["branching_pattern"][0] == 0.0
+    assert same["branching"][0] == 0.0
     area = np.array([0.02, 0.5, 0.05, 0.3, 0.01, 0.8, 0.1, 0.04])
     elong = np.array([1.0, 4.0, 1.2, 2.5, 1.0, 6.0, 1.5, 3.0])
     irregular = np.array([0.0, 0.6, 0.1, 0.4, 0.0, 0.7, 0.2, 0.3])
@@ -191,13 +164,12 @@ def test_pleomorphism_branching_and_max_length():
     expected = (min(area.std() / area.mean(), 1.0) + min(elong.std() / elong.mean(), 1.0)
                 + min(2 * irregular.std(), 1.0)) / 3.0
     assert varied["pleomorphism"][0] == pytest.approx(expected, rel=1e-9)
-    assert varied["branching_pattern"][0] == pytest.approx(2 / 8)
+    assert varied["branching"][0] == pytest.approx(2 / 8)
     assert varied["max_length_mm"][0] == pytest.approx(3.5)
 
 
 def test_empty_input_gives_every_column_with_its_dtype():
-    ids = group_bi_rads(np.zeros(0), np.zeros(0))
-    assert ids.dtype == np.int64 and ids.size == 0
+    ids = np.zeros(0, np.int64)
     for table in (empty_group_table(), describe_groups(calc_table([], []), ids, nipple_rc_mm=(0.0, 0.0))):
         assert list(table) == list(GROUP_COLUMNS)
         assert all(table[name].dtype == dtype and table[name].shape == (0,) for name, dtype in GROUP_COLUMNS.items())
@@ -212,32 +184,14 @@ def test_output_schema_and_distribution_vocabulary():
 
 
 def test_bad_input_and_config_raise():
-    with pytest.raises(ValueError, match="min_calcs"):
-        GroupConfig(min_calcs=1)
+    with pytest.raises(ValueError, match="diffuse_min_calcs"):
+        GroupConfig(diffuse_min_calcs=0)
     with pytest.raises(ValueError, match="linear_min_linearity"):
         GroupConfig(linear_min_linearity=1.5)
     table = calc_table([0.0], [0.0])
     del table["width_mm"]
     with pytest.raises(ValueError, match="width_mm"):
         describe_groups(table, np.array([0]), nipple_rc_mm=(0.0, 0.0))
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_phantom_truth_groups_are_never_split(seed):
-    from mammo_cv.phantoms import phantom
-
-    ph = phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
-    calcs = ph.truth["calcifications"]
-    spacing = ph.truth["spacing_mm"]
-    rows = np.array([c["row_px"] for c in calcs]) * spacing[0]
-    cols = np.array([c["col_px"] for c in calcs]) * spacing[1]
-    truth = np.array([c["group_id"] for c in calcs])
-    ids = group_bi_rads(rows, cols)
-    for group in ph.truth["groups"]:
-        found = np.unique(ids[truth == group["group_id"]])
-        assert found.size == 1 and found[0] >= 0, (group, found)
-    # every found group holds a true group: stray singletons never make a group of their own
-    assert set(np.unique(ids[ids >= 0])) == set(np.unique(ids[truth >= 0]))
 
 
 def test_phantom_truth_groups_get_their_distribution_and_extent():

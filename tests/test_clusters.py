@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mammo_cv.clusters import ClusterConfig, find_clusters, group_calcifications, summarize_clusters
+from phantom_tables import truth_calc_table
+
+from mammo_cv.clusters import (CLUSTER_COLUMNS, ClusterConfig, cluster_table, densest_count, find_clusters,
+                               group_calcifications, summarize_clusters)
 
 
 def test_grouping_by_link_distance_and_size():
@@ -50,3 +53,90 @@ def test_find_clusters_ignores_weak_members():
 def test_config_validation():
     with pytest.raises(ValueError, match="link_mm"):
         ClusterConfig(link_mm=0.0)
+    with pytest.raises(ValueError, match="bi_rads_min_calcs"):
+        ClusterConfig(bi_rads_min_calcs=0)
+
+
+def test_two_groups_and_a_stray_point_numbered_by_first_appearance():
+    rng = np.random.default_rng(2)
+    a = rng.uniform(-1.0, 1.0, (7, 2)) + [100.0, 20.0]      # 7 points in a 2-mm square
+    b = rng.uniform(-1.0, 1.0, (5, 2)) + [20.0, 20.0]
+    points = np.vstack([[[60.0, 60.0]], a, b])
+    ids = group_calcifications(points[:, 0], points[:, 1], link_mm=3.0, min_members=3)
+    assert ids.tolist() == [-1] + [0] * 7 + [1] * 5
+
+
+def test_densest_count_is_the_bi_rads_five_within_one_cm():
+    # 5 points 2 mm apart span 8 mm: all within 1 cm of each other
+    rows = np.arange(5) * 2.0
+    assert densest_count(rows, np.zeros(5), np.zeros(5, np.int64)).tolist() == [5]
+    # 2.6 mm apart they span 10.4 mm: at most 3 fit in a 1-cm circle centred on a member
+    assert densest_count(rows * 1.3, np.zeros(5), np.zeros(5, np.int64)).tolist() == [3]
+    # a configurable span; members of other clusters and unclustered points never count
+    assert densest_count(rows * 1.3, np.zeros(5), np.zeros(5, np.int64), span_mm=11.0).tolist() == [5]
+    ids = np.array([0, 0, 1, 1, -1])
+    assert densest_count(rows, np.zeros(5), ids).tolist() == [2, 2]
+    assert densest_count([], [], np.zeros(0, np.int64)).shape == (0,)
+
+
+def calc_rows(rows_mm, cols_mm, confidence):
+    """Identical round members (0.3 mm) at the given positions, spacing 0.1 mm."""
+    rows = np.asarray(rows_mm, np.float64)
+    cols = np.asarray(cols_mm, np.float64)
+    n = rows.size
+    return {"row_px": rows / 0.1, "col_px": cols / 0.1, "row_mm": rows, "col_mm": cols,
+            "area_mm2": np.full(n, 0.07), "length_mm": np.full(n, 0.3), "width_mm": np.full(n, 0.3),
+            "elongation": np.ones(n), "irregularity": np.full(n, 0.05), "branching": np.zeros(n, np.int32),
+            "confidence": np.asarray(confidence, np.float64)}
+
+
+def test_cluster_table_flags_bi_rads_groups_and_applies_the_operating_point():
+    # A: 6 members 1.5 mm apart (7.5 mm span) -> BI-RADS group; B: 3 members -> candidate only;
+    # C: 4 members scoring below min_score -> not reported; a lone detection
+    a = np.arange(6) * 1.5
+    rows = np.concatenate([a, [40.0, 42.0, 44.0], [80.0, 81.0, 82.0, 83.0], [120.0]])
+    cols = np.concatenate([np.zeros(6), np.full(3, 30.0), np.zeros(4), [0.0]])
+    conf = np.concatenate([np.full(6, 12.0), [20.0, 10.0, 9.0], np.full(4, 7.5), [30.0]])
+    ids, table = cluster_table(calc_rows(rows, cols, conf), nipple_rc_mm=(0.0, 100.0))
+    assert ids.tolist() == [0] * 6 + [1] * 3 + [-1] * 5
+    assert list(table) == list(CLUSTER_COLUMNS)
+    assert all(table[name].dtype == dtype for name, dtype in CLUSTER_COLUMNS.items())
+    assert table["cluster_id"].tolist() == [0, 1]
+    assert table["n_calcs"].tolist() == [6, 3]
+    assert table["n_calcs_1cm"].tolist() == [6, 3]
+    assert table["bi_rads_group"].tolist() == [True, False]
+    np.testing.assert_allclose(table["detection_score"], [12.0, 13.0])
+    np.testing.assert_allclose(table["row_px"], [a.mean() / 0.1, 420.0])
+    # BI-RADS numbers are configurable
+    _, table = cluster_table(calc_rows(rows, cols, conf), nipple_rc_mm=(0.0, 100.0),
+                             config=ClusterConfig(bi_rads_min_calcs=3))
+    assert table["bi_rads_group"].tolist() == [True, True]
+
+
+def test_cluster_table_without_clusters_has_every_column():
+    for rows in ([], [0.0, 50.0]):
+        ids, table = cluster_table(calc_rows(rows, np.zeros(len(rows)), np.full(len(rows), 20.0)),
+                                   nipple_rc_mm=(0.0, 0.0))
+        assert ids.tolist() == [-1] * len(rows)
+        assert list(table) == list(CLUSTER_COLUMNS)
+        assert all(table[name].dtype == dtype and table[name].shape == (0,) for name, dtype in CLUSTER_COLUMNS.items())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_phantom_truth_clusters_never_mix_groups_and_find_the_pleomorphic_group(seed):
+    from mammo_cv.phantoms import phantom
+
+    ph = phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
+    table, kind, truth = truth_calc_table(ph)
+    table["confidence"] = np.full(truth.size, 20.0)
+    spacing = ph.truth["spacing_mm"]
+    nipple = ph.truth["nipple_rc"]
+    ids, clusters = cluster_table(table, nipple_rc_mm=(nipple[0] * spacing[0], nipple[1] * spacing[1]))
+    for g in range(clusters["cluster_id"].size):
+        members = np.unique(truth[ids == g])
+        assert members.size == 1 and members[0] >= 0, (g, members)
+    for group in ph.truth["groups"]:
+        if group["distribution"] == "grouped":
+            found = np.unique(ids[truth == group["group_id"]])
+            found = found[found >= 0]
+            assert found.size == 1 and clusters["bi_rads_group"][found[0]]
