@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from mammo_cv.anatomy import AnatomyConfig
 from mammo_cv.cluster_features import GroupConfig
 from mammo_cv.clusters import ClusterConfig
 from mammo_cv.detect import DetectionConfig
 from mammo_cv.features import FeatureConfig
+from mammo_cv.rules import Rules, load_rules
 from mammo_cv.vascular import VascularConfig
 
 __all__ = ["Config"]
@@ -34,6 +35,8 @@ class Config:
     groups : GroupConfig
         Distribution rules of the cluster description.
     vascular : VascularConfig
+    rules : Rules
+        The classifier's rule set; defaults to the shipped ``mammo_cv/rules.toml``.
     """
 
     anatomy: AnatomyConfig = field(default_factory=AnatomyConfig)
@@ -42,12 +45,18 @@ class Config:
     clusters: ClusterConfig = field(default_factory=ClusterConfig)
     groups: GroupConfig = field(default_factory=GroupConfig)
     vascular: VascularConfig = field(default_factory=VascularConfig)
+    rules: Rules = field(default_factory=load_rules)
 
     def to_dict(self) -> dict:
-        """Every setting as plain JSON-serialisable values."""
-        return asdict(self)
+        """Every setting as plain JSON-serialisable values; ``rules`` also carries its
+        ``digest`` (the rule-set hash) and ``source`` path."""
+        stages = {f.name: asdict(getattr(self, f.name)) for f in fields(self) if f.name != "rules"}
+        return {**stages, "rules": self.rules.to_dict()}
 
     def digest(self) -> str:
-        """SHA-256 (hex, first 16 digits) of the settings, recorded in every output."""
-        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        """SHA-256 (hex, first 16 digits) of the settings, recorded in every output. The rules
+        count by content (their digest), not by the path they were read from."""
+        settings = self.to_dict()
+        settings["rules"] = {key: value for key, value in settings["rules"].items() if key != "source"}
+        text = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,31 +1,35 @@
-"""``analyze``: the stages composed, with no computation of its own.
+"""``analyze`` and ``reclassify``: the stages composed, with no computation of their own.
 
-io -> anatomy -> detect -> features -> clusters (+ vascular context)
+io -> anatomy -> detect -> features -> clusters (+ vascular context) -> classify
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 
 import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
+from mammo_cv.classify import StudyContext, classify
 from mammo_cv.clusters import cluster_table
 from mammo_cv.config import Config
 from mammo_cv.detect import detect_calcifications
 from mammo_cv.features import measure_calcifications
 from mammo_cv.io import load_image
 from mammo_cv.result import Result
+from mammo_cv.rules import load_rules
 from mammo_cv.types import MammoImage
 from mammo_cv.vascular import find_vascular
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "reclassify"]
 
 
 def analyze(source: MammoImage | str | os.PathLike[str], *,
             pixel_spacing_mm: float | Sequence[float] | None = None,
-            config: Config | None = None) -> Result:
+            config: Config | str | os.PathLike[str] | None = None,
+            study: StudyContext | None = None) -> Result:
     """Find, measure and group the calcifications of one mammogram.
 
     Parameters
@@ -34,8 +38,12 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
         An image already loaded, or a DICOM / raster file for :func:`mammo_cv.load_image`.
     pixel_spacing_mm : float or (float, float), optional
         Passed to ``load_image`` when ``source`` is a path (required for raster files).
-    config : Config, optional
-        Settings of every stage; defaults to ``Config()``.
+    config : Config or path, optional
+        Settings of every stage; defaults to ``Config()``. A path is a rules file:
+        ``Config(rules=load_rules(path))``.
+    study : StudyContext, optional
+        The other breast of the same study (bilateral secretory support); see
+        :func:`mammo_cv.classify.study_contexts` and :func:`reclassify`.
 
     Returns
     -------
@@ -45,8 +53,13 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     ------
     MammoInputError
         Unreadable input, or an image with no breast (``NoBreastFoundError``).
+    RulesError
+        ``config`` is a rules file that does not validate.
     """
-    config = config or Config()
+    if config is None:
+        config = Config()
+    elif not isinstance(config, Config):
+        config = Config(rules=load_rules(config))
     if isinstance(source, MammoImage):
         image = source
     else:
@@ -64,5 +77,30 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     vascular = find_vascular(calcifications, config=config.vascular)
     calcifications["vascular_chain_id"] = vascular["vascular_chain_id"]
     calcifications["vascular_score"] = vascular["vascular_score"]
-    return Result(image=image, anatomy=anatomy, detections=detections, calc_table=calcifications,
-                  cluster_table=clusters, vascular_chains=vascular["chains"], config=config)
+    result = Result(image=image, anatomy=anatomy, detections=detections, calc_table=calcifications,
+                    cluster_table=clusters, vascular_chains=vascular["chains"], config=config)
+    return reclassify(result, study)
+
+
+def reclassify(result: Result, study: StudyContext | None = None) -> Result:
+    """Label a result's tables again, e.g. once the other breast of its study is known.
+
+    No pixel work: the tables are classified with ``result.config.rules`` and ``study``.
+
+    Parameters
+    ----------
+    result : Result
+    study : StudyContext, optional
+
+    Returns
+    -------
+    Result
+        A copy whose ``calc_table`` has ``label`` and ``reason`` and whose ``cluster_table``
+        has ``label``, ``score`` (0..1 suspicion) and ``reason`` (object arrays of str; score
+        float64); every other field is shared with ``result``.
+    """
+    labels = classify(result.calc_table, result.cluster_table, rules=result.config.rules, study=study)
+    calc_table = {**result.calc_table, "label": labels.calc_label, "reason": labels.calc_reason}
+    cluster_table = {**result.cluster_table, "label": labels.cluster_label, "score": labels.cluster_score,
+                     "reason": labels.cluster_reason}
+    return dataclasses.replace(result, calc_table=calc_table, cluster_table=cluster_table)

@@ -1,0 +1,307 @@
+"""Rule classifier: calcification and cluster tables + a rule set -> labels, scores and reasons.
+
+The classifier never sees pixels. It reads the calcification table (``features.CALC_COLUMNS``
+plus ``cluster_id``, ``vascular_score``) and the cluster table (``clusters.CLUSTER_COLUMNS``),
+and applies the rules of :mod:`mammo_cv.rules` (``rules.toml``) in this precedence order; the
+first rule that matches gives the label:
+
+1. ``suspicious_cluster``: every member of a cluster whose suspicion ``score`` reaches
+   ``suspicious_cluster.min_score`` and that has at least ``min_fine_calcs_label`` fine members.
+2. ``vascular``: ``vascular_score >= vascular.min_vascular_score``.
+3. ``secretory``: a rod (length, width, elongation in range) pointing to the nipple.
+4. ``macro``: rim, curved shell fragment, coarse/popcorn, large round or dystrophic: greatest
+   dimension >= ``macro.min_length_mm`` and coarse (wide or large in area), or a rim.
+5. ``punctate``: small and round.
+6. ``other``.
+
+Cluster score, in [0, 1] (BI-RADS 5th ed.: "at least 5 within 1 cm", fine pleomorphic or fine
+linear, linear/segmental distribution raise suspicion). A *fine* member has no benign label
+(rules 2-4) and a width below ``max_fine_width_mm``::
+
+    score = fine_fraction * (count_weight * min(1, n_fine / min_fine_calcs)
+                             + morphology_weight * morphology
+                             + distribution_weight * [distribution is linear or segmental])
+    morphology = min(1, max(pleomorphism / full_pleomorphism,
+                            fine-linear fraction / full_linear_fraction,
+                            branching / full_linear_fraction))
+
+A cluster that is not suspicious takes the most common label of its members.
+
+Study context: rod-like calcifications in the other breast of the same study (``StudyContext``)
+relax the secretory orientation and width limits (BI-RADS: secretory calcifications are
+"usually bilateral"); the reason says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mammo_cv.rules import Rules
+
+__all__ = ["LABELS", "StudyContext", "Classification", "classify", "count_rod_like", "study_contexts"]
+
+#: Label vocabulary, in precedence order for ties.
+LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
+
+_CALC_NEEDED = ("length_mm", "width_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
+                "orientation_to_nipple_deg", "cluster_id", "vascular_score")
+_CLUSTER_NEEDED = ("cluster_id", "pleomorphism", "distribution")
+# Fraction of members that branch: ``branching`` in cluster_features (issue 4), formerly
+# ``branching_pattern``; the first present is read.
+_BRANCHING_COLUMNS = ("branching", "branching_pattern")
+_RAISING_DISTRIBUTIONS = ("linear", "segmental")
+
+
+@dataclass(frozen=True)
+class StudyContext:
+    """What the other breast of the same study shows.
+
+    Attributes
+    ----------
+    study_key : str
+        StudyInstanceUID, or patient and date, shared by the images of one study.
+    contralateral_rod_count : int
+        Rod-like calcifications (:func:`count_rod_like`) in the other breast's images.
+    """
+
+    study_key: str
+    contralateral_rod_count: int
+
+    def __post_init__(self) -> None:
+        if self.contralateral_rod_count < 0:
+            raise ValueError(f"contralateral_rod_count must be >= 0, got {self.contralateral_rod_count}")
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Labels of one image.
+
+    Attributes
+    ----------
+    calc_label, calc_reason : (n,) ndarray of object (str)
+        Per calcification row: one of ``LABELS`` and a sentence with the measured values.
+    cluster_label, cluster_reason : (k,) ndarray of object (str)
+        Per cluster row.
+    cluster_score : (k,) ndarray of float64
+        Suspicion in [0, 1]; ranks clusters for a FROC.
+    """
+
+    calc_label: np.ndarray
+    calc_reason: np.ndarray
+    cluster_label: np.ndarray
+    cluster_score: np.ndarray
+    cluster_reason: np.ndarray
+
+
+def _column(table: dict[str, np.ndarray], name: str, what: str) -> np.ndarray:
+    if name not in table:
+        raise ValueError(f"{what} table lacks column {name!r} (needed by the classifier)")
+    return np.asarray(table[name])
+
+
+def _rod_shape(calcs: dict[str, np.ndarray], rules: Rules, min_width_mm: float) -> np.ndarray:
+    sec = rules.secretory
+    length = np.asarray(calcs["length_mm"], np.float64)
+    return ((length >= sec.min_length_mm) & (length <= sec.max_length_mm)
+            & (np.asarray(calcs["width_mm"], np.float64) >= min_width_mm)
+            & (np.asarray(calcs["elongation"], np.float64) >= sec.min_elongation))
+
+
+def count_rod_like(calc_table: dict[str, np.ndarray], rules: Rules) -> int:
+    """Number of rod-like calcifications: secretory length, width and elongation (strict limits,
+    any orientation), not vascular.
+
+    Parameters
+    ----------
+    calc_table : dict of str to (n,) ndarray
+        Needs ``length_mm``, ``width_mm``, ``elongation`` and ``vascular_score``.
+    rules : Rules
+
+    Returns
+    -------
+    int
+    """
+    for name in ("length_mm", "width_mm", "elongation", "vascular_score"):
+        _column(calc_table, name, "calcification")
+    vascular = np.asarray(calc_table["vascular_score"], np.float64) >= rules.vascular.min_vascular_score
+    return int(np.count_nonzero(_rod_shape(calc_table, rules, rules.secretory.min_width_mm) & ~vascular))
+
+
+def _benign_labels(c: dict[str, np.ndarray], rules: Rules, bilateral: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Rules 2-6 for every row: (label, macro kind) arrays of object."""
+    sec, mac, pun = rules.secretory, rules.macro, rules.punctate
+    vascular = c["vascular_score"] >= rules.vascular.min_vascular_score
+    max_angle = sec.bilateral_max_nipple_angle_deg if bilateral else sec.max_nipple_angle_deg
+    min_width = sec.bilateral_min_width_mm if bilateral else sec.min_width_mm
+    with np.errstate(invalid="ignore"):
+        toward = c["orientation_to_nipple_deg"] <= max_angle       # NaN (no axis) -> False
+    secretory = _rod_shape(c, rules, min_width) & toward
+    big = c["length_mm"] >= mac.min_length_mm
+    rim = big & (c["lucent_center"] >= mac.rim_min_lucent_center)
+    arc = (c["length_mm"] >= mac.arc_min_length_mm) & (c["irregularity"] >= mac.arc_min_irregularity)
+    coarse = big & ((c["width_mm"] >= mac.min_width_mm) | (c["area_mm2"] >= mac.min_area_mm2))
+    macro = rim | arc | coarse
+    punctate = (c["length_mm"] < pun.max_length_mm) & (c["elongation"] < pun.max_elongation)
+    label = np.select([vascular, secretory, macro, punctate], ["vascular", "secretory", "macro", "punctate"],
+                      "other").astype(object)
+    kind = np.select([rim, arc, c["elongation"] < mac.round_max_elongation, c["length_mm"] >= mac.coarse_min_length_mm,
+                      c["irregularity"] >= mac.dystrophic_min_irregularity],
+                     ["rim (eggshell)", "curved shell fragment (rim)", "large round", "coarse or popcorn-like",
+                      "dystrophic"], "coarse").astype(object)
+    return label, kind
+
+
+def _calc_reason(label: str, kind: str, row: dict[str, float], rules: Rules, bilateral_rods: int) -> str:
+    size = f"{row['length_mm']:.1f} mm x {row['width_mm']:.2f} mm"
+    if label == "vascular":
+        return (f"fragment {size}, vascular_score {row['vascular_score']:.2f} >= "
+                f"{rules.vascular.min_vascular_score:g} -> vascular (chain or tram track along a vessel)")
+    if label == "secretory":
+        text = (f"rod {size}, elongation {row['elongation']:.1f}, {row['orientation_to_nipple_deg']:.0f} deg "
+                f"to nipple -> secretory (large rod-like)")
+        if bilateral_rods:
+            text += f"; {bilateral_rods} rod-like in the other breast support secretory (bilateral)"
+        return text
+    if label == "macro":
+        return (f"{size}, area {row['area_mm2']:.2f} mm2, lucent centre {row['lucent_center']:.2f}, "
+                f"irregularity {row['irregularity']:.2f} -> macro ({kind})")
+    if label == "punctate":
+        return f"{size}, elongation {row['elongation']:.1f}, not in a suspicious cluster -> punctate (small round)"
+    return f"{size}, elongation {row['elongation']:.1f}, matches no rule -> other"
+
+
+def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndarray], *, rules: Rules,
+             study: StudyContext | None = None) -> Classification:
+    """Label every calcification and cluster of one image.
+
+    Parameters
+    ----------
+    calc_table : dict of str to (n,) ndarray
+        Needs ``length_mm``, ``width_mm``, ``area_mm2``, ``elongation``, ``lucent_center``,
+        ``irregularity``, ``orientation_to_nipple_deg``, ``cluster_id`` (row index into the
+        cluster table's ``cluster_id``, -1 = none) and ``vascular_score``.
+    cluster_table : dict of str to (k,) ndarray
+        Needs ``cluster_id``, ``pleomorphism``, ``branching`` (fraction of branching members;
+        ``branching_pattern`` is accepted) and ``distribution``.
+    rules : Rules
+    study : StudyContext, optional
+        Rod-like calcifications in the other breast of the study (bilateral secretory support).
+
+    Returns
+    -------
+    Classification
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mammo_cv.rules import load_rules
+    >>> rod = {"length_mm": np.array([6.2]), "width_mm": np.array([0.8]), "area_mm2": np.array([4.5]),
+    ...        "elongation": np.array([7.8]), "lucent_center": np.array([0.0]),
+    ...        "irregularity": np.array([0.1]), "orientation_to_nipple_deg": np.array([12.0]),
+    ...        "cluster_id": np.array([-1]), "vascular_score": np.array([0.0])}
+    >>> empty = {"cluster_id": np.zeros(0, int), "pleomorphism": np.zeros(0),
+    ...          "branching": np.zeros(0), "distribution": np.zeros(0, object)}
+    >>> out = classify(rod, empty, rules=load_rules())
+    >>> out.calc_label[0], out.calc_reason[0]
+    ('secretory', 'rod 6.2 mm x 0.80 mm, elongation 7.8, 12 deg to nipple -> secretory (large rod-like)')
+    """
+    c = {name: _column(calc_table, name, "calcification").astype(np.float64) for name in _CALC_NEEDED}
+    k_ids = _column(cluster_table, "cluster_id", "cluster").astype(np.int64)
+    for name in _CLUSTER_NEEDED:
+        _column(cluster_table, name, "cluster")
+    n, k = c["length_mm"].shape[0], k_ids.shape[0]
+    bilateral_rods = 0
+    if study is not None and study.contralateral_rod_count >= rules.secretory.min_contralateral_rods:
+        bilateral_rods = int(study.contralateral_rod_count)
+    label, kind = _benign_labels(c, rules, bilateral_rods > 0)
+    reason = np.array([_calc_reason(label[i], kind[i], {name: c[name][i] for name in c}, rules, bilateral_rods)
+                       for i in range(n)], dtype=object).reshape(n)
+
+    # clusters: map each calcification's cluster id to its cluster-table row
+    row_of = {int(cid): j for j, cid in enumerate(k_ids)}
+    member_row = np.array([row_of.get(int(cid), -1) for cid in c["cluster_id"]], np.int64).reshape(n)
+    if np.any((c["cluster_id"] >= 0) & (member_row < 0)):
+        raise ValueError("calcification table has cluster_id values missing from the cluster table")
+    sus = rules.suspicious_cluster
+    inside = member_row >= 0
+    rows = member_row[inside]
+    benign = np.isin(label, ("vascular", "secretory", "macro"))[inside]
+    fine = ~benign & (c["width_mm"][inside] < sus.max_fine_width_mm)
+    fine_linear = fine & (c["elongation"][inside] >= sus.fine_linear_min_elongation)
+    n_members = np.bincount(rows, minlength=k).astype(np.float64)
+    n_fine = np.bincount(rows, fine, minlength=k)
+    n_linear = np.bincount(rows, fine_linear, minlength=k)
+    fine_fraction = np.divide(n_fine, n_members, out=np.zeros(k), where=n_members > 0)
+    linear_fraction = np.divide(n_linear, n_fine, out=np.zeros(k), where=n_fine > 0)
+    pleo = np.nan_to_num(np.asarray(cluster_table["pleomorphism"], np.float64))
+    branching_name = next((name for name in _BRANCHING_COLUMNS if name in cluster_table), None)
+    if branching_name is None:
+        raise ValueError(f"cluster table lacks a branching column {_BRANCHING_COLUMNS}")
+    branching = np.nan_to_num(np.asarray(cluster_table[branching_name], np.float64))
+    morphology = np.minimum(1.0, np.maximum.reduce([pleo / sus.full_pleomorphism,
+                                                    linear_fraction / sus.full_linear_fraction,
+                                                    branching / sus.full_linear_fraction]))
+    distribution = np.asarray(cluster_table["distribution"], object).reshape(k)
+    raising = np.isin(distribution.astype(str), _RAISING_DISTRIBUTIONS)
+    count_term = np.minimum(1.0, n_fine / sus.min_fine_calcs)
+    score = fine_fraction * (sus.count_weight * count_term + sus.morphology_weight * morphology
+                             + sus.distribution_weight * raising)
+    score = np.clip(score, 0.0, 1.0)
+    suspicious = (score >= sus.min_score) & (n_fine >= sus.min_fine_calcs_label)
+
+    # cluster labels: suspicious, else the most common member label (ties: LABELS order)
+    votes = np.zeros((k, len(LABELS)), np.int64)
+    np.add.at(votes, (rows, np.array([LABELS.index(name) for name in label[inside]], np.int64)), 1)
+    cluster_label = np.where(suspicious, "suspicious_cluster", np.array(LABELS, object)[np.argmax(votes, axis=1)])
+    cluster_label = np.asarray(cluster_label, dtype=object).reshape(k)
+    cluster_reason = np.array([
+        (f"{int(n_members[j])} calcs, {int(n_fine[j])} fine (< {sus.max_fine_width_mm:g} mm), "
+         f"{int(n_linear[j])} fine-linear, pleomorphism {pleo[j]:.2f}, {distribution[j]} distribution "
+         f"-> score {score[j]:.2f} " + (f">= {sus.min_score:g} -> suspicious_cluster" if suspicious[j] else
+                                        f"(suspicious needs >= {sus.min_score:g} and >= "
+                                        f"{sus.min_fine_calcs_label} fine) -> mostly {cluster_label[j]}"))
+        for j in range(k)], dtype=object).reshape(k)
+
+    in_suspicious = inside.copy()
+    in_suspicious[inside] = suspicious[rows]
+    for i in np.flatnonzero(in_suspicious):
+        j = member_row[i]
+        reason[i] = (f"{c['length_mm'][i]:.2f} mm x {c['width_mm'][i]:.2f} mm, member of cluster "
+                     f"{int(k_ids[j])} (score {score[j]:.2f}) -> suspicious_cluster")
+    label[in_suspicious] = "suspicious_cluster"
+    return Classification(calc_label=label, calc_reason=reason, cluster_label=cluster_label,
+                          cluster_score=score.astype(np.float64), cluster_reason=cluster_reason)
+
+
+def study_contexts(results: Sequence, study_keys: Sequence[str | None]) -> list[StudyContext | None]:
+    """Pair the left and right images of each study.
+
+    Parameters
+    ----------
+    results : sequence of Result
+        Analysed images (``image.laterality``, ``calc_table``, ``config.rules`` are read).
+    study_keys : sequence of str or None
+        One key per result (StudyInstanceUID, or patient and date); None or "" = unknown.
+
+    Returns
+    -------
+    list of StudyContext or None
+        Per result: the rod-like count over the other breast's images of the same study, or
+        None when the laterality or key is unknown or the other breast is not in the run.
+    """
+    if len(results) != len(study_keys):
+        raise ValueError(f"got {len(results)} results and {len(study_keys)} study keys")
+    sides = [getattr(r.image.laterality, "value", str(r.image.laterality)) for r in results]
+    out: list[StudyContext | None] = []
+    for i, (result, key) in enumerate(zip(results, study_keys)):
+        other = {"L": "R", "R": "L"}.get(sides[i])
+        partners = [j for j, k in enumerate(study_keys) if key and k == key and sides[j] == other]
+        if other is None or not key or not partners:
+            out.append(None)
+            continue
+        rods = sum(count_rod_like(results[j].calc_table, result.config.rules) for j in partners)
+        out.append(StudyContext(study_key=str(key), contralateral_rod_count=rods))
+    return out
