@@ -278,7 +278,12 @@ def _distance_mm(mask: np.ndarray, spacing_mm: tuple[float, float]) -> np.ndarra
     isotropic (50x faster), SciPy's anisotropic one otherwise.
     """
     if abs(spacing_mm[0] - spacing_mm[1]) <= 1e-6 * spacing_mm[0]:
-        return cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) * np.float32(spacing_mm[0])
+        # OpenCV 5.0's precise transform returns sqrt(integer) with a last-bit error that depends
+        # on buffer alignment (so on what ran before: batch tables differed with --workers);
+        # the squared pixel distance is an exact integer, so rounding it restores determinism.
+        squared_px = np.rint(np.square(cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE),
+                                       dtype=np.float64))
+        return (np.sqrt(squared_px) * spacing_mm[0]).astype(np.float32)
     return ndimage.distance_transform_edt(mask, sampling=spacing_mm).astype(np.float32)
 
 
