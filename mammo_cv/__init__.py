@@ -15,8 +15,13 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_image": "mammo_cv.io",
     "analyze": "mammo_cv.pipeline",
+    "analyze_batch": "mammo_cv.batch",
+    "BatchResult": "mammo_cv.batch",
     "Result": "mammo_cv.result",
     "Config": "mammo_cv.config",
+    "load_rules": "mammo_cv.rules",
+    "Rules": "mammo_cv.rules",
+    "RulesError": "mammo_cv.rules",
     "MammoImage": "mammo_cv.types",
     "Anatomy": "mammo_cv.types",
     "Laterality": "mammo_cv.types",

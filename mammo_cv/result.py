@@ -1,8 +1,20 @@
-"""``Result``: what :func:`mammo_cv.analyze` returns for one mammogram."""
+"""``Result``: what :func:`mammo_cv.analyze` returns for one mammogram.
+
+The tables are kept as dicts of numpy arrays (the pipeline's fixed schemas); the pandas views,
+the overlay, the plot and the notebook display are built on demand, so that pandas and
+matplotlib are imported only when asked for.
+"""
 
 from __future__ import annotations
 
+import base64
+import html
+import math
+import os
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,10 +22,18 @@ from mammo_cv.config import Config
 from mammo_cv.detect import Detections
 from mammo_cv.types import Anatomy, MammoImage
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+    from matplotlib.axes import Axes
+
 __all__ = ["Result"]
 
+# Longest side of the notebook thumbnail, px: small enough that a notebook of many results
+# stays light (a 256 px PNG overlay is ~20-60 kB), large enough to see clusters.
+_THUMBNAIL_SIDE_PX = 256
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Result:
     """Everything mammo_cv found in one mammogram.
 
@@ -32,6 +52,16 @@ class Result:
     vascular_chains : dict of str to (c,) ndarray
         Chains of collinear fragments and tram tracks: ``vascular.CHAIN_COLUMNS``.
     config : Config
+
+    Examples
+    --------
+    >>> import mammo_cv
+    >>> ph = mammo_cv.phantom(spacing_mm=0.2, seed=1)
+    >>> result = mammo_cv.analyze(ph.image)
+    >>> result.label_image.shape == ph.image.shape
+    True
+    >>> len(result.calcifications) == int(result.label_image.max())
+    True
     """
 
     image: MammoImage
@@ -41,3 +71,305 @@ class Result:
     cluster_table: dict[str, np.ndarray]
     vascular_chains: dict[str, np.ndarray]
     config: Config
+
+    @property
+    def label_image(self) -> np.ndarray:
+        """(M, N) ndarray of int32: 0 background, k where ``calc_id`` k lies (stored grid).
+
+        Examples
+        --------
+        >>> import mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> result.label_image.dtype
+        dtype('int32')
+        """
+        return self.detections.label_image
+
+    @property
+    def image_id(self) -> str:
+        """The ``image_id`` this image gets in a batch run (``images.csv``).
+
+        The SOP Instance UID, else the file name, made file-name safe by the same function as
+        :mod:`mammo_cv.batch`; ``"image"`` for an image built in memory.
+
+        Examples
+        --------
+        >>> import mammo_cv
+        >>> mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image).image_id
+        'image'
+        """
+        from mammo_cv.batch import safe_id
+
+        image = self.image
+        return safe_id(image.sop_instance_uid or Path(image.source_path or "").name)
+
+    @property
+    def calcifications(self) -> pd.DataFrame:
+        """One row per calcification, with the columns and dtypes of ``calcifications.csv``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``report.CALCIFICATION_CSV_COLUMNS`` (``image_id``, ``calc_id``, positions
+            in px of the stored grid and in mm, sizes in mm, angles in degrees, ...).
+
+        Examples
+        --------
+        >>> import mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> table = result.calcifications
+        >>> list(table.columns[:4])
+        ['image_id', 'calc_id', 'row_px', 'col_px']
+        >>> bool((table["length_mm"] >= table["width_mm"]).all())
+        True
+        """
+        from mammo_cv.report import CALCIFICATION_CSV_COLUMNS
+
+        return _frame(self.calc_table, CALCIFICATION_CSV_COLUMNS, self.image_id)
+
+    @property
+    def clusters(self) -> pd.DataFrame:
+        """One row per reported cluster, with the columns and dtypes of ``clusters.csv``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``report.CLUSTER_CSV_COLUMNS``; ``cluster_id`` matches the
+            ``cluster_id`` of the member rows of :attr:`calcifications`.
+
+        Examples
+        --------
+        >>> import mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> clusters = result.clusters
+        >>> members = result.calcifications.groupby("cluster_id").size()
+        >>> bool((clusters["n_calcs"].to_numpy() == members[clusters["cluster_id"]].to_numpy()).all())
+        True
+        """
+        from mammo_cv.report import CLUSTER_CSV_COLUMNS
+
+        return _frame(self.cluster_table, CLUSTER_CSV_COLUMNS, self.image_id)
+
+    def overlay(self, **kwargs: Any) -> np.ndarray:
+        """The image with its findings drawn on it.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`mammo_cv.overlay.render_overlay` (e.g. ``max_side_px=2000``).
+
+        Returns
+        -------
+        (H, W, 3) ndarray of uint8
+            RGB; the stored grid, downscaled so that its longest side is at most
+            ``max_side_px``.
+
+        Examples
+        --------
+        >>> import mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> rgb = result.overlay(max_side_px=600)
+        >>> rgb.dtype, rgb.shape[2], max(rgb.shape[:2]) <= 600
+        (dtype('uint8'), 3, True)
+        """
+        from mammo_cv.overlay import render_overlay
+
+        return render_overlay(self, **kwargs)
+
+    def save_overlay(self, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+        """Write :meth:`overlay` as a PNG file, atomically.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination ``.png``; its folder is created.
+        **kwargs
+            Passed to :func:`mammo_cv.overlay.save_overlay` (e.g. ``max_side_px=2000``).
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = result.save_overlay(pathlib.Path(folder) / "overlay.png", max_side_px=400)
+        ...     path.read_bytes()[:4]
+        b'\\x89PNG'
+        """
+        from mammo_cv.overlay import save_overlay
+
+        return save_overlay(self, path, **kwargs)
+
+    def label_counts(self) -> dict[str, dict[str, int]]:
+        """How many calcifications and clusters carry each label.
+
+        Returns
+        -------
+        dict
+            ``{"calcifications": {label: n, ...}, "clusters": {label: n, ...}}``, labels in
+            sorted order.
+
+        Examples
+        --------
+        >>> import mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> counts = result.label_counts()
+        >>> sum(counts["calcifications"].values()) == len(result.calcifications)
+        True
+        """
+        return {"calcifications": _count(self.calc_table["label"]),
+                "clusters": _count(self.cluster_table["label"])}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in plain JSON-serialisable values (NaN becomes None).
+
+        Returns
+        -------
+        dict
+            ``mammo_cv_version``, ``image_id``, ``image`` (metadata, no pixels), ``anatomy``
+            (chest-wall side, nipple (row, col) px, pectoral line, breast and pectoral areas in
+            mm2), ``counts`` (per label), ``calcifications``, ``clusters`` and
+            ``vascular_chains`` (lists of row dicts with the CSV columns) and ``config``
+            (``digest`` of all settings, ``rules_digest`` and ``rules_source`` of the rule set).
+
+        Examples
+        --------
+        >>> import json, mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+        >>> record["image"]["spacing_mm"], len(record["calcifications"]) == len(result.calcifications)
+        ([0.2, 0.2], True)
+        """
+        from mammo_cv import __version__
+        from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS
+        from mammo_cv.vascular import CHAIN_COLUMNS
+
+        image, anatomy = self.image, self.anatomy
+        image_id = self.image_id
+        return {
+            "mammo_cv_version": __version__,
+            "image_id": image_id,
+            "image": {
+                "source_path": image.source_path,
+                "shape_px": list(image.shape),
+                "spacing_mm": [float(s) for s in image.spacing_mm],
+                "spacing_source": image.spacing_source,
+                "laterality": image.laterality.value,
+                "view": image.view.value,
+                "presentation_intent": image.presentation_intent.value,
+                "photometric": image.photometric,
+                "bits_stored": int(image.bits_stored),
+                "sop_instance_uid": image.sop_instance_uid,
+                "study_instance_uid": image.study_instance_uid,
+                "display_window": None if image.display_window is None else [float(v) for v in image.display_window],
+            },
+            "anatomy": {
+                "chest_wall_side": anatomy.chest_wall_side.value,
+                "nipple_rc_px": [float(v) for v in anatomy.nipple_rc],
+                "pectoral_line_rc_px": (None if anatomy.pectoral_line is None
+                                        else [[float(v) for v in end] for end in anatomy.pectoral_line]),
+                "breast_area_mm2": float(np.count_nonzero(anatomy.breast_mask)) * image.pixel_area_mm2,
+                "pectoral_area_mm2": float(np.count_nonzero(anatomy.pectoral_mask)) * image.pixel_area_mm2,
+                "method_notes": list(anatomy.method_notes),
+            },
+            "counts": self.label_counts(),
+            "calcifications": _records(self.calc_table, CALCIFICATION_CSV_COLUMNS, image_id),
+            "clusters": _records(self.cluster_table, CLUSTER_CSV_COLUMNS, image_id),
+            "vascular_chains": _records(self.vascular_chains, CHAIN_COLUMNS, image_id),
+            "config": {"digest": self.config.digest(), "rules_digest": self.config.rules.digest,
+                       "rules_source": self.config.rules.source},
+        }
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Show :meth:`overlay` on matplotlib axes whose coordinates are stored-grid px.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure and axes when None.
+        **kwargs
+            Passed to :meth:`overlay`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            x = column px, y = row px of the stored grid (origin top-left), so table
+            positions can be drawn on top with ``ax.plot(col_px, row_px)``.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt, mammo_cv
+        >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
+        >>> ax = result.plot()
+        >>> ax.get_xlim() == (-0.5, result.image.shape[1] - 0.5)
+        True
+        >>> plt.close(ax.figure)
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 6 * self.image.shape[0] / self.image.shape[1]))
+        rows, cols = self.image.shape
+        ax.imshow(self.overlay(**kwargs), extent=(-0.5, cols - 0.5, rows - 0.5, -0.5), interpolation="antialiased")
+        ax.set_title(_summary_text(self))
+        ax.set_xlabel("col (px)")
+        ax.set_ylabel("row (px)")
+        return ax
+
+    def _repr_html_(self) -> str:
+        """Notebook display: a small overlay thumbnail and the counts per label (escaped HTML)."""
+        import cv2
+
+        rgb = self.overlay(max_side_px=_THUMBNAIL_SIDE_PX)
+        ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+        if not ok:
+            raise RuntimeError(f"{self.image_id}: PNG encoding of the overlay thumbnail failed")
+        data = base64.b64encode(png.tobytes()).decode("ascii")
+        counts = self.label_counts()
+        rows = "".join(
+            f"<tr><td>{html.escape(kind)}</td><td>{html.escape(label)}</td><td>{n}</td></tr>"
+            for kind in ("calcifications", "clusters") for label, n in counts[kind].items())
+        return (f"<div><b>{html.escape(_summary_text(self))}</b><br>"
+                f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.image_id)} overlay">'
+                f"<table><tr><th>table</th><th>label</th><th>n</th></tr>{rows}</table></div>")
+
+
+def _summary_text(result: Result) -> str:
+    image = result.image
+    name = Path(image.source_path).name if image.source_path else result.image_id
+    return (f"{name}: {image.laterality.value} {image.view.value}, "
+            f"{len(result.calc_table['calc_id'])} calcifications, "
+            f"{len(result.cluster_table['cluster_id'])} clusters")
+
+
+def _count(labels: np.ndarray) -> dict[str, int]:
+    return dict(sorted(Counter(str(label) for label in labels).items()))
+
+
+def _frame(table: dict[str, np.ndarray], columns: dict[str, np.dtype], image_id: str) -> pd.DataFrame:
+    """DataFrame with exactly ``columns`` (order and dtypes), ``image_id`` filled in."""
+    from mammo_cv.report import to_dataframe
+
+    n_rows = len(next(iter(table.values())))
+    return to_dataframe({**table, "image_id": np.full(n_rows, image_id, dtype=object)}, columns)
+
+
+def _records(table: dict[str, np.ndarray], columns: dict[str, np.dtype], image_id: str) -> list[dict[str, Any]]:
+    """Rows of ``columns`` as dicts of plain Python values (``image_id`` filled in); NaN becomes None."""
+    names = list(columns)
+    n_rows = len(next(iter(table.values())))
+    values = {name: ([image_id] * n_rows if name == "image_id" else np.asarray(table[name]).astype(dtype).tolist())
+              for name, dtype in columns.items()}
+    return [{name: _plain(values[name][i]) for name in names} for i in range(n_rows)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
