@@ -1,8 +1,20 @@
-"""Run ``analyze`` over many files: discovery, workers, per-file status, tables.
+"""Run the pipeline over many files: discovery, study planning, workers, parts, resume, tables.
 
-A bad file never stops a batch: it gets ``status = "error"`` and a one-line reason, and the
-other files go on. Results are collected in input order, so the tables do not depend on the
-number of workers.
+A batch runs in four steps:
+
+1. **Discover** (:func:`discover_inputs`): files and folders (recursive) -> the files to
+   analyse, recognised by content.
+2. **Plan** (:func:`plan_studies`): a header pre-read (no pixels) gives each file its
+   ``image_id`` (SOP Instance UID, else its path; file-name safe, unique, stable) and its study
+   (Study Instance UID, else Patient ID + Study Date; raster files are their own study).
+3. **Run** one work unit per study (:func:`analyze_study`): analyse each image, let the
+   classifier see the other images of the study, reclassify, render the overlays. Units run
+   in this process, in a local process pool, or on a Dask cluster; each image's outcome is
+   committed as soon as its study is done (overlay PNG, then the part JSON, both atomic).
+4. **Consolidate** the parts in sorted path order into the tables, so the tables depend
+   neither on the number of workers nor on the order in which units finish, nor on a resume.
+
+A bad file never stops a batch: it gets ``status = "error"`` and a one-line reason.
 """
 
 from __future__ import annotations
@@ -10,10 +22,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
+from itertools import groupby
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -21,42 +37,67 @@ import numpy as np
 
 from mammo_cv.config import Config
 from mammo_cv.io.sniff import sniff_format
-from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, empty_table
+from mammo_cv.report import (CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS,
+                             concat_tables, empty_table, part_from_json, part_to_json, to_dataframe,
+                             write_json_atomic)
+from mammo_cv.study_keys import read_header_keys
 
-__all__ = ["InputFile", "ImageOutcome", "discover_inputs", "analyze_file", "run_batch"]
+__all__ = ["InputFile", "WorkItem", "ImageOutcome", "BatchResult", "ResumeMismatchError", "safe_id",
+           "discover_inputs", "plan_studies", "analyze_study", "run_studies", "commit_outcome",
+           "completed_part", "consolidate", "analyze_batch"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_ID_CHARS = 96
+PARTS_DIR = ".parts"
+OVERLAYS_DIR = "overlays"
+
+
+class ResumeMismatchError(ValueError):
+    """``--resume`` found parts written with other settings (config, rules or spacing)."""
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file to analyse and the id-friendly name it was found under.
+    """One file found by :func:`discover_inputs`.
 
     Attributes
     ----------
     path : Path
     relative_name : str
         Path relative to the INPUT folder it was found in (the file name for a file given
-        directly); the ``image_id`` of raster files and failed files is made from it.
+        directly); the ``image_id`` of raster and header-less files is made from it.
+    kind : str or None
+        ``"dicom"``, ``"png"``, ``"pgm"``, ``"tiff"`` from the content, None if unknown.
     """
 
     path: Path
     relative_name: str
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One planned image: its file, its final ``image_id`` and its (opaque) study key."""
+
+    path: Path
+    image_id: str
+    study_key: str
 
 
 @dataclass(frozen=True)
 class ImageOutcome:
-    """What one file gave: its ``images.csv`` row, its calcification and cluster rows."""
+    """What one image gave: its ``images.csv`` row, its table rows, its overlay PNG bytes."""
 
     image_row: dict[str, object]
     calcifications: dict[str, np.ndarray]
     clusters: dict[str, np.ndarray]
+    overlay_png: bytes | None = None
 
 
 def safe_id(text: str) -> str:
-    """A file-name-safe, stable id: unsafe characters become ``_``; no leading dot; long
-    names are cut and suffixed with a hash of the full text so they stay unique."""
+    """A file-name-safe, stable id: characters other than ``A-Za-z0-9._-`` become ``_``, no
+    leading or trailing dot (so never ``.`` or ``..``); long names are cut and suffixed with a
+    hash of the full text so they stay distinct."""
     slug = _UNSAFE.sub("_", text).strip("._") or "image"
     if len(slug) > _MAX_ID_CHARS:
         digest = hashlib.sha1(text.encode()).hexdigest()[:10]
@@ -64,25 +105,27 @@ def safe_id(text: str) -> str:
     return slug
 
 
-def discover_inputs(inputs: Sequence[str | os.PathLike[str]], *, take_raster: bool) -> tuple[list[InputFile], list[str]]:
-    """Expand files and folders (recursively, sorted) into the files to analyse.
+def discover_inputs(inputs: Sequence[str | os.PathLike[str]], *,
+                    take_raster: bool) -> tuple[list[InputFile], list[str]]:
+    """Expand files and folders (recursively) into the files to analyse, sorted by path.
 
     Files named directly are always taken (a bad one is reported as an error). Inside folders a
     file is taken when its content is DICOM, or PGM/PNG/TIFF when ``take_raster``; other files
-    (sidecars, notes) are listed as skipped.
+    (sidecars, notes, unreadable files) are listed as skipped. A file reached twice is taken once.
 
     Returns
     -------
     files : list of InputFile
+        Sorted by path.
     skipped : list of str
-        Paths inside folders that were not taken.
+        Paths inside folders that were not taken, sorted.
 
     Raises
     ------
     FileNotFoundError
         If an INPUT does not exist.
     """
-    files: list[InputFile] = []
+    found: dict[str, InputFile] = {}
     skipped: list[str] = []
     for item in inputs:
         root = Path(item)
@@ -90,50 +133,74 @@ def discover_inputs(inputs: Sequence[str | os.PathLike[str]], *, take_raster: bo
             for path in sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink()):
                 kind = sniff_format(path)
                 if kind == "dicom" or (kind is not None and take_raster):
-                    files.append(InputFile(path, path.relative_to(root).as_posix()))
+                    found.setdefault(os.path.abspath(path), InputFile(path, path.relative_to(root).as_posix(), kind))
                 else:
                     skipped.append(str(path))
         elif root.exists() or root.is_symlink():
-            files.append(InputFile(root, root.name))
+            found.setdefault(os.path.abspath(root), InputFile(root, root.name, sniff_format(root)))
         else:
             raise FileNotFoundError(f"{root}: no such file or folder")
-    return files, skipped
+    return sorted(found.values(), key=lambda f: str(f.path)), sorted(skipped)
 
 
-def _blank_row(item: InputFile) -> dict[str, object]:
-    row: dict[str, object] = {}
-    for name, dtype in IMAGE_COLUMNS.items():
-        row[name] = "" if dtype.kind == "O" else (np.nan if dtype.kind == "f" else -1)
-    row.update(image_id=safe_id(item.relative_name), source_path=str(item.path))
-    return row
+def plan_studies(files: Sequence[InputFile]) -> list[list[WorkItem]]:
+    """Give each file its ``image_id`` and group the files into studies (header pre-read only).
 
-
-def analyze_file(item: InputFile, *, pixel_spacing_mm: float | None = None,
-                 config: Config | None = None) -> ImageOutcome:
-    """Analyse one file and never raise for a bad file.
+    ``image_id`` is the SOP Instance UID, else the relative path, through :func:`safe_id`;
+    repeats get ``_2``, ``_3``... in path order, compared case-insensitively so ids stay
+    distinct on case-insensitive file systems.
 
     Returns
     -------
-    ImageOutcome
-        ``status`` ``"ok"`` with every column filled, or ``"error"`` with a one-line
-        ``error`` (exception type and message) and no calcification rows.
+    list of list of WorkItem
+        Studies in the order of their first file; files in path order within each.
     """
-    from mammo_cv.pipeline import analyze  # heavy: loaded in the worker that needs it
+    taken: set[str] = set()
+    items: list[WorkItem] = []
+    for file in files:
+        keys = read_header_keys(file.path, is_dicom=file.kind in ("dicom", None))
+        base = safe_id(keys.sop_instance_uid or file.relative_name)
+        image_id, n = base, 1
+        while image_id.lower() in taken:
+            n += 1
+            image_id = f"{base}_{n}"
+        taken.add(image_id.lower())
+        items.append(WorkItem(file.path, image_id, keys.study_key))
+    order = {key: index for index, key in reversed(list(enumerate(item.study_key for item in items)))}
+    by_study = sorted(items, key=lambda item: order[item.study_key])  # stable: path order within
+    return [list(group) for _, group in groupby(by_study, key=lambda item: item.study_key)]
 
+
+def _blank_row(item: WorkItem) -> dict[str, object]:
+    row: dict[str, object] = {}
+    for name, dtype in IMAGE_COLUMNS.items():
+        row[name] = "" if dtype.kind == "O" else (np.nan if dtype.kind == "f" else -1)
+    row.update(image_id=item.image_id, source_path=str(item.path))
+    return row
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def error_outcome(item: WorkItem, exc: BaseException, seconds: float) -> ImageOutcome:
+    """The outcome of an image that failed: ``status="error"``, a one-line ``error``, no rows."""
     row = _blank_row(item)
-    start = time.perf_counter()
-    try:
-        result = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config)
-    except Exception as exc:  # a batch records every failure and goes on
-        message = " ".join(str(exc).split())
-        row.update(status="error", error=f"{type(exc).__name__}: {message}",
-                   seconds=time.perf_counter() - start)
-        return ImageOutcome(row, empty_table(CALCIFICATION_CSV_COLUMNS), empty_table(CLUSTER_CSV_COLUMNS))
+    row.update(status="error", error=_one_line(exc), seconds=seconds)
+    return ImageOutcome(row, empty_table(CALCIFICATION_CSV_COLUMNS), empty_table(CLUSTER_CSV_COLUMNS))
+
+
+def _with_image_id(table: dict[str, np.ndarray], image_id: str, columns: dict[str, np.dtype]) -> dict[str, np.ndarray]:
+    n_rows = len(next(iter(table.values())))
+    rows = {"image_id": np.full(n_rows, image_id, dtype=object)}
+    rows.update({name: table[name] for name in columns if name != "image_id"})
+    return rows
+
+
+def _ok_outcome(item: WorkItem, result, seconds: float, overlay_png: bytes | None) -> ImageOutcome:
     image, anatomy = result.image, result.anatomy
-    if image.sop_instance_uid:
-        row["image_id"] = safe_id(image.sop_instance_uid)
-    n_calcs = len(result.calc_table["calc_id"])
-    n_clusters = len(result.cluster_table["cluster_id"])
+    labels = np.asarray(result.calc_table["label"], dtype=object)
+    row = _blank_row(item)
     row.update(
         status="ok", laterality=image.laterality.value, view=image.view.value,
         presentation_intent=image.presentation_intent.value, photometric=image.photometric,
@@ -141,18 +208,73 @@ def analyze_file(item: InputFile, *, pixel_spacing_mm: float | None = None,
         spacing_source=image.spacing_source, rows=image.shape[0], cols=image.shape[1],
         chest_wall_side=anatomy.chest_wall_side.value,
         nipple_row_px=anatomy.nipple_rc[0], nipple_col_px=anatomy.nipple_rc[1],
-        n_calcifications=n_calcs, n_clusters=n_clusters,
-        seconds=time.perf_counter() - start,
+        n_calcifications=len(labels), n_clusters=len(result.cluster_table["cluster_id"]),
+        **{column: int(np.count_nonzero(labels == label)) for column, label in LABEL_COUNT_COLUMNS.items()},
+        seconds=seconds,
     )
-    return ImageOutcome(row, _with_image_id(result.calc_table, row["image_id"], CALCIFICATION_CSV_COLUMNS),
-                        _with_image_id(result.cluster_table, row["image_id"], CLUSTER_CSV_COLUMNS))
+    return ImageOutcome(row, _with_image_id(result.calc_table, item.image_id, CALCIFICATION_CSV_COLUMNS),
+                        _with_image_id(result.cluster_table, item.image_id, CLUSTER_CSV_COLUMNS), overlay_png)
 
 
-def _with_image_id(table: dict[str, np.ndarray], image_id: object, columns: dict[str, np.dtype]) -> dict[str, np.ndarray]:
-    n_rows = len(next(iter(table.values())))
-    rows = {"image_id": np.full(n_rows, image_id, dtype=object)}
-    rows.update({name: table[name] for name in columns if name != "image_id"})
-    return rows
+def _overlay_png(result) -> bytes:
+    from mammo_cv.overlay import save_overlay
+
+    with tempfile.TemporaryDirectory(prefix="mammo_cv-overlay-") as folder:
+        path = Path(folder) / "overlay.png"
+        save_overlay(result, path)
+        return path.read_bytes()
+
+
+def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None = None,
+                  config: Config | None = None, overlays: bool = False) -> list[ImageOutcome]:
+    """The work unit of a batch: analyse the images of one study, never raising for a bad file.
+
+    Each image is analysed alone, then the classifier gets the study context (the other
+    breast of the same study) and every image is reclassified; with ``overlays`` the overlay
+    PNG is rendered (to bytes, so that only the caller writes to the output folder).
+
+    Returns
+    -------
+    list of ImageOutcome
+        In the order of ``items``; ``seconds`` is each image's own wall time.
+    """
+    from mammo_cv.pipeline import analyze
+    try:  # TEMPORARY until CLASSIFY lands: remove before the last commit
+        from mammo_cv.classify import study_contexts
+        from mammo_cv.pipeline import reclassify
+    except ImportError:
+        def study_contexts(results, keys):
+            return [None] * len(results)
+
+        def reclassify(result, context):
+            n, k = len(result.calc_table["calc_id"]), len(result.cluster_table["cluster_id"])
+            result.calc_table.update(label=np.full(n, "other", object), reason=np.full(n, "", object))
+            result.cluster_table.update(label=np.full(k, "other", object), reason=np.full(k, "", object),
+                                        score=np.zeros(k))
+            return result
+
+    config = config or Config()
+    results: dict[int, object] = {}
+    seconds: dict[int, float] = {}
+    outcomes: dict[int, ImageOutcome] = {}
+    for index, item in enumerate(items):
+        start = time.perf_counter()
+        try:
+            results[index] = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config)
+        except Exception as exc:  # a batch records every failure and goes on
+            outcomes[index] = error_outcome(item, exc, time.perf_counter() - start)
+        seconds[index] = time.perf_counter() - start
+    done = sorted(results)
+    contexts = study_contexts([results[i] for i in done], [items[i].study_key for i in done])
+    for index, context in zip(done, contexts):
+        start = time.perf_counter()
+        try:
+            result = reclassify(results[index], context)
+            png = _overlay_png(result) if overlays else None
+            outcomes[index] = _ok_outcome(items[index], result, seconds[index] + time.perf_counter() - start, png)
+        except Exception as exc:
+            outcomes[index] = error_outcome(items[index], exc, seconds[index] + time.perf_counter() - start)
+    return [outcomes[index] for index in range(len(items))]
 
 
 def _init_worker() -> None:
@@ -161,43 +283,214 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # one core per worker; the pool provides the parallelism
 
 
-def run_batch(files: Sequence[InputFile], *, workers: int = 1, pixel_spacing_mm: float | None = None,
-              config: Config | None = None, progress: bool = True) -> list[ImageOutcome]:
-    """Analyse ``files`` with ``workers`` processes; outcomes come back in input order.
+def _crashed(study: Sequence[WorkItem], exc: BaseException) -> list[ImageOutcome]:
+    return [error_outcome(item, RuntimeError(f"{item.path}: worker failed ({_one_line(exc)})"), 0.0)
+            for item in study]
 
-    Image ids are made unique in input order (a repeated id gets ``_2``, ``_3``...).
+
+def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[WorkItem]], list[ImageOutcome]], *,
+                workers: int = 1, dask_address: str | None = None) -> Iterator[tuple[bool, list[ImageOutcome]]]:
+    """Run ``work`` on every study and yield ``(completed, outcomes)`` as studies finish.
+
+    ``completed`` is False when the worker itself died (its images get an error that a
+    resume retries). ``work`` must be picklable (a module-level function or a
+    ``functools.partial`` of one) for ``workers > 1`` and Dask.
+
+    Parameters
+    ----------
+    workers : int
+        1: in this process; more: a spawn process pool of that size. Ignored with Dask.
+    dask_address : str, optional
+        Scheduler address of an existing ``dask.distributed`` cluster (e.g.
+        ``tcp://10.0.0.5:8786``); its workers must be able to read the input paths.
     """
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(files), unit="file", disable=not progress, smoothing=0.1)
-    outcomes: list[ImageOutcome] = []
-    if workers <= 1:
+    if dask_address is not None:
+        yield from _run_on_dask(studies, work, dask_address)
+    elif workers <= 1:
         _init_worker()
-        for item in files:
-            outcomes.append(analyze_file(item, pixel_spacing_mm=pixel_spacing_mm, config=config))
-            bar.update()
+        for study in studies:
+            yield True, work(study)
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                  initializer=_init_worker) as pool:
-            futures = {pool.submit(analyze_file, item, pixel_spacing_mm=pixel_spacing_mm, config=config): index
-                       for index, item in enumerate(files)}
-            by_index: dict[int, ImageOutcome] = {}
+            futures = {pool.submit(work, study): study for study in studies}
             for future in as_completed(futures):
-                by_index[futures[future]] = future.result()
-                bar.update()
-            outcomes = [by_index[index] for index in range(len(files))]
-    bar.close()
-    _make_ids_unique(outcomes)
-    return outcomes
+                try:
+                    yield True, future.result()
+                except Exception as exc:  # BrokenProcessPool: the worker was killed (e.g. out of memory)
+                    yield False, _crashed(futures[future], exc)
 
 
-def _make_ids_unique(outcomes: list[ImageOutcome]) -> None:
-    seen: dict[str, int] = {}
-    for outcome in outcomes:
-        base = str(outcome.image_row["image_id"])
-        seen[base] = seen.get(base, 0) + 1
-        if seen[base] > 1:
-            unique = f"{base}_{seen[base]}"
-            outcome.image_row["image_id"] = unique
-            outcome.calcifications["image_id"][:] = unique
-            outcome.clusters["image_id"][:] = unique
+def _run_on_dask(studies, work, address: str) -> Iterator[tuple[bool, list[ImageOutcome]]]:
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as exc:
+        raise ImportError('--dask needs dask.distributed: pip install "mammo_cv[dask]"') from exc
+    with Client(address, set_as_default=False) as client:
+        futures = {}
+        for study in studies:
+            futures[client.submit(work, study, pure=False, key=f"mammo_cv-{study[0].image_id}")] = study
+        for future in dask_completed(list(futures)):
+            try:
+                yield True, future.result()
+            except Exception as exc:  # a worker lost or a failure outside the per-image guard
+                yield False, _crashed(futures[future], exc)
+            future.release()
+
+
+def _part_path(out_dir: Path, image_id: str) -> Path:
+    return out_dir / PARTS_DIR / f"{image_id}.json"
+
+
+def commit_outcome(out_dir: Path, outcome: ImageOutcome, *, settings: dict[str, object]) -> None:
+    """Write one image's overlay (if any) and then its part, each atomically: a part that
+    exists is complete, and its overlay is already in place."""
+    image_id = str(outcome.image_row["image_id"])
+    if outcome.overlay_png is not None:
+        overlay = out_dir / OVERLAYS_DIR / f"{image_id}.png"
+        temporary = overlay.with_name(f".{image_id}.png.tmp")
+        temporary.write_bytes(outcome.overlay_png)
+        os.replace(temporary, overlay)
+    write_json_atomic(_part_path(out_dir, image_id),
+                      part_to_json(outcome.image_row, outcome.calcifications, outcome.clusters, settings=settings))
+
+
+def completed_part(out_dir: Path, item: WorkItem, *, settings: dict[str, object]) -> ImageOutcome | None:
+    """The committed outcome of ``item``, or None when it has no complete part.
+
+    Raises
+    ------
+    ResumeMismatchError
+        If the part was written with other settings (config digest, pixel spacing).
+    """
+    import json
+
+    path = _part_path(out_dir, item.image_id)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        row, calcs, clusters = part_from_json(payload)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent or not a complete part of this schema: the image is redone
+    if payload.get("settings") != settings:
+        raise ResumeMismatchError(
+            f"{path}: made with settings {payload.get('settings')}, but this run has {settings}; "
+            "resume with the same --rules and --pixel-spacing, or write to a new --out folder")
+    if row["source_path"] != str(item.path):
+        return None  # another file now has this id: redo it
+    return ImageOutcome(row, calcs, clusters)
+
+
+def consolidate(outcomes: Sequence[ImageOutcome]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                                                          dict[str, np.ndarray]]:
+    """Stack outcomes (already in path order) into the images, calcifications and clusters tables."""
+    images = {name: np.asarray([o.image_row[name] for o in outcomes], dtype=dtype) if outcomes
+              else np.zeros(0, dtype) for name, dtype in IMAGE_COLUMNS.items()}
+    return (images, concat_tables((o.calcifications for o in outcomes), CALCIFICATION_CSV_COLUMNS),
+            concat_tables((o.clusters for o in outcomes), CLUSTER_CSV_COLUMNS))
+
+
+def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, settings: dict[str, object],
+              pixel_spacing_mm: float | None = None, config: Config | None = None, overlays: bool = False,
+              resume: bool = False, workers: int = 1, dask_address: str | None = None,
+              progress: bool = True) -> list[ImageOutcome]:
+    """Run the planned studies and return every image's outcome in path order.
+
+    With ``out_dir``, each outcome is committed (overlay, then part) as its study finishes
+    and the returned outcomes are read back from the parts, so a resumed run and an
+    uninterrupted one give the same values. ``resume`` skips studies whose every image has a
+    complete part made with the same ``settings``; without it, old parts are removed first.
+    """
+    from tqdm.auto import tqdm
+
+    items = sorted((item for study in studies for item in study), key=lambda item: str(item.path))
+    done: dict[str, ImageOutcome] = {}
+    if out_dir is not None:
+        (out_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
+        if overlays:
+            (out_dir / OVERLAYS_DIR).mkdir(exist_ok=True)
+        if resume:
+            for item in items:
+                outcome = completed_part(out_dir, item, settings=settings)
+                if outcome is not None:
+                    done[item.image_id] = outcome
+        else:
+            for stale in (out_dir / PARTS_DIR).glob("*.json"):
+                stale.unlink()
+    todo = [study for study in studies if not all(item.image_id in done for item in study)]
+    work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays)
+    bar = tqdm(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file", file=sys.stderr,
+               disable=not progress, smoothing=0.1, dynamic_ncols=True)
+    try:
+        for completed, outcomes in run_studies(todo, work, workers=workers, dask_address=dask_address):
+            for outcome in outcomes:
+                if out_dir is not None and completed:
+                    commit_outcome(out_dir, outcome, settings=settings)
+                    outcome = ImageOutcome(outcome.image_row, outcome.calcifications, outcome.clusters)
+                done[str(outcome.image_row["image_id"])] = outcome
+            bar.update(len(outcomes))
+    finally:
+        bar.close()
+    if out_dir is not None:  # the same bytes whether an image was done now or before a resume
+        done.update({item.image_id: completed_part(out_dir, item, settings=settings) or done[item.image_id]
+                     for item in items})
+    return [done[item.image_id] for item in items]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Tables of a batch as pandas DataFrames with the CSV columns and their fixed dtypes.
+
+    Attributes
+    ----------
+    images : pandas.DataFrame
+        One row per input (``report.IMAGE_COLUMNS``).
+    calcifications : pandas.DataFrame
+        ``report.CALCIFICATION_CSV_COLUMNS``.
+    clusters : pandas.DataFrame
+        ``report.CLUSTER_CSV_COLUMNS``.
+    errors : pandas.DataFrame
+        The failed inputs: ``image_id``, ``source_path``, ``error``.
+    """
+
+    images: object
+    calcifications: object
+    clusters: object
+    errors: object
+
+
+def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], *, workers: int | None = None,
+                  config: Config | None = None, progress: bool = True,
+                  pixel_spacing_mm: float | None = None) -> BatchResult:
+    """Analyse files and folders (searched recursively) in memory, study by study.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Files and folders, as for ``mammo-cv analyze``.
+    workers : int, optional
+        Worker processes; default: the CPU count.
+    config : Config, optional
+    progress : bool
+        Show a progress bar on stderr.
+    pixel_spacing_mm : float, optional
+        Spacing for raster files (and override of the DICOM tags).
+
+    Returns
+    -------
+    BatchResult
+
+    Examples
+    --------
+    >>> batch = analyze_batch("sample_dicoms", workers=1, progress=False)  # doctest: +SKIP
+    >>> batch.images[["image_id", "status", "n_calcifications"]]           # doctest: +SKIP
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files, _ = discover_inputs(paths, take_raster=pixel_spacing_mm is not None)
+    outcomes = run_batch(plan_studies(files), out_dir=None, settings={}, pixel_spacing_mm=pixel_spacing_mm,
+                         config=config, workers=workers or os.cpu_count() or 1, progress=progress)
+    images, calcs, clusters = consolidate(outcomes)
+    images_df = to_dataframe(images, IMAGE_COLUMNS)
+    errors = images_df.loc[images_df["status"] == "error", ["image_id", "source_path", "error"]]
+    return BatchResult(images_df, to_dataframe(calcs, CALCIFICATION_CSV_COLUMNS),
+                       to_dataframe(clusters, CLUSTER_CSV_COLUMNS), errors.reset_index(drop=True))

@@ -6,8 +6,8 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mammo_cv import __version__
@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
                               "PGM/PNG/TIFF files too (they carry no spacing)")
     analyze.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                          help="worker processes (default: the CPU count)")
+    analyze.add_argument("--rules", type=Path, metavar="FILE",
+                         help="classification rules (TOML) instead of the shipped mammo_cv/rules.toml")
+    analyze.add_argument("--no-overlays", action="store_true", help="do not render overlays/<image_id>.png")
+    analyze.add_argument("--resume", action="store_true",
+                         help="keep the images already done in DIR (their parts) and do the rest")
+    analyze.add_argument("--dask", metavar="ADDRESS",
+                         help="run on an existing Dask distributed scheduler, e.g. tcp://host:8786 "
+                              "(its workers must read the input paths); --workers is then ignored")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
     inspect = commands.add_parser("inspect", help="print what the loader reads from one file")
@@ -75,39 +83,78 @@ def _inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _analyze(args: argparse.Namespace) -> int:
-    from mammo_cv.batch import discover_inputs, run_batch
-    from mammo_cv.config import Config
-    from mammo_cv.report import (CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, concat_tables,
-                                 write_csv)
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
+
+def _config(rules_path: Path | None):
+    """The pipeline settings, with the rules file when one is given (validated now, so a bad
+    file is a usage error before any image is read)."""
+    from mammo_cv.config import Config
+    from mammo_cv.rules import load_rules
+
+    if not hasattr(Config(), "rules"):  # TEMPORARY until CLASSIFY's Config(rules=...) lands
+        load_rules(rules_path)
+        return Config()
+    return Config(rules=load_rules(rules_path))
+
+
+def _rules_digest(config) -> str:
+    rules = getattr(config, "rules", None)  # TEMPORARY until CLASSIFY's Config(rules=...) lands
+    return "" if rules is None else rules.digest
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from mammo_cv.batch import ResumeMismatchError, consolidate, discover_inputs, plan_studies, run_batch
+    from mammo_cv.errors import MammoInputError
+    from mammo_cv.report import (CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, write_csv,
+                                 write_json_atomic, write_parquet)
+
+    started = _utc_now()
     try:
+        config = _config(args.rules)
         files, skipped = discover_inputs(args.inputs, take_raster=args.pixel_spacing is not None)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, MammoInputError, ValueError) as exc:  # a missing INPUT, a bad rules file
         print(f"mammo-cv: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not files:
         print("mammo-cv: no DICOM files found (raster files need --pixel-spacing)", file=sys.stderr)
         return EXIT_USAGE
     args.out.mkdir(parents=True, exist_ok=True)
-    config = Config()
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    outcomes = run_batch(files, workers=args.workers, pixel_spacing_mm=args.pixel_spacing,
-                         config=config, progress=not args.quiet)
-    images = {name: [o.image_row[name] for o in outcomes] for name in IMAGE_COLUMNS}
-    write_csv(args.out / "images.csv", images, IMAGE_COLUMNS)
-    write_csv(args.out / "calcifications.csv",
-              concat_tables((o.calcifications for o in outcomes), CALCIFICATION_CSV_COLUMNS),
-              CALCIFICATION_CSV_COLUMNS)
-    write_csv(args.out / "clusters.csv", concat_tables((o.clusters for o in outcomes), CLUSTER_CSV_COLUMNS),
-              CLUSTER_CSV_COLUMNS)
-    n_failed = sum(o.image_row["status"] != "ok" for o in outcomes)
-    run = {"mammo_cv_version": __version__, "config_digest": config.digest(), "config": config.to_dict(),
-           "arguments": {"inputs": [str(i) for i in args.inputs], "pixel_spacing": args.pixel_spacing,
-                         "workers": args.workers},
-           "started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-           "n_files": len(outcomes), "n_failed": n_failed, "skipped": skipped}
-    (args.out / "run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
+    settings = {"config_digest": config.digest(), "pixel_spacing_mm": args.pixel_spacing}
+    try:
+        outcomes = run_batch(plan_studies(files), out_dir=args.out, settings=settings,
+                             pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
+                             resume=args.resume, workers=args.workers, dask_address=args.dask,
+                             progress=not args.quiet)
+    except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
+        print(f"mammo-cv: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    images, calcifications, clusters = consolidate(outcomes)
+    for name, table, columns in (("images", images, IMAGE_COLUMNS),
+                                 ("calcifications", calcifications, CALCIFICATION_CSV_COLUMNS),
+                                 ("clusters", clusters, CLUSTER_CSV_COLUMNS)):
+        write_csv(args.out / f"{name}.csv", table, columns)
+        write_parquet(args.out / f"{name}.parquet", table, columns)
+    try:  # TEMPORARY until OVERLAY's gallery lands
+        from mammo_cv.gallery import write_gallery
+    except ImportError:
+        def write_gallery(*_):
+            return None
+    write_gallery(args.out, images, clusters)
+    n_failed = sum(status != "ok" for status in images["status"])
+    write_json_atomic(args.out / "run.json", {
+        "mammo_cv_version": __version__,
+        "config_digest": config.digest(),
+        "rules_digest": _rules_digest(config),
+        "rules_file": None if args.rules is None else str(args.rules),
+        "config": config.to_dict(),
+        "arguments": {"inputs": [str(i) for i in args.inputs], "out": str(args.out),
+                      "pixel_spacing": args.pixel_spacing, "workers": args.workers, "rules": args.rules and str(args.rules),
+                      "no_overlays": args.no_overlays, "resume": args.resume, "dask": args.dask},
+        "started_utc": started, "finished_utc": _utc_now(),
+        "n_files": len(outcomes), "n_failed": n_failed, "skipped": skipped,
+    })
     print(f"mammo-cv: {len(outcomes) - n_failed} of {len(outcomes)} files analysed, results in {args.out}",
           file=sys.stderr)
     if n_failed == len(outcomes):

@@ -1,14 +1,19 @@
-"""Output tables with a fixed schema, written as deterministic CSV.
+"""Output tables with a fixed schema: deterministic CSV, Parquet copies, per-image parts.
 
 Every table is a dict of equal-length 1-D arrays whose keys and dtypes are given by a schema
 (an ordered ``dict`` of column name -> numpy dtype). An image with no findings gives a table
 with every column and zero rows, never a missing file.
+
+A batch writes each image's rows to a *part* (one JSON file, written atomically) as soon as
+the image is done, then consolidates the parts into the tables. JSON keeps every float64
+exactly (shortest round-trip repr), so tables made from parts are the tables made directly.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -18,7 +23,9 @@ import numpy as np
 from mammo_cv.clusters import CLUSTER_COLUMNS
 from mammo_cv.features import CALC_COLUMNS
 
-__all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "empty_table", "concat_tables", "write_csv"]
+__all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "LABEL_COUNT_COLUMNS",
+           "PART_SCHEMA", "empty_table", "concat_tables", "write_csv", "write_parquet", "to_dataframe",
+           "write_json_atomic", "part_to_json", "part_from_json"]
 
 _STR = np.dtype(object)
 
@@ -41,7 +48,19 @@ IMAGE_COLUMNS: dict[str, np.dtype] = {
     "nipple_col_px": np.dtype(np.float64),
     "n_calcifications": np.dtype(np.int64),
     "n_clusters": np.dtype(np.int64),
+    "n_secretory": np.dtype(np.int64),
+    "n_vascular": np.dtype(np.int64),
+    "n_macro": np.dtype(np.int64),
+    "n_suspicious_cluster": np.dtype(np.int64),
     "seconds": np.dtype(np.float64),
+}
+
+#: ``images.csv`` count column -> the calcification ``label`` it counts.
+LABEL_COUNT_COLUMNS: dict[str, str] = {
+    "n_secretory": "secretory",
+    "n_vascular": "vascular",
+    "n_macro": "macro",
+    "n_suspicious_cluster": "suspicious_cluster",
 }
 
 CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
@@ -51,9 +70,20 @@ CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
     "cluster_id": np.dtype(np.int64),
     "vascular_chain_id": np.dtype(np.int64),
     "vascular_score": np.dtype(np.float64),
+    "label": _STR,
+    "reason": _STR,
 }
 
-CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {"image_id": _STR, **CLUSTER_COLUMNS}
+CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {
+    "image_id": _STR,
+    **CLUSTER_COLUMNS,
+    "label": _STR,
+    "score": np.dtype(np.float64),  # the classifier's 0-1 suspicion
+    "reason": _STR,
+}
+
+#: Version of the per-image part format; a part with another version is not "complete".
+PART_SCHEMA = 1
 
 # Significant digits for floats: 0.01 um at 100 mm, far below any measurement's precision,
 # and short enough that the same value always prints the same text.
@@ -107,3 +137,98 @@ def write_csv(path: str | os.PathLike[str], table: Mapping[str, np.ndarray],
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(buffer.getvalue(), encoding="utf-8")
     os.replace(temporary, path)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def write_json_atomic(path: str | os.PathLike[str], payload: Mapping[str, object]) -> None:
+    """Write ``payload`` as indented UTF-8 JSON; the file appears complete or not at all."""
+    text = json.dumps(payload, indent=2, sort_keys=False, allow_nan=True) + "\n"
+    _atomic_write_bytes(Path(path), text.encode("utf-8"))
+
+
+def _column_values(values: np.ndarray, dtype: np.dtype) -> list:
+    array = np.asarray(values).astype(dtype, copy=False)
+    if dtype.kind == "f":
+        return [float(v) for v in array]
+    if dtype.kind in "iub":
+        return [int(v) for v in array]
+    return ["" if v is None else str(v) for v in array]
+
+
+def part_to_json(image_row: Mapping[str, object], calcifications: Mapping[str, np.ndarray],
+                 clusters: Mapping[str, np.ndarray], *, settings: Mapping[str, object]) -> dict[str, object]:
+    """One image's rows as a JSON-ready dict (the per-image part of a batch).
+
+    ``settings`` (config digest, pixel spacing argument) is recorded so that a resumed run
+    can refuse parts made with other settings. Floats keep every bit (Python's shortest
+    round-trip repr; NaN as ``NaN``).
+    """
+    row = {name: _column_values(np.asarray([image_row[name]], dtype=dtype), dtype)[0]
+           for name, dtype in IMAGE_COLUMNS.items()}
+    return {
+        "schema": PART_SCHEMA,
+        "settings": dict(settings),
+        "image": row,
+        "calcifications": {name: _column_values(calcifications[name], dtype)
+                           for name, dtype in CALCIFICATION_CSV_COLUMNS.items()},
+        "clusters": {name: _column_values(clusters[name], dtype) for name, dtype in CLUSTER_CSV_COLUMNS.items()},
+    }
+
+
+def part_from_json(payload: Mapping[str, object]) -> tuple[dict[str, object], dict[str, np.ndarray],
+                                                          dict[str, np.ndarray]]:
+    """Inverse of :func:`part_to_json`: (image row, calcification table, cluster table).
+
+    Raises
+    ------
+    ValueError
+        If the payload is not a complete part of this schema version.
+    """
+    if payload.get("schema") != PART_SCHEMA:
+        raise ValueError(f"part schema {payload.get('schema')!r}, expected {PART_SCHEMA}")
+    row = dict(payload["image"])  # type: ignore[call-overload]
+    if list(row) != list(IMAGE_COLUMNS):
+        raise ValueError("part image row does not have the images.csv columns")
+
+    def table(data: Mapping[str, list], columns: Mapping[str, np.dtype]) -> dict[str, np.ndarray]:
+        if list(data) != list(columns):
+            raise ValueError(f"part table columns {list(data)} differ from the schema {list(columns)}")
+        return {name: np.asarray(data[name], dtype=dtype) if data[name] else np.zeros(0, dtype)
+                for name, dtype in columns.items()}
+
+    return (row, table(payload["calcifications"], CALCIFICATION_CSV_COLUMNS),  # type: ignore[arg-type]
+            table(payload["clusters"], CLUSTER_CSV_COLUMNS))  # type: ignore[arg-type]
+
+
+def to_dataframe(table: Mapping[str, np.ndarray], columns: Mapping[str, np.dtype]):
+    """The table as a pandas DataFrame with the schema's column order and dtypes (strings as
+    ``object``). pandas is imported here, not at module import."""
+    import pandas as pd
+
+    return pd.DataFrame({name: np.asarray(table[name]).astype(dtype, copy=False) for name, dtype in columns.items()},
+                        columns=list(columns))
+
+
+def write_parquet(path: str | os.PathLike[str], table: Mapping[str, np.ndarray],
+                  columns: Mapping[str, np.dtype]) -> bool:
+    """Write a Parquet copy of ``table`` atomically when pyarrow is installed.
+
+    Returns
+    -------
+    bool
+        False (and nothing written) when pyarrow or pandas cannot be imported.
+    """
+    try:
+        import pyarrow  # noqa: F401  (the Parquet engine)
+    except ImportError:
+        return False
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    to_dataframe(table, columns).to_parquet(temporary, index=False)
+    os.replace(temporary, path)
+    return True
