@@ -378,3 +378,47 @@ def test_tiny_objects_single_pixel_and_one_pixel_line():
     assert abs(t["length_mm"][1] - 15 * spacing) <= spacing
     assert abs(t["width_mm"][1] - spacing) <= 0.5 * spacing
     assert t["axis_angle_deg"][1] == pytest.approx(0.0, abs=1e-6)
+
+
+def _evaluate_features_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "evaluate_features.py"
+    spec = importlib.util.spec_from_file_location("evaluate_features", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("spacing", [0.07, 0.1])
+def test_secretory_rods_on_phantoms_measure_within_15_percent(spacing):
+    # issue 4: median |relative length error| <= 15 % over the detected secretory rods.
+    # Seeds 10-12 were not used while writing the features (the script defaults to 0-5).
+    summary, rods = _evaluate_features_script().evaluate(spacing, [10, 11, 12])
+    assert summary["detected"] >= 5
+    assert summary["median_abs_rel_error_length"] <= 0.15
+    # width is reported, not asserted here: the detector's mask holds only the core of a
+    # cylindrical rod (see the truth-mask test below for the feature's own accuracy)
+    assert summary["median_rel_error_width"] < 0.0
+
+
+@pytest.mark.parametrize("spacing", [0.07, 0.1])
+def test_secretory_rods_measured_on_their_true_masks(spacing):
+    # The features alone, on the phantom's true pixel masks of the rods (blurred, noisy image):
+    # length within 5 % (capsule caps: +0.3-0.5 px, a few % of a >= 3 mm rod), width within
+    # 12 % median (the mean thickness along the skeleton includes the rounded caps, thinner
+    # than the diameter).
+    from mammo_cv.phantoms import phantom
+
+    length_err, width_err = [], []
+    for seed in (10, 11, 12):
+        ph = phantom(spacing_mm=spacing, size_mm=(120.0, 96.0), seed=seed)
+        table = measure_calcifications(ph.image, ph.calc_labels, nipple_rc=tuple(ph.truth["nipple_rc"]))
+        for calc in ph.truth["calcifications"]:
+            if calc["kind"] == "secretory":
+                length_err.append(table["length_mm"][calc["id"] - 1] / calc["length_mm"] - 1.0)
+                width_err.append(table["width_mm"][calc["id"] - 1] / calc["width_mm"] - 1.0)
+    assert len(length_err) >= 5
+    assert abs(np.median(length_err)) <= 0.05
+    assert abs(np.median(width_err)) <= 0.12
