@@ -273,7 +273,7 @@ def test_tram_track_pair_gives_two_rods(spacing):
 
 
 @pytest.mark.parametrize("relative_deg", [0.0, 30.0, 60.0, 90.0])
-@pytest.mark.parametrize("spacing", [0.05, 0.2])
+@pytest.mark.parametrize("spacing", SPACINGS)
 def test_orientation_to_nipple(relative_deg, spacing):
     nipple_mm = (1.0, 7.0)
     to_nipple = math.degrees(math.atan2(nipple_mm[0] - CENTRE[0], nipple_mm[1] - CENTRE[1]))
