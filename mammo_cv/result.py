@@ -33,7 +33,7 @@ __all__ = ["Result"]
 _THUMBNAIL_SIDE_PX = 256
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Result:
     """Everything mammo_cv found in one mammogram.
 
@@ -321,6 +321,9 @@ class Result:
         ax.set_xlabel("col (px)")
         ax.set_ylabel("row (px)")
         return ax
+
+    def __repr__(self) -> str:
+        return f"<Result {_summary_text(self)}>"
 
     def _repr_html_(self) -> str:
         """Notebook display: a small overlay thumbnail and the counts per label (escaped HTML)."""

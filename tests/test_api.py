@@ -217,3 +217,9 @@ def test_repr_html_escapes_the_file_name(result):
     named = dataclasses.replace(result, image=dataclasses.replace(result.image, source_path="in/<b>&x.dcm"))
     text = named._repr_html_()
     assert "<b>&x" not in text and "&lt;b&gt;&amp;x.dcm" in text
+
+
+def test_repr_is_one_line_with_the_counts(result):
+    text = repr(result)
+    assert "\n" not in text
+    assert f"{len(result.calcifications)} calcifications, {len(result.clusters)} clusters" in text
