@@ -481,8 +481,15 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
 
     Examples
     --------
-    >>> batch = analyze_batch("sample_dicoms", workers=1, progress=False)  # doctest: +SKIP
-    >>> batch.images[["image_id", "status", "n_calcifications"]]           # doctest: +SKIP
+    >>> import pathlib, tempfile, cv2, numpy as np
+    >>> from mammo_cv.phantoms import phantom
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pixels = phantom(spacing_mm=0.2, seed=1).image.pixels  # 12-bit-like values
+    >>> cv2.imwrite(str(folder / "p1.png"), np.rint(pixels * (255 / 4095)).astype(np.uint8))
+    True
+    >>> batch = analyze_batch(folder, workers=1, progress=False, pixel_spacing_mm=0.2)
+    >>> batch.images[["image_id", "status"]].values.tolist()
+    [['p1.png', 'ok']]
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]

@@ -298,8 +298,13 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
 
     Examples
     --------
-    >>> dets = detect_calcifications(image, anatomy)  # doctest: +SKIP
-    >>> keep = dets.confidence >= 8.0                 # doctest: +SKIP
+    >>> from mammo_cv.anatomy import find_anatomy
+    >>> from mammo_cv.phantoms import phantom
+    >>> image = phantom(spacing_mm=0.2, seed=1).image
+    >>> dets = detect_calcifications(image, find_anatomy(image))
+    >>> int(dets.label_image.max()) == len(dets) > 0
+    True
+    >>> keep = dets.confidence >= 8.0
     """
     config = config or DetectionConfig()
     if anatomy.breast_mask.shape != image.shape:

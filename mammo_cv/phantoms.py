@@ -817,6 +817,14 @@ def phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240.0, 1
     -------
     Phantom
         ``image.pixels`` is (M, N) float32 in [0, 4095]; see :class:`Phantom`.
+
+    Examples
+    --------
+    >>> ph = phantom(spacing_mm=0.2, seed=1, calcifications=["secretory"])
+    >>> ph.image.spacing_mm, {c["label"] for c in ph.truth["calcifications"]}
+    ((0.2, 0.2), {'secretory'})
+    >>> int(ph.calc_labels.max()) == len(ph.truth["calcifications"])
+    True
     """
     cfg = config or PhantomConfig()
     lat = Laterality.from_tag(laterality, tag="laterality")

@@ -55,6 +55,16 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
         Unreadable input, or an image with no breast (``NoBreastFoundError``).
     RulesError
         ``config`` is a rules file that does not validate.
+
+    Examples
+    --------
+    >>> from mammo_cv.phantoms import phantom
+    >>> result = analyze(phantom(spacing_mm=0.2, seed=1).image)
+    >>> result.anatomy.chest_wall_side.value
+    'left'
+    >>> labels = {"secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other"}
+    >>> set(result.calc_table["label"]) <= labels, len(result.calc_table["label"]) > 0
+    (True, True)
     """
     if config is None:
         config = Config()

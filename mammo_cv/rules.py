@@ -207,6 +207,12 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> Rules:
     RulesError
         Unreadable or invalid TOML, a missing or unknown section or key, an ill-typed or
         out-of-range value; the message names the file and the dotted key.
+
+    Examples
+    --------
+    >>> rules = load_rules()
+    >>> rules.secretory.min_length_mm, len(rules.digest)
+    (3.0, 16)
     """
     source = Path(path) if path is not None else DEFAULT_RULES_PATH
     try:

@@ -81,9 +81,13 @@ def load_image(path: str | os.PathLike[str], *,
 
     Examples
     --------
-    >>> image = load_image("mdb001.pgm", pixel_spacing_mm=0.2)  # doctest: +SKIP
-    >>> image.shape, image.spacing_mm                           # doctest: +SKIP
-    ((1024, 1024), (0.2, 0.2))
+    >>> import pathlib, tempfile, cv2, numpy as np
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.pgm"
+    >>> cv2.imwrite(str(path), np.full((64, 48), 100, np.uint8))
+    True
+    >>> image = load_image(path, pixel_spacing_mm=0.2)
+    >>> image.shape, image.spacing_mm, image.spacing_source
+    ((64, 48), (0.2, 0.2), 'argument')
     """
     path = os.fspath(path)
     spacing = None if pixel_spacing_mm is None else parse_spacing_argument(pixel_spacing_mm)
