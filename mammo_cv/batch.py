@@ -110,8 +110,9 @@ def discover_inputs(inputs: Sequence[str | os.PathLike[str]], *,
     """Expand files and folders (recursively) into the files to analyse, sorted by path.
 
     Files named directly are always taken (a bad one is reported as an error). Inside folders a
-    file is taken when its content is DICOM, or PGM/PNG/TIFF when ``take_raster``; other files
-    (sidecars, notes, unreadable files) are listed as skipped. A file reached twice is taken once.
+    file is taken when its content is DICOM, or PGM/PNG/TIFF when ``take_raster``, or when it
+    cannot be read (so that it is reported); other files (sidecars, notes) are listed as
+    skipped. A file reached twice is taken once.
 
     Returns
     -------
@@ -132,7 +133,8 @@ def discover_inputs(inputs: Sequence[str | os.PathLike[str]], *,
         if root.is_dir():
             for path in sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink()):
                 kind = sniff_format(path)
-                if kind == "dicom" or (kind is not None and take_raster):
+                # an unreadable file may well be a mammogram: it gets an error row, not silence
+                if kind == "dicom" or (kind is not None and take_raster) or not os.access(path, os.R_OK):
                     found.setdefault(os.path.abspath(path), InputFile(path, path.relative_to(root).as_posix(), kind))
                 else:
                     skipped.append(str(path))

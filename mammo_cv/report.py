@@ -206,11 +206,12 @@ def part_from_json(payload: Mapping[str, object]) -> tuple[dict[str, object], di
 
 
 def to_dataframe(table: Mapping[str, np.ndarray], columns: Mapping[str, np.dtype]):
-    """The table as a pandas DataFrame with the schema's column order and dtypes (strings as
-    ``object``). pandas is imported here, not at module import."""
+    """The table as a pandas DataFrame with the schema's column order and dtypes; text columns
+    are pandas' ``"string"`` dtype, empty or not. pandas is imported here, not at module import."""
     import pandas as pd
 
-    return pd.DataFrame({name: np.asarray(table[name]).astype(dtype, copy=False) for name, dtype in columns.items()},
+    return pd.DataFrame({name: pd.array(np.asarray(table[name]).astype(str), dtype="string") if dtype.kind == "O"
+                         else np.asarray(table[name]).astype(dtype, copy=False) for name, dtype in columns.items()},
                         columns=list(columns))
 
 
