@@ -48,7 +48,7 @@ LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster
 
 _CALC_NEEDED = ("length_mm", "width_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
                 "orientation_to_nipple_deg", "cluster_id", "vascular_score")
-_CLUSTER_NEEDED = ("cluster_id", "pleomorphism", "distribution")
+_CLUSTER_NEEDED = ("cluster_id", "pleomorphism", "distribution", "extent_mm")
 # Fraction of members that branch: ``branching`` in cluster_features (issue 4), formerly
 # ``branching_pattern``; the first present is read.
 _BRANCHING_COLUMNS = ("branching", "branching_pattern")
@@ -107,24 +107,25 @@ def _rod_shape(calcs: dict[str, np.ndarray], rules: Rules, min_width_mm: float) 
     length = np.asarray(calcs["length_mm"], np.float64)
     return ((length >= sec.min_length_mm) & (length <= sec.max_length_mm)
             & (np.asarray(calcs["width_mm"], np.float64) >= min_width_mm)
-            & (np.asarray(calcs["elongation"], np.float64) >= sec.min_elongation))
+            & (np.asarray(calcs["elongation"], np.float64) >= sec.min_elongation)
+            & (np.asarray(calcs["irregularity"], np.float64) <= sec.max_irregularity))
 
 
 def count_rod_like(calc_table: dict[str, np.ndarray], rules: Rules) -> int:
-    """Number of rod-like calcifications: secretory length, width and elongation (strict limits,
-    any orientation), not vascular.
+    """Number of rod-like calcifications: secretory length, width, elongation and irregularity
+    (strict limits, any orientation), not vascular.
 
     Parameters
     ----------
     calc_table : dict of str to (n,) ndarray
-        Needs ``length_mm``, ``width_mm``, ``elongation`` and ``vascular_score``.
+        Needs ``length_mm``, ``width_mm``, ``elongation``, ``irregularity`` and ``vascular_score``.
     rules : Rules
 
     Returns
     -------
     int
     """
-    for name in ("length_mm", "width_mm", "elongation", "vascular_score"):
+    for name in ("length_mm", "width_mm", "elongation", "irregularity", "vascular_score"):
         _column(calc_table, name, "calcification")
     vascular = np.asarray(calc_table["vascular_score"], np.float64) >= rules.vascular.min_vascular_score
     return int(np.count_nonzero(_rod_shape(calc_table, rules, rules.secretory.min_width_mm) & ~vascular))
@@ -185,7 +186,7 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
         cluster table's ``cluster_id``, -1 = none) and ``vascular_score``.
     cluster_table : dict of str to (k,) ndarray
         Needs ``cluster_id``, ``pleomorphism``, ``branching`` (fraction of branching members;
-        ``branching_pattern`` is accepted) and ``distribution``.
+        ``branching_pattern`` is accepted), ``distribution`` and ``extent_mm``.
     rules : Rules
     study : StudyContext, optional
         Rod-like calcifications in the other breast of the study (bilateral secretory support).
@@ -202,8 +203,8 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     ...        "elongation": np.array([7.8]), "lucent_center": np.array([0.0]),
     ...        "irregularity": np.array([0.1]), "orientation_to_nipple_deg": np.array([12.0]),
     ...        "cluster_id": np.array([-1]), "vascular_score": np.array([0.0])}
-    >>> empty = {"cluster_id": np.zeros(0, int), "pleomorphism": np.zeros(0),
-    ...          "branching": np.zeros(0), "distribution": np.zeros(0, object)}
+    >>> empty = {name: np.zeros(0) for name in ("pleomorphism", "branching", "extent_mm")}
+    >>> empty.update(cluster_id=np.zeros(0, int), distribution=np.zeros(0, object))
     >>> out = classify(rod, empty, rules=load_rules())
     >>> out.calc_label[0], out.calc_reason[0]
     ('secretory', 'rod 6.2 mm x 0.80 mm, elongation 7.8, 12 deg to nipple -> secretory (large rod-like)')
@@ -250,14 +251,31 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     score = fine_fraction * (sus.count_weight * count_term + sus.morphology_weight * morphology
                              + sus.distribution_weight * raising)
     score = np.clip(score, 0.0, 1.0)
+
+    # one macro calcification split into pieces: the pieces fill the cluster, or one macro piece spans it
+    mac = rules.macro
+    extent = np.asarray(cluster_table["extent_mm"], np.float64)
+    disk_mm2 = 0.25 * np.pi * extent ** 2
+    fill = np.divide(np.bincount(rows, c["area_mm2"][inside], minlength=k), disk_mm2,
+                     out=np.zeros(k), where=disk_mm2 > 0)
+    macro_length = np.zeros(k)
+    is_macro = label[inside] == "macro"
+    np.maximum.at(macro_length, rows[is_macro], c["length_mm"][inside][is_macro])
+    fragmented = (fill >= mac.fragment_min_fill) | (
+        (macro_length > 0) & (macro_length >= mac.fragment_min_length_fraction * extent))
+    score = np.where(fragmented, 0.0, score)
     suspicious = (score >= sus.min_score) & (n_fine >= sus.min_fine_calcs_label)
 
     # cluster labels: suspicious, else the most common member label (ties: LABELS order)
     votes = np.zeros((k, len(LABELS)), np.int64)
     np.add.at(votes, (rows, np.array([LABELS.index(name) for name in label[inside]], np.int64)), 1)
-    cluster_label = np.where(suspicious, "suspicious_cluster", np.array(LABELS, object)[np.argmax(votes, axis=1)])
+    cluster_label = np.select([suspicious, fragmented], ["suspicious_cluster", "macro"],
+                              np.array(LABELS, object)[np.argmax(votes, axis=1)])
     cluster_label = np.asarray(cluster_label, dtype=object).reshape(k)
     cluster_reason = np.array([
+        (f"{int(n_members[j])} pieces cover {fill[j]:.0%} of the disk spanning the cluster, largest macro piece "
+         f"{macro_length[j]:.1f} mm of {extent[j]:.1f} mm extent -> macro (one fragmented coarse calcification)")
+        if fragmented[j] else
         (f"{int(n_members[j])} calcs, {int(n_fine[j])} fine (< {sus.max_fine_width_mm:g} mm), "
          f"{int(n_linear[j])} fine-linear, pleomorphism {pleo[j]:.2f}, {distribution[j]} distribution "
          f"-> score {score[j]:.2f} " + (f">= {sus.min_score:g} -> suspicious_cluster" if suspicious[j] else
@@ -265,6 +283,12 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
                                         f"{sus.min_fine_calcs_label} fine) -> mostly {cluster_label[j]}"))
         for j in range(k)], dtype=object).reshape(k)
 
+    in_fragmented = inside.copy()
+    in_fragmented[inside] = fragmented[rows]
+    for i in np.flatnonzero(in_fragmented & (label != "macro")):
+        reason[i] = (f"{c['length_mm'][i]:.2f} mm x {c['width_mm'][i]:.2f} mm, piece of cluster "
+                     f"{int(k_ids[member_row[i]])} -> macro (fragment of one coarse calcification)")
+    label[in_fragmented] = "macro"
     in_suspicious = inside.copy()
     in_suspicious[inside] = suspicious[rows]
     for i in np.flatnonzero(in_suspicious):

@@ -77,6 +77,7 @@ class SecretoryRule:
     max_length_mm: float = _key(*_MM)
     min_width_mm: float = _key(*_MM)
     min_elongation: float = _key(1.0, 1000.0)
+    max_irregularity: float = _key(*_UNIT)
     max_nipple_angle_deg: float = _key(*_DEG)
     bilateral_max_nipple_angle_deg: float = _key(*_DEG)
     bilateral_min_width_mm: float = _key(*_MM)
@@ -96,6 +97,8 @@ class MacroRule:
     rim_min_lucent_center: float = _key(*_UNIT)
     arc_min_irregularity: float = _key(*_UNIT)
     arc_min_length_mm: float = _key(*_MM)
+    fragment_min_fill: float = _key(0.0, 1000.0)
+    fragment_min_length_fraction: float = _key(0.0, 1000.0)
 
 
 @dataclass(frozen=True)

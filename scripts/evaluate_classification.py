@@ -1,0 +1,264 @@
+"""Measure the rule classifier (issue 5) on phantoms and, optionally, on mini-MIAS.
+
+Usage::
+
+    python scripts/evaluate_classification.py --out report.json [--seeds 1000 1020]
+        [--spacings 0.07 0.1] [--size-mm 120 96] [--rules FILE] [--mias DATA_DIR]
+
+Phantom set: for every seed in ``[seeds[0], seeds[1])`` one phantom per spacing, the view
+alternating CC/MLO with the seed and the side L/R every two seeds (so both views and both
+sides), all calcification kinds. A second set with the same seeds has no pleomorphic or
+fine-linear-branching kinds, for false suspicious clusters.
+
+Definitions
+-----------
+Truth calcification -> prediction
+    A truth calcification takes the label of the detection that overlaps it most (label-image
+    overlap, as ``evaluate.match_calcifications`` counts a calcification found); a truth
+    calcification overlapped by no detection is *missed*.
+Per-type F1 for secretory, vascular and macro (calcification level)
+    TP: truth of the type predicted as the type. FN: truth of the type predicted otherwise
+    (``f1_detected``) or also missed (``f1_end_to_end``). FP: truth of another kind predicted
+    as the type, plus false detections (overlapping no truth) labelled as the type.
+suspicious_cluster F1 (cluster level)
+    A truth group (pleomorphic or fine-linear-branching) is found when a cluster labelled
+    ``suspicious_cluster`` has a member overlapping one of its calcifications. FN: truth group
+    not found. FP: a suspicious cluster none of whose members overlaps a suspicious truth
+    calcification. Recall = found / truth groups (end to end: includes detector misses).
+Macro-F1
+    Mean of the four F1 (``f1_detected`` for the three calcification types).
+Label agreement 0.07 vs 0.1 mm
+    Over truth calcifications detected at both spacings of one seed: fraction with the same
+    predicted label; and over truth suspicious groups: same found / not found.
+mini-MIAS (``--mias``)
+    Annotated CALC circles with coordinates (``evaluate.read_mias_annotations``); a group is
+    labelled suspicious when a cluster whose centre hits it (``evaluate.match_clusters``) is
+    labelled ``suspicious_cluster``; its score is the highest score of the clusters hitting it
+    (0 when none). ROC AUC of that score, malignant vs benign (Mann-Whitney). Suspicious
+    clusters hitting no circle are counted per image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mammo_cv.config import Config
+from mammo_cv.evaluate import match_clusters, read_mias_annotations
+from mammo_cv.io import load_image
+from mammo_cv.phantoms import CALC_KINDS, phantom
+from mammo_cv.pipeline import analyze
+from mammo_cv.rules import load_rules
+
+CALC_TYPES = ("secretory", "vascular", "macro")
+SUSPICIOUS_KINDS = ("pleomorphic", "fine_linear_branching")
+
+
+def _pose(seed: int) -> tuple[str, str]:
+    return ("CC", "MLO")[seed % 2], ("L", "R")[(seed // 2) % 2]
+
+
+def _best_overlap(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
+    """For each label of ``a`` overlapping ``b``: the label of ``b`` it overlaps most."""
+    both = (a > 0) & (b > 0)
+    pairs, counts = np.unique(np.stack([a[both], b[both]], axis=1), axis=0, return_counts=True)
+    order = np.lexsort((-counts, pairs[:, 0]))            # per a-label, largest overlap first
+    pairs = pairs[order]
+    first = np.concatenate([[True], pairs[1:, 0] != pairs[:-1, 0]]) if len(pairs) else np.zeros(0, bool)
+    return {int(x): int(y) for x, y in pairs[first]}
+
+
+def phantom_outcome(seed: int, spacing_mm: float, size_mm: tuple[float, float], config: Config,
+                    kinds: tuple[str, ...]) -> dict:
+    """Analyse one phantom and compare its labels with the truth."""
+    view, side = _pose(seed)
+    ph = phantom(spacing_mm=spacing_mm, size_mm=size_mm, seed=seed, view=view, laterality=side,
+                 calcifications=kinds)
+    result = analyze(ph.image, config=config)
+    det = result.detections.label_image
+    calc_label = dict(zip(result.calc_table["calc_id"].tolist(), result.calc_table["label"].tolist()))
+    truth_to_det = _best_overlap(ph.calc_labels, det)
+    det_to_truth = _best_overlap(det, ph.calc_labels)
+    calcs = ph.truth["calcifications"]
+    kind_of = {c["id"]: c["kind"] for c in calcs}
+    group_of = {c["id"]: c["group_id"] for c in calcs}
+    truth_rows = [{"id": c["id"], "kind": c["kind"], "truth": c["label"], "group_id": c["group_id"],
+                   "pred": calc_label[truth_to_det[c["id"]]] if c["id"] in truth_to_det else None}
+                  for c in calcs]
+    false_labels = [calc_label[d] for d in calc_label if d not in det_to_truth]
+    # clusters: which truth suspicious groups each suspicious cluster touches
+    cid = result.calc_table["cluster_id"]
+    ids = result.calc_table["calc_id"]
+    groups = {g["group_id"] for g in ph.truth["groups"] if g["label"] == "suspicious_cluster"}
+    found, false_clusters = set(), 0
+    for j, label in enumerate(result.cluster_table["label"]):
+        if label != "suspicious_cluster":
+            continue
+        members = ids[cid == result.cluster_table["cluster_id"][j]]
+        touched = {group_of[det_to_truth[int(m)]] for m in members
+                   if int(m) in det_to_truth and kind_of[det_to_truth[int(m)]] in SUSPICIOUS_KINDS}
+        found |= touched
+        false_clusters += not touched
+    return {"seed": seed, "spacing_mm": spacing_mm, "view": view, "laterality": side,
+            "truth": truth_rows, "false_detection_labels": false_labels,
+            "suspicious_groups": sorted(groups), "found_groups": sorted(found),
+            "false_suspicious_clusters": false_clusters, "n_clusters": int(len(result.cluster_table["label"]))}
+
+
+def _f1(tp: int, fp: int, fn: int) -> float | None:
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
+
+
+def phantom_metrics(outcomes: list[dict]) -> dict:
+    """Per-type F1, macro-F1 and suspicious-cluster recall over the ``all kinds`` set."""
+    out: dict = {"per_type": {}}
+    rows = [r for o in outcomes for r in o["truth"]]
+    false_labels = [lab for o in outcomes for lab in o["false_detection_labels"]]
+    for label in CALC_TYPES:
+        tp = sum(r["truth"] == label and r["pred"] == label for r in rows)
+        fn_det = sum(r["truth"] == label and r["pred"] not in (label, None) for r in rows)
+        missed = sum(r["truth"] == label and r["pred"] is None for r in rows)
+        fp = sum(r["truth"] != label and r["pred"] == label for r in rows) + false_labels.count(label)
+        out["per_type"][label] = {"n_truth": tp + fn_det + missed, "tp": tp, "fp": fp, "fn_detected": fn_det,
+                                  "missed": missed, "f1_detected": _f1(tp, fp, fn_det),
+                                  "f1_end_to_end": _f1(tp, fp, fn_det + missed)}
+    n_groups = sum(len(o["suspicious_groups"]) for o in outcomes)
+    found = sum(len(o["found_groups"]) for o in outcomes)
+    fp = sum(o["false_suspicious_clusters"] for o in outcomes)
+    out["per_type"]["suspicious_cluster"] = {"n_truth": n_groups, "tp": found, "fp": fp, "fn": n_groups - found,
+                                             "recall": found / n_groups if n_groups else None,
+                                             "f1_detected": _f1(found, fp, n_groups - found)}
+    f1s = [out["per_type"][t]["f1_detected"] for t in (*CALC_TYPES, "suspicious_cluster")]
+    out["macro_f1"] = float(np.mean([f for f in f1s if f is not None]))
+    out["macro_f1_end_to_end"] = float(np.mean(
+        [out["per_type"][t]["f1_end_to_end"] for t in CALC_TYPES] + [f1s[-1]]))
+    out["suspicious_cluster_recall"] = out["per_type"]["suspicious_cluster"]["recall"]
+    out["n_images"] = len(outcomes)
+    # confusion over detected truth calcifications (truth label -> predicted label)
+    confusion: dict[str, dict[str, int]] = {}
+    for r in rows:
+        confusion.setdefault(r["truth"], {}).setdefault(str(r["pred"]), 0)
+        confusion[r["truth"]][str(r["pred"])] += 1
+    out["confusion"] = confusion
+    return out
+
+
+def agreement(outcomes: list[dict], spacings: tuple[float, float]) -> dict:
+    """Label agreement between the two renderings of each seed."""
+    by = {(o["seed"], o["spacing_mm"]): o for o in outcomes}
+    same = total = g_same = g_total = 0
+    for seed in sorted({o["seed"] for o in outcomes}):
+        a, b = by.get((seed, spacings[0])), by.get((seed, spacings[1]))
+        if a is None or b is None:
+            continue
+        pred_b = {r["id"]: r["pred"] for r in b["truth"]}
+        for r in a["truth"]:
+            if r["pred"] is not None and pred_b.get(r["id"]) is not None:
+                total += 1
+                same += r["pred"] == pred_b[r["id"]]
+        for g in a["suspicious_groups"]:
+            g_total += 1
+            g_same += (g in a["found_groups"]) == (g in b["found_groups"])
+    return {"calc_label_agreement": same / total if total else None, "n_calcs_compared": total,
+            "group_agreement": g_same / g_total if g_total else None, "n_groups_compared": g_total}
+
+
+def roc_auc(positive: list[float], negative: list[float]) -> float | None:
+    """Mann-Whitney ROC AUC (ties count one half)."""
+    if not positive or not negative:
+        return None
+    p, n = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
+    return float(np.mean((p > n) + 0.5 * (p == n)))
+
+
+def mias_metrics(data_dir: Path, config: Config) -> dict:
+    """Suspicious labelling of the annotated mini-MIAS calcification groups."""
+    classes, circles, diffuse = read_mias_annotations(data_dir / "annotations.csv")
+    severity: dict[tuple[str, int], str] = {}
+    with open(data_dir / "annotations.csv", newline="") as handle:
+        counter: dict[str, int] = {}
+        for row in csv.DictReader(handle):
+            if row["class"].strip() == "CALC" and row["row_from_top"].strip():
+                ref = row["refnum"].strip()
+                severity[(ref, counter.get(ref, 0))] = row["severity"].strip()
+                counter[ref] = counter.get(ref, 0) + 1
+    groups, false_suspicious, n_images = [], 0, 0
+    for ref in sorted(classes):
+        if ref in diffuse:
+            continue
+        image = load_image(data_dir / f"{ref}.pgm", pixel_spacing_mm=0.2)
+        result = analyze(image, config=config)
+        n_images += 1
+        table = result.cluster_table
+        centres = np.column_stack([table["row_px"], table["col_px"]])
+        hit = match_clusters(centres, circles[ref], spacing_mm=0.2)
+        suspicious = table["label"] == "suspicious_cluster"
+        false_suspicious += int(np.count_nonzero(suspicious & (hit < 0)))
+        for g, circle in enumerate(circles[ref]):
+            mine = hit == g
+            groups.append({"refnum": ref, "severity": severity[(ref, g)],
+                           "suspicious": bool(np.any(suspicious & mine)),
+                           "score": float(table["score"][mine].max()) if mine.any() else 0.0,
+                           "reasons": [str(s) for s in table["reason"][mine]]})
+    malignant = [g for g in groups if g["severity"] == "M"]
+    benign = [g for g in groups if g["severity"] == "B"]
+    return {
+        "n_images": n_images, "n_malignant_groups": len(malignant), "n_benign_groups": len(benign),
+        "malignant_suspicious_rate": np.mean([g["suspicious"] for g in malignant]).item() if malignant else None,
+        "benign_suspicious_rate": np.mean([g["suspicious"] for g in benign]).item() if benign else None,
+        "roc_auc_score_malignant_vs_benign": roc_auc([g["score"] for g in malignant], [g["score"] for g in benign]),
+        "false_suspicious_clusters_per_image": false_suspicious / max(n_images, 1),
+        "excluded_no_coordinates": sorted(diffuse), "groups": groups,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="JSON report")
+    parser.add_argument("--seeds", type=int, nargs=2, default=(1000, 1020), metavar=("FIRST", "STOP"))
+    parser.add_argument("--spacings", type=float, nargs=2, default=(0.07, 0.1))
+    parser.add_argument("--size-mm", type=float, nargs=2, default=(120.0, 96.0))
+    parser.add_argument("--rules", type=Path, help="rules file (default: the shipped rules.toml)")
+    parser.add_argument("--mias", type=Path, help="mini-MIAS dev folder (annotations.csv, mdbNNN.pgm)")
+    args = parser.parse_args(argv)
+    config = Config(rules=load_rules(args.rules))
+    start = time.time()
+    size = (args.size_mm[0], args.size_mm[1])
+    benign_kinds = tuple(k for k in CALC_KINDS if k not in SUSPICIOUS_KINDS)
+    seeds = range(args.seeds[0], args.seeds[1])
+    full = [phantom_outcome(s, sp, size, config, CALC_KINDS) for s in seeds for sp in args.spacings]
+    clean = [phantom_outcome(s, sp, size, config, benign_kinds) for s in seeds for sp in args.spacings]
+    report = {
+        "command": "python scripts/evaluate_classification.py " + " ".join(argv or []),
+        "rules_digest": config.rules.digest, "seeds": list(args.seeds), "spacings_mm": list(args.spacings),
+        "size_mm": list(size),
+        "phantoms": phantom_metrics(full),
+        "phantoms_by_spacing": {str(sp): phantom_metrics([o for o in full if o["spacing_mm"] == sp])
+                                for sp in args.spacings},
+        "false_suspicious_clusters_per_image_without_suspicious": (
+            sum(o["false_suspicious_clusters"] for o in clean) / len(clean)),
+        "n_images_without_suspicious": len(clean),
+        "agreement": agreement(full, tuple(args.spacings)),
+    }
+    if args.mias:
+        report["mias"] = mias_metrics(args.mias, config)
+    report["seconds"] = round(time.time() - start, 1)
+    args.out.write_text(json.dumps(report, indent=1))
+    summary = {"macro_f1": report["phantoms"]["macro_f1"],
+               "f1": {t: v["f1_detected"] for t, v in report["phantoms"]["per_type"].items()},
+               "suspicious_recall": report["phantoms"]["suspicious_cluster_recall"],
+               "false_suspicious_per_clean_image": report["false_suspicious_clusters_per_image_without_suspicious"],
+               **report["agreement"]}
+    if args.mias:
+        summary["mias"] = {k: v for k, v in report["mias"].items() if k not in ("groups", "excluded_no_coordinates")}
+    print(json.dumps(summary, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()
