@@ -328,7 +328,7 @@ def _run_on_dask(studies, work, address: str) -> Iterator[tuple[bool, list[Image
         from distributed import Client, as_completed as dask_completed
     except ImportError as exc:
         raise ImportError('--dask needs dask.distributed: pip install "mammo_cv[dask]"') from exc
-    with Client(address, set_as_default=False) as client:
+    with Client(address) as client:  # the default client while it is open (as_completed needs one)
         futures = {}
         for study in studies:
             futures[client.submit(work, study, pure=False, key=f"mammo_cv-{study[0].image_id}")] = study
