@@ -44,7 +44,7 @@ from mammo_cv.study_keys import read_header_keys
 
 __all__ = ["InputFile", "WorkItem", "ImageOutcome", "BatchResult", "ResumeMismatchError", "safe_id",
            "discover_inputs", "plan_studies", "analyze_study", "run_studies", "commit_outcome",
-           "completed_part", "consolidate", "analyze_batch"]
+           "completed_part", "consolidate", "resolve_config", "analyze_batch"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_ID_CHARS = 96
@@ -240,20 +240,8 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
     list of ImageOutcome
         In the order of ``items``; ``seconds`` is each image's own wall time.
     """
-    from mammo_cv.pipeline import analyze
-    try:  # TEMPORARY until CLASSIFY lands: remove before the last commit
-        from mammo_cv.classify import study_contexts
-        from mammo_cv.pipeline import reclassify
-    except ImportError:
-        def study_contexts(results, keys):
-            return [None] * len(results)
-
-        def reclassify(result, context):
-            n, k = len(result.calc_table["calc_id"]), len(result.cluster_table["cluster_id"])
-            result.calc_table.update(label=np.full(n, "other", object), reason=np.full(n, "", object))
-            result.cluster_table.update(label=np.full(k, "other", object), reason=np.full(k, "", object),
-                                        score=np.zeros(k))
-            return result
+    from mammo_cv.classify import study_contexts
+    from mammo_cv.pipeline import analyze, reclassify
 
     config = config or Config()
     results: dict[int, object] = {}
@@ -460,8 +448,25 @@ class BatchResult:
     errors: object
 
 
+def resolve_config(config: Config | str | os.PathLike[str] | None) -> Config:
+    """``Config`` as given, the default one for None, or one with the rules file at a path.
+
+    Raises
+    ------
+    RulesError
+        If the rules file does not validate (the message names the key).
+    """
+    if config is None:
+        return Config()
+    if isinstance(config, Config):
+        return config
+    from mammo_cv.rules import load_rules
+
+    return Config(rules=load_rules(config))
+
+
 def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], *, workers: int | None = None,
-                  config: Config | None = None, progress: bool = True,
+                  config: Config | str | os.PathLike[str] | None = None, progress: bool = True,
                   pixel_spacing_mm: float | None = None) -> BatchResult:
     """Analyse files and folders (searched recursively) in memory, study by study.
 
@@ -471,7 +476,8 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
         Files and folders, as for ``mammo-cv analyze``.
     workers : int, optional
         Worker processes; default: the CPU count.
-    config : Config, optional
+    config : Config or path, optional
+        Settings; a path is a rules file (``Config(rules=load_rules(path))``).
     progress : bool
         Show a progress bar on stderr.
     pixel_spacing_mm : float, optional
@@ -495,6 +501,7 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    config = resolve_config(config)
     files, _ = discover_inputs(paths, take_raster=pixel_spacing_mm is not None)
     outcomes = run_batch(plan_studies(files), out_dir=None, settings={}, pixel_spacing_mm=pixel_spacing_mm,
                          config=config, workers=workers or os.cpu_count() or 1, progress=progress)

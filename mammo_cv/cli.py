@@ -63,7 +63,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from mammo_cv.errors import MammoInputError
     from mammo_cv.io import load_image
 
     try:
@@ -87,34 +86,17 @@ def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _config(rules_path: Path | None):
-    """The pipeline settings, with the rules file when one is given (validated now, so a bad
-    file is a usage error before any image is read)."""
-    from mammo_cv.config import Config
-    from mammo_cv.rules import load_rules
-
-    if not hasattr(Config(), "rules"):  # TEMPORARY until CLASSIFY's Config(rules=...) lands
-        load_rules(rules_path)
-        return Config()
-    return Config(rules=load_rules(rules_path))
-
-
-def _rules_digest(config) -> str:
-    rules = getattr(config, "rules", None)  # TEMPORARY until CLASSIFY's Config(rules=...) lands
-    return "" if rules is None else rules.digest
-
-
 def _analyze(args: argparse.Namespace) -> int:
-    from mammo_cv.batch import ResumeMismatchError, consolidate, discover_inputs, plan_studies, run_batch
-    from mammo_cv.errors import MammoInputError
+    from mammo_cv.batch import (ResumeMismatchError, consolidate, discover_inputs, plan_studies, resolve_config,
+                                run_batch)
     from mammo_cv.report import (CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, write_csv,
                                  write_json_atomic, write_parquet)
 
     started = _utc_now()
     try:
-        config = _config(args.rules)
+        config = resolve_config(args.rules)  # a bad rules file fails here, before any image
         files, skipped = discover_inputs(args.inputs, take_raster=args.pixel_spacing is not None)
-    except (FileNotFoundError, MammoInputError, ValueError) as exc:  # a missing INPUT, a bad rules file
+    except (OSError, ValueError) as exc:  # a missing INPUT or rules file, a rules file that does not validate
         print(f"mammo-cv: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not files:
@@ -146,7 +128,7 @@ def _analyze(args: argparse.Namespace) -> int:
     write_json_atomic(args.out / "run.json", {
         "mammo_cv_version": __version__,
         "config_digest": config.digest(),
-        "rules_digest": _rules_digest(config),
+        "rules_digest": config.rules.digest,
         "rules_file": None if args.rules is None else str(args.rules),
         "config": config.to_dict(),
         "arguments": {"inputs": [str(i) for i in args.inputs], "out": str(args.out),

@@ -35,7 +35,7 @@ def mixed_folder(tmp_path):
 
 def test_analyze_keeps_going_and_reports_each_file(mixed_folder, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["analyze", str(mixed_folder), "--out", str(out), "--workers", "1", "--quiet"])
+    code = main(["analyze", str(mixed_folder), "--out", str(out), "--workers", "1", "--quiet", "--no-overlays"])
     assert code == 1  # some files failed, the rest are done
     images = _read(out / "images.csv")
     assert list(images[0]) == list(IMAGE_COLUMNS)
@@ -66,20 +66,6 @@ def test_analyze_keeps_going_and_reports_each_file(mixed_folder, tmp_path, capsy
     assert any(path.endswith("notes.txt") for path in run["skipped"])
 
 
-@pytest.mark.slow
-def test_tables_do_not_depend_on_worker_count(mixed_folder, tmp_path):
-    outputs = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"out{workers}"
-        main(["analyze", str(mixed_folder), "--out", str(out), "--workers", workers, "--quiet"])
-        outputs.append(out)
-    for name in ("calcifications.csv", "clusters.csv"):
-        assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes()
-    strip = [[{k: v for k, v in row.items() if k != "seconds"} for row in _read(out / "images.csv")]
-             for out in outputs]
-    assert strip[0] == strip[1]
-
-
 def test_nothing_to_process_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--quiet"]) == 2
@@ -102,3 +88,58 @@ def test_version(capsys):
         main(["--version"])
     assert exit_info.value.code == 0
     assert __version__ in capsys.readouterr().out
+
+
+def test_every_file_failing_is_exit_code_2(tmp_path, capsys):
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"\0" * 128 + b"DICM")
+    assert main(["analyze", str(bad), "--out", str(tmp_path / "o"), "--quiet", "--no-overlays"]) == 2
+    assert _read(tmp_path / "o" / "images.csv")[0]["status"] == "error"
+
+
+def test_progress_bar_shows_rate_and_eta_on_stderr(mixed_folder, tmp_path, capsys):
+    main(["analyze", str(mixed_folder / "nested"), "--out", str(tmp_path / "o"), "--workers", "1", "--no-overlays"])
+    captured = capsys.readouterr()
+    assert "2/2" in captured.err and "file/s" in captured.err and "<" in captured.err  # elapsed<remaining
+    assert captured.out == ""
+    main(["analyze", str(mixed_folder / "nested"), "--out", str(tmp_path / "q"), "--workers", "1", "--no-overlays",
+          "--quiet"])
+    assert "file/s" not in capsys.readouterr().err
+
+
+def test_overlays_are_written_unless_disabled(mixed_folder, tmp_path):
+    with_overlays, without = tmp_path / "with", tmp_path / "without"
+    main(["analyze", str(mixed_folder / "nested"), "--out", str(with_overlays), "--workers", "1", "--quiet"])
+    main(["analyze", str(mixed_folder / "nested"), "--out", str(without), "--workers", "1", "--quiet",
+          "--no-overlays"])
+    ids = sorted(row["image_id"] for row in _read(with_overlays / "images.csv"))
+    pngs = sorted(path.stem for path in (with_overlays / "overlays").glob("*.png"))
+    assert pngs == ids and all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+                               for path in (with_overlays / "overlays").glob("*.png"))
+    assert not list(without.rglob("*.png"))
+    # the overlays do not change the tables
+    for name in ("calcifications.csv", "clusters.csv"):
+        assert (with_overlays / name).read_bytes() == (without / name).read_bytes()
+
+
+def test_rules_file_changes_the_digest_and_a_bad_one_is_a_usage_error(mixed_folder, tmp_path, capsys):
+    from mammo_cv.rules import DEFAULT_RULES_PATH, load_rules
+
+    text = DEFAULT_RULES_PATH.read_text()
+    assert "min_length_mm = 3.0" in text
+    strict = tmp_path / "strict.toml"
+    strict.write_text(text.replace("min_length_mm = 3.0", "min_length_mm = 4.5", 1))
+    out = tmp_path / "o"
+    assert main(["analyze", str(mixed_folder / "nested"), "--out", str(out), "--workers", "1", "--quiet",
+                 "--no-overlays", "--rules", str(strict)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["rules_digest"] == load_rules(strict).digest != load_rules().digest
+    assert run["config"]["rules"]["secretory"]["min_length_mm"] == 4.5
+    assert run["arguments"]["rules"] == str(strict)
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace("min_length_mm = 3.0", "min_length_mm = 3.0\nmin_lenght_mm = 4.0", 1))
+    capsys.readouterr()
+    assert main(["analyze", str(mixed_folder / "nested"), "--out", str(tmp_path / "b"), "--quiet",
+                 "--rules", str(broken)]) == 2
+    assert "min_lenght_mm" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()  # refused before any work
