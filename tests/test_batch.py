@@ -257,3 +257,18 @@ def test_analyze_batch_gives_the_csv_tables_as_dataframes(three_studies, referen
     assert list(batch.calcifications["label"]) == [r["label"] for r in csv_calcs]
     ok = batch.images[batch.images["status"] == "ok"]
     assert list(ok["image_id"]) == [r["image_id"] for r in _rows(reference_run / "images.csv")]
+
+
+def test_the_other_breast_of_the_same_study_reaches_the_classifier(reference_run, tmp_path):
+    """The same two images, once as one study and once as two: only the first cites the other
+    breast (the classifier's bilateral evidence for secretory)."""
+    write_good(tmp_path / "in" / "L.dcm", uid_seed="s000-L", study="alone-L", laterality="L", seed=1)
+    write_good(tmp_path / "in" / "R.dcm", uid_seed="s000-R", study="alone-R", laterality="R", seed=1)
+    out = tmp_path / "out"
+    assert _analyze(str(tmp_path / "in"), "--out", str(out), "--workers", "1") == 0
+    apart = _rows(out / "calcifications.csv")
+    ids = {row["image_id"] for row in apart}
+    together = [row for row in _rows(reference_run / "calcifications.csv") if row["image_id"] in ids]
+    assert [r["calc_id"] for r in together] == [r["calc_id"] for r in apart]  # same images, same detections
+    assert any("other breast" in row["reason"] for row in together)
+    assert not any("other breast" in row["reason"] for row in apart)
