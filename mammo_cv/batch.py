@@ -20,6 +20,7 @@ A bad file never stops a batch: it gets ``status = "error"`` and a one-line reas
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
 import sys
@@ -30,7 +31,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -273,6 +273,17 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # one core per worker; the pool provides the parallelism
 
 
+def _pool_context():
+    """Start workers from a fork server that has imported the pipeline once (about 1 s saved
+    per worker against ``spawn``, which re-imports everything); ``spawn`` where there is none.
+    Never plain ``fork``: it would copy this process's threads' locks (tqdm, OpenCV)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["mammo_cv.pipeline", "mammo_cv.classify", "mammo_cv.overlay"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def _crashed(study: Sequence[WorkItem], exc: BaseException) -> list[ImageOutcome]:
     return [error_outcome(item, RuntimeError(f"{item.path}: worker failed ({_one_line(exc)})"), 0.0)
             for item in study]
@@ -289,7 +300,7 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
     Parameters
     ----------
     workers : int
-        1: in this process; more: a spawn process pool of that size. Ignored with Dask.
+        1: in this process; more: a process pool of that size. Ignored with Dask.
     dask_address : str, optional
         Scheduler address of an existing ``dask.distributed`` cluster (e.g.
         ``tcp://10.0.0.5:8786``); its workers must be able to read the input paths.
@@ -301,7 +312,7 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
         for study in studies:
             yield True, work(study)
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
                                  initializer=_init_worker) as pool:
             futures = {pool.submit(work, study): study for study in studies}
             for future in as_completed(futures):
