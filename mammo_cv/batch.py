@@ -259,7 +259,7 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
     for index, context in zip(done, contexts):
         start = time.perf_counter()
         try:
-            result = reclassify(results[index], context)
+            result = reclassify(results.pop(index), context)  # pop: released once rendered
             png = _overlay_png(result) if overlays else None
             outcomes[index] = _ok_outcome(items[index], result, seconds[index] + time.perf_counter() - start, png)
         except Exception as exc:
