@@ -45,7 +45,8 @@ DIAMETERS = {0.07: (0.3, 0.6, 1.5, 5.0), 0.1: (0.3, 0.6, 1.5, 5.0), 0.2: (0.6, 1
 @pytest.mark.parametrize("spacing_mm", [0.07, 0.1, 0.2])
 def test_disks_found_once_with_their_area(spacing_mm):
     diameters = DIAMETERS[spacing_mm]
-    image, anatomy, truth = _disks(spacing_mm, diameters, contrast=10 * NOISE_SIGMA)
+    # 24 sigma: disks of 0.5-1.2 mm peak at the 1.2 mm scale, whose confidence weight is 0.5
+    image, anatomy, truth = _disks(spacing_mm, diameters, contrast=24 * NOISE_SIGMA)
     dets = detect_calcifications(image, anatomy)
     for k, diameter in enumerate(diameters, start=1):
         labels = np.unique(dets.label_image[truth == k])
@@ -74,7 +75,7 @@ def test_flat_noise_gives_almost_no_detections(spacing_mm):
 
 def test_snr_rises_with_contrast():
     snrs = []
-    for contrast in (8.0, 16.0, 32.0):
+    for contrast in (16.0, 32.0, 64.0):
         image, anatomy, truth = _disks(0.1, (0.6,), contrast=contrast)
         dets = detect_calcifications(image, anatomy)
         label = dets.label_image[truth == 1].max()
@@ -104,7 +105,7 @@ def test_skin_margin_removes_disk_near_mask_edge():
     mask = cc * spacing < 20.0
     near = (rr * spacing - 20.0) ** 2 + (cc * spacing - 18.0) ** 2 <= 0.5 ** 2
     deep = (rr * spacing - 20.0) ** 2 + (cc * spacing - 10.0) ** 2 <= 0.5 ** 2
-    pixels[near | deep] += 10.0
+    pixels[near | deep] += 16.0
     image = MammoImage(pixels=pixels, spacing_mm=(spacing, spacing), spacing_source="test")
     dets = detect_calcifications(image, _anatomy(mask), config=DetectionConfig(skin_margin_mm=5.0))
     assert dets.label_image[deep].max() > 0
@@ -138,7 +139,21 @@ def test_elongated_ridge_is_down_weighted_not_removed():
     free = DetectionConfig().elongation_free
     assert dets.elongation[k_line] > free
     assert dets.confidence[k_line] <= dets.peak_snr[k_line] * free / dets.elongation[k_line] * (1 + 1e-5)
-    assert dets.confidence[k_disk] == dets.peak_snr[k_disk]
+    weights = DetectionConfig().scale_weights
+    assert min(weights) * dets.peak_snr[k_disk] <= dets.confidence[k_disk] <= dets.peak_snr[k_disk] * (1 + 1e-5)
+
+
+@pytest.mark.parametrize("spacing_mm", [0.07, 0.1])
+def test_confidence_weights_the_scale_that_finds_the_object(spacing_mm):
+    """A 0.9 mm disk only survives the top-hats of 1.2 mm and more (weights 0.5 and 0.25): its
+    confidence is between a quarter and half of its peak SNR, and at 20 sigma it is still
+    reported, as is a 0.3 mm disk of the same contrast."""
+    image, anatomy, truth = _disks(spacing_mm, (0.3, 0.9), contrast=20 * NOISE_SIGMA)
+    dets = detect_calcifications(image, anatomy, config=DetectionConfig(min_confidence=0.0))
+    small, large = (dets.label_image[truth == k].max() - 1 for k in (1, 2))
+    weights = DetectionConfig().scale_weights
+    assert weights[2] * dets.peak_snr[large] <= dets.confidence[large] <= weights[1] * dets.peak_snr[large] * 1.001
+    assert min(dets.confidence[small], dets.confidence[large]) >= DetectionConfig().min_confidence
 
 
 @pytest.mark.parametrize("shape", [(5, 5), (400, 400)])
