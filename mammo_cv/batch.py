@@ -330,7 +330,7 @@ def _run_on_dask(studies, work, address: str) -> Iterator[tuple[bool, list[Image
     with Client(address) as client:  # the default client while it is open (as_completed needs one)
         futures = {}
         for study in studies:
-            futures[client.submit(work, study, pure=False, key=f"mammo_cv-{study[0].image_id}")] = study
+            futures[client.submit(work, study, pure=False)] = study  # a fresh key: never another run's result
         for future in dask_completed(list(futures)):
             try:
                 yield True, future.result()
@@ -414,8 +414,8 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
                 outcome = completed_part(out_dir, item, settings=settings)
                 if outcome is not None:
                     done[item.image_id] = outcome
-        else:
-            for stale in (out_dir / PARTS_DIR).glob("*.json"):
+        else:  # a fresh run: nothing of an earlier run in DIR may be taken for this one's
+            for stale in [*(out_dir / PARTS_DIR).glob("*.json"), *(out_dir / OVERLAYS_DIR).glob("*.png")]:
                 stale.unlink()
     todo = [study for study in studies if not all(item.image_id in done for item in study)]
     work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays)

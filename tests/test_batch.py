@@ -239,6 +239,9 @@ def test_tables_do_not_depend_on_the_worker_count(three_studies, reference_run, 
     assert _analyze(str(three_studies), "--out", str(out), "--workers", "2") == 0
     for name in ("calcifications.csv", "clusters.csv"):
         assert (out / name).read_bytes() == (reference_run / name).read_bytes()
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")]
+             for o in (out, reference_run)]
+    assert strip[0] == strip[1]
 
 
 def test_analyze_batch_gives_the_csv_tables_as_dataframes(three_studies, reference_run, tmp_path):
