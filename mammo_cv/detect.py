@@ -11,6 +11,7 @@ the breast are removed; elongated candidates are down-weighted, not removed.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import cv2
@@ -311,7 +312,8 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     -------
     Detections
         Label image (M, N) int32 and per-candidate arrays; zero-length arrays and an all-zero
-        label image when nothing is found, the breast mask is empty or the image is too small.
+        label image when nothing is found, and also (with a ``RuntimeWarning`` naming the file
+        and the problem) when the breast mask is empty or the image is too small.
 
     Examples
     --------
@@ -331,6 +333,9 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     cols_any = np.flatnonzero(anatomy.breast_mask.any(axis=0))
     min_side_px = 2 * odd_kernel_px(min(config.tophat_diameters_mm), image.spacing_mm)
     if rows_any.size == 0 or min(image.shape) < min_side_px:
+        problem = ("the breast mask is empty" if rows_any.size == 0 else
+                   f"the image ({image.shape[0]} x {image.shape[1]} px) is smaller than {min_side_px} px")
+        warnings.warn(f"{image.source_path or 'image'}: no detection, {problem}", RuntimeWarning, stacklevel=2)
         return _empty(image.shape, config)
     pad = odd_kernel_px(max(config.tophat_diameters_mm), image.spacing_mm)
     r0, r1 = max(0, rows_any[0] - pad), min(image.shape[0], rows_any[-1] + 1 + pad)

@@ -161,10 +161,19 @@ def test_bad_input_gives_empty_detections(shape):
     pixels = np.random.default_rng(0).normal(100, 1, shape).astype(np.float32)
     image = MammoImage(pixels=pixels, spacing_mm=(0.1, 0.1), spacing_source="test")
     mask = np.zeros(shape, bool) if shape[0] > 5 else np.ones(shape, bool)
-    dets = detect_calcifications(image, _anatomy(mask))
+    with pytest.warns(RuntimeWarning, match="empty" if shape[0] > 5 else "smaller"):
+        dets = detect_calcifications(image, _anatomy(mask))
     assert isinstance(dets, Detections) and len(dets) == 0
     assert dets.label_image.shape == shape and not dets.label_image.any()
     assert dets.peak_rc.shape == (0, 2)
+
+
+def test_uniform_breast_gives_no_detections():
+    """An all-one-value image inside a full mask (no breast texture, no noise): nothing to find."""
+    image = MammoImage(pixels=np.full((400, 400), 1000.0, np.float32), spacing_mm=(0.1, 0.1),
+                       spacing_source="test")
+    dets = detect_calcifications(image, _anatomy(np.ones((400, 400), bool)))
+    assert len(dets) == 0 and not dets.label_image.any()
 
 
 def test_config_rejects_inconsistent_thresholds():
