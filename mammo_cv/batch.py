@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
@@ -42,7 +43,7 @@ from mammo_cv.report import (CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMA
                              write_json_atomic)
 from mammo_cv.study_keys import read_header_keys
 
-__all__ = ["InputFile", "WorkItem", "ImageOutcome", "BatchResult", "ResumeMismatchError", "safe_id",
+__all__ = ["InputFile", "WorkItem", "ImageOutcome", "BatchResult", "ResumeMismatchError", "safe_id", "error_outcome",
            "discover_inputs", "plan_studies", "analyze_study", "run_studies", "commit_outcome",
            "completed_part", "consolidate", "resolve_config", "analyze_batch"]
 
@@ -294,7 +295,7 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
     """Run ``work`` on every study and yield ``(completed, outcomes)`` as studies finish.
 
     ``completed`` is False when the worker itself died (its images get an error that a
-    resume retries). ``work`` must be picklable (a module-level function or a
+    resume retries); a local pool reruns the other studies that the death interrupted. ``work`` must be picklable (a module-level function or a
     ``functools.partial`` of one) for ``workers > 1`` and Dask.
 
     Parameters
@@ -312,14 +313,52 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
         for study in studies:
             yield True, work(study)
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
-                                 initializer=_init_worker) as pool:
-            futures = {pool.submit(work, study): study for study in studies}
-            for future in as_completed(futures):
-                try:
-                    yield True, future.result()
-                except Exception as exc:  # BrokenProcessPool: the worker was killed (e.g. out of memory)
-                    yield False, _crashed(futures[future], exc)
+        yield from _run_on_pool(studies, work, workers)
+
+
+def _marked(work, marker: Path, study: Sequence[WorkItem]) -> list[ImageOutcome]:
+    """``work(study)`` with ``marker`` present while it runs (it survives a crash)."""
+    marker.touch()
+    outcomes = work(study)
+    marker.unlink()
+    return outcomes
+
+
+def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[ImageOutcome]]]:
+    """A process pool that survives a worker dying (a decoder crash, the OOM killer).
+
+    When a worker dies the pool fails every unfinished study. Those that were running (their
+    marker file is left) are rerun one by one, each in a pool of its own, so that a crash is
+    blamed on its own study only; those that had not started go to a fresh pool.
+    """
+    queue = list(range(len(studies)))
+    with tempfile.TemporaryDirectory(prefix="mammo_cv-running-") as folder:
+        while queue:
+            running, waiting = [], []
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                                     initializer=_init_worker) as pool:
+                futures = {pool.submit(_marked, work, Path(folder) / str(i), studies[i]): i for i in queue}
+                for future in as_completed(futures):
+                    i = futures[future]
+                    try:
+                        yield True, future.result()
+                    except BrokenProcessPool:
+                        (running if (Path(folder) / str(i)).exists() else waiting).append(i)
+                    except Exception as exc:  # outside analyze_study's per-image guard
+                        yield False, _crashed(studies[i], exc)
+            for i in sorted(running):
+                (Path(folder) / str(i)).unlink()
+                with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(),
+                                         initializer=_init_worker) as alone:
+                    try:
+                        yield True, alone.submit(work, studies[i]).result()
+                    except Exception as exc:  # it crashes alone: its own fault
+                        yield False, _crashed(studies[i], exc)
+            if waiting and not running:  # the pool broke with nothing running: do not loop
+                for i in sorted(waiting):
+                    yield False, _crashed(studies[i], RuntimeError("the worker pool could not start"))
+                waiting = []
+            queue = sorted(waiting)
 
 
 def _run_on_dask(studies, work, address: str) -> Iterator[tuple[bool, list[ImageOutcome]]]:

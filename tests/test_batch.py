@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from batch_corpus import PHI, write_good, write_good_studies
 
-from mammo_cv.batch import (ResumeMismatchError, analyze_batch, discover_inputs, plan_studies, run_batch,
-                            safe_id)
+from mammo_cv.batch import (ResumeMismatchError, WorkItem, analyze_batch, discover_inputs, error_outcome,
+                            plan_studies, run_batch, run_studies, safe_id)
 from mammo_cv.cli import main
 from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS
 
@@ -275,3 +275,23 @@ def test_the_other_breast_of_the_same_study_reaches_the_classifier(reference_run
     assert [r["calc_id"] for r in together] == [r["calc_id"] for r in apart]  # same images, same detections
     assert any("other breast" in row["reason"] for row in together)
     assert not any("other breast" in row["reason"] for row in apart)
+
+
+def _dies_on_crash_dcm(study):
+    """A work unit whose process dies (as in a decoder segfault) on the study holding crash.dcm."""
+    if any(item.path.name == "crash.dcm" for item in study):
+        os._exit(3)
+    time.sleep(0.05)
+    return [error_outcome(item, ValueError("done"), 0.0) for item in study]
+
+
+def test_a_dying_worker_fails_only_its_own_study(tmp_path):
+    names = ["a.dcm", "b.dcm", "crash.dcm", "d.dcm", "e.dcm", "f.dcm"]
+    studies = [[WorkItem(tmp_path / name, name, name)] for name in names]
+    results = {}
+    for completed, outcomes in run_studies(studies, _dies_on_crash_dcm, workers=2):
+        assert len(outcomes) == 1
+        results[outcomes[0].image_row["image_id"]] = (completed, outcomes[0].image_row["error"])
+    assert sorted(results) == sorted(names)
+    assert results["crash.dcm"][0] is False and "worker failed (BrokenProcessPool" in results["crash.dcm"][1]
+    assert all(results[name] == (True, "ValueError: done") for name in names if name != "crash.dcm")
