@@ -490,9 +490,14 @@ def _find_nipple(mask: np.ndarray, pectoral: _Pectoral | None, spacing_mm: float
 
 
 def _upsample_mask(mask: np.ndarray, full_shape: tuple[int, int], sigma_px: float) -> np.ndarray:
-    """Working bool mask -> (M, N) bool mask with a smoothed outline."""
+    """Working bool mask -> (M, N) bool mask with a smoothed outline.
+
+    The smoothed mask is upsampled as uint8 (0-255), not float32: the full-size temporary is
+    a quarter of the size and the resize is ~2.5x faster; the 0.5 level moves by < 1/255.
+    """
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma_px)
-    return cv2.resize(soft, full_shape[::-1], interpolation=cv2.INTER_LINEAR) > 0.5
+    soft_u8 = np.rint(soft * 255.0).astype(np.uint8)
+    return cv2.resize(soft_u8, full_shape[::-1], interpolation=cv2.INTER_LINEAR) > 127
 
 
 def _half_plane_mask(pectoral: _Pectoral, grid: _Grid) -> np.ndarray:
@@ -505,7 +510,7 @@ def _half_plane_mask(pectoral: _Pectoral, grid: _Grid) -> np.ndarray:
         full = grid.to_full(polygon)
         points = np.round(full[:, ::-1] * 16).astype(np.int32)  # (x, y), 4 fractional bits
         cv2.fillPoly(out, [points], 1, lineType=cv2.LINE_8, shift=4)
-    return out.astype(bool)
+    return out.view(bool)  # 0/1 bytes: a view, not a second full-size copy
 
 
 def _clip_half_plane(polygon: np.ndarray, normal: np.ndarray, rho: float) -> np.ndarray:

@@ -267,6 +267,7 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
         raise CorruptPixelDataError(
             path, f"cannot decode Pixel Data (7FE0,0010) ({syntax.name}): {type(exc).__name__}: {exc}"
         ) from exc
+    del ds.PixelData  # the encoded bytes are not needed any more: at most 6 bytes/px held
     pixels = _modality_lut(stored, ds)
     del stored  # one full-size integer copy at a time
     window = _display_window(ds)
