@@ -295,8 +295,9 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
     """Run ``work`` on every study and yield ``(completed, outcomes)`` as studies finish.
 
     ``completed`` is False when the worker itself died (its images get an error that a
-    resume retries); a local pool reruns the other studies that the death interrupted. ``work`` must be picklable (a module-level function or a
-    ``functools.partial`` of one) for ``workers > 1`` and Dask.
+    resume retries); a local pool reruns the other studies that the death interrupted.
+    ``work`` must be picklable (a module-level function or a ``functools.partial`` of one)
+    for ``workers > 1`` and Dask.
 
     Parameters
     ----------
@@ -319,9 +320,10 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
 def _marked(work, marker: Path, study: Sequence[WorkItem]) -> list[ImageOutcome]:
     """``work(study)`` with ``marker`` present while it runs (it survives a crash)."""
     marker.touch()
-    outcomes = work(study)
-    marker.unlink()
-    return outcomes
+    try:
+        return work(study)
+    finally:
+        marker.unlink()
 
 
 def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[ImageOutcome]]]:
@@ -395,8 +397,10 @@ def commit_outcome(out_dir: Path, outcome: ImageOutcome, *, settings: dict[str, 
                       part_to_json(outcome.image_row, outcome.calcifications, outcome.clusters, settings=settings))
 
 
-def completed_part(out_dir: Path, item: WorkItem, *, settings: dict[str, object]) -> ImageOutcome | None:
-    """The committed outcome of ``item``, or None when it has no complete part.
+def completed_part(out_dir: Path, item: WorkItem, *, settings: dict[str, object],
+                   overlay: bool = False) -> ImageOutcome | None:
+    """The committed outcome of ``item``, or None when it has no complete part (or, with
+    ``overlay``, an analysed image has no overlay PNG: an earlier run had ``--no-overlays``).
 
     Raises
     ------
@@ -417,6 +421,8 @@ def completed_part(out_dir: Path, item: WorkItem, *, settings: dict[str, object]
             "resume with the same --rules and --pixel-spacing, or write to a new --out folder")
     if row["source_path"] != str(item.path):
         return None  # another file now has this id: redo it
+    if overlay and row["status"] == "ok" and not (out_dir / OVERLAYS_DIR / f"{item.image_id}.png").is_file():
+        return None
     return ImageOutcome(row, calcs, clusters)
 
 
@@ -450,7 +456,7 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
             (out_dir / OVERLAYS_DIR).mkdir(exist_ok=True)
         if resume:
             for item in items:
-                outcome = completed_part(out_dir, item, settings=settings)
+                outcome = completed_part(out_dir, item, settings=settings, overlay=overlays)
                 if outcome is not None:
                     done[item.image_id] = outcome
         else:  # a fresh run: nothing of an earlier run in DIR may be taken for this one's

@@ -295,3 +295,11 @@ def test_a_dying_worker_fails_only_its_own_study(tmp_path):
     assert sorted(results) == sorted(names)
     assert results["crash.dcm"][0] is False and "worker failed (BrokenProcessPool" in results["crash.dcm"][1]
     assert all(results[name] == (True, "ValueError: done") for name in names if name != "crash.dcm")
+
+
+def test_resume_with_overlays_renders_the_ones_an_earlier_run_skipped(three_studies, tmp_path):
+    out = tmp_path / "out"
+    assert _analyze(str(three_studies), "--out", str(out), "--workers", "1") == 0  # --no-overlays
+    assert main(["analyze", str(three_studies), "--out", str(out), "--workers", "1", "--quiet", "--resume"]) == 0
+    ids = sorted(row["image_id"] for row in _rows(out / "images.csv"))
+    assert sorted(path.stem for path in (out / "overlays").glob("*.png")) == ids
