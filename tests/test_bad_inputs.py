@@ -68,7 +68,8 @@ def test_files_named_directly_are_tried_and_reported(corpus):
     assert random_row["error"].startswith("NotDicomError: ") and "neither a DICOM data set" in random_row["error"]
     png_row = corpus["images"][corpus["named"]["png.dcm"]]
     assert png_row["status"] == "error"
-    assert png_row["error"].startswith("MissingSpacingError: ") and "PNG files carry no pixel spacing" in png_row["error"]
+    assert png_row["error"].startswith("MissingSpacingError: ")
+    assert "PNG files carry no pixel spacing" in png_row["error"]
 
 
 def test_non_images_in_folders_are_skipped_and_listed(corpus):
