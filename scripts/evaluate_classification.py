@@ -35,7 +35,8 @@ mini-MIAS (``--mias``)
     labelled suspicious when a cluster whose centre hits it (``evaluate.match_clusters``) is
     labelled ``suspicious_cluster``; its score is the highest score of the clusters hitting it
     (0 when none). ROC AUC of that score, malignant vs benign (Mann-Whitney). Suspicious
-    clusters hitting no circle are counted per image.
+    clusters, and reported clusters of any label, hitting no circle are counted per image;
+    lesions hit by any reported cluster are the grouping's sensitivity.
 """
 
 from __future__ import annotations
@@ -95,19 +96,33 @@ def phantom_outcome(seed: int, spacing_mm: float, size_mm: tuple[float, float], 
     cid = result.calc_table["cluster_id"]
     ids = result.calc_table["calc_id"]
     groups = {g["group_id"] for g in ph.truth["groups"] if g["label"] == "suspicious_cluster"}
-    found, false_clusters = set(), 0
+    found, false_clusters, false_kinds = set(), 0, []
+    clusters_of_group: dict[int, set] = {g: set() for g in groups}
     for j, label in enumerate(result.cluster_table["label"]):
+        members = ids[cid == result.cluster_table["cluster_id"][j]]
+        truth_ids = [det_to_truth[int(m)] for m in members if int(m) in det_to_truth]
+        touched = {group_of[t] for t in truth_ids if kind_of[t] in SUSPICIOUS_KINDS}
+        for g in touched:
+            clusters_of_group[g].add(j)
         if label != "suspicious_cluster":
             continue
-        members = ids[cid == result.cluster_table["cluster_id"][j]]
-        touched = {group_of[det_to_truth[int(m)]] for m in members
-                   if int(m) in det_to_truth and kind_of[det_to_truth[int(m)]] in SUSPICIOUS_KINDS}
         found |= touched
         false_clusters += not touched
+        if not touched:
+            false_kinds.append(sorted({kind_of[t] for t in truth_ids}) or ["false detections"])
+    group_kind = {g: next(c["kind"] for c in calcs if c["group_id"] == g) for g in groups}
+    in_cluster = {g: {m for m in ids[cid >= 0].tolist() if m in det_to_truth
+                      and group_of[det_to_truth[m]] == g and kind_of[det_to_truth[m]] in SUSPICIOUS_KINDS}
+                  for g in groups}
+    group_rows = [{"group_id": g, "kind": group_kind[g], "n_truth": sum(c["group_id"] == g for c in calcs),
+                   "n_detected": sum(c["group_id"] == g and c["id"] in truth_to_det for c in calcs),
+                   "n_clustered_detections": len(in_cluster[g]), "n_clusters": len(clusters_of_group[g]),
+                   "found": g in found} for g in sorted(groups)]
     return {"seed": seed, "spacing_mm": spacing_mm, "view": view, "laterality": side,
             "truth": truth_rows, "false_detection_labels": false_labels,
             "suspicious_groups": sorted(groups), "found_groups": sorted(found),
-            "false_suspicious_clusters": false_clusters, "n_clusters": int(len(result.cluster_table["label"]))}
+            "false_suspicious_clusters": false_clusters, "false_suspicious_truth_kinds": false_kinds,
+            "groups": group_rows, "n_clusters": int(len(result.cluster_table["label"]))}
 
 
 def _f1(tp: int, fp: int, fn: int) -> float | None:
@@ -138,6 +153,7 @@ def phantom_metrics(outcomes: list[dict]) -> dict:
     out["macro_f1_end_to_end"] = float(np.mean(
         [out["per_type"][t]["f1_end_to_end"] for t in CALC_TYPES] + [f1s[-1]]))
     out["suspicious_cluster_recall"] = out["per_type"]["suspicious_cluster"]["recall"]
+    out["group_integrity"] = group_integrity(outcomes)
     out["n_images"] = len(outcomes)
     # confusion over detected truth calcifications (truth label -> predicted label)
     confusion: dict[str, dict[str, int]] = {}
@@ -145,6 +161,18 @@ def phantom_metrics(outcomes: list[dict]) -> dict:
         confusion.setdefault(r["truth"], {}).setdefault(str(r["pred"]), 0)
         confusion[r["truth"]][str(r["pred"])] += 1
     out["confusion"] = confusion
+    return out
+
+
+def group_integrity(outcomes: list[dict]) -> dict:
+    """Per suspicious kind: truth groups in one reported cluster (whole), in several (split),
+    in none."""
+    out = {}
+    for kind in SUSPICIOUS_KINDS:
+        rows = [g for o in outcomes for g in o["groups"] if g["kind"] == kind]
+        out[kind] = {"n_groups": len(rows), "whole": sum(g["n_clusters"] == 1 for g in rows),
+                     "split": sum(g["n_clusters"] > 1 for g in rows),
+                     "unclustered": sum(g["n_clusters"] == 0 for g in rows)}
     return out
 
 
@@ -187,11 +215,11 @@ def mias_metrics(data_dir: Path, config: Config) -> dict:
                 ref = row["refnum"].strip()
                 severity[(ref, counter.get(ref, 0))] = row["severity"].strip()
                 counter[ref] = counter.get(ref, 0) + 1
-    groups, false_suspicious, n_images = [], 0, 0
+    groups, false_suspicious, n_images, false_clusters, lesions_hit = [], 0, 0, 0, 0
     for ref in sorted(classes):
         if ref in diffuse:
             continue
-        image = load_image(data_dir / f"{ref}.pgm", pixel_spacing_mm=0.2)
+        image = load_image(data_dir / f"{ref}.pgm", pixel_spacing_mm=0.2, view="MLO")  # as evaluate_mias.py
         result = analyze(image, config=config)
         n_images += 1
         table = result.cluster_table
@@ -199,6 +227,8 @@ def mias_metrics(data_dir: Path, config: Config) -> dict:
         hit = match_clusters(centres, circles[ref], spacing_mm=0.2)
         suspicious = table["label"] == "suspicious_cluster"
         false_suspicious += int(np.count_nonzero(suspicious & (hit < 0)))
+        false_clusters += int(np.count_nonzero(hit < 0))
+        lesions_hit += int(np.unique(hit[hit >= 0]).size)
         for g, circle in enumerate(circles[ref]):
             mine = hit == g
             groups.append({"refnum": ref, "severity": severity[(ref, g)],
@@ -213,6 +243,8 @@ def mias_metrics(data_dir: Path, config: Config) -> dict:
         "benign_suspicious_rate": np.mean([g["suspicious"] for g in benign]).item() if benign else None,
         "roc_auc_score_malignant_vs_benign": roc_auc([g["score"] for g in malignant], [g["score"] for g in benign]),
         "false_suspicious_clusters_per_image": false_suspicious / max(n_images, 1),
+        "lesions_hit_by_reported_clusters": lesions_hit, "n_lesions": len(groups),
+        "false_clusters_per_image": false_clusters / max(n_images, 1),
         "excluded_no_coordinates": sorted(diffuse), "groups": groups,
     }
 
@@ -243,6 +275,7 @@ def main(argv: list[str] | None = None) -> dict:
         "false_suspicious_clusters_per_image_without_suspicious": (
             sum(o["false_suspicious_clusters"] for o in clean) / len(clean)),
         "n_images_without_suspicious": len(clean),
+        "false_suspicious_truth_kinds": [k for o in clean for k in o["false_suspicious_truth_kinds"]],
         "agreement": agreement(full, tuple(args.spacings)),
     }
     if args.mias:
@@ -252,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
     summary = {"macro_f1": report["phantoms"]["macro_f1"],
                "f1": {t: v["f1_detected"] for t, v in report["phantoms"]["per_type"].items()},
                "suspicious_recall": report["phantoms"]["suspicious_cluster_recall"],
+               "group_integrity": report["phantoms"]["group_integrity"],
                "false_suspicious_per_clean_image": report["false_suspicious_clusters_per_image_without_suspicious"],
                **report["agreement"]}
     if args.mias:

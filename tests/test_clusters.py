@@ -7,8 +7,8 @@ import pytest
 
 from phantom_tables import truth_calc_table
 
-from mammo_cv.clusters import (CLUSTER_COLUMNS, ClusterConfig, cluster_table, densest_count, find_clusters,
-                               group_calcifications, summarize_clusters)
+from mammo_cv.clusters import (CLUSTER_COLUMNS, ClusterConfig, cluster_table, collinear_links, densest_count,
+                               find_clusters, group_calcifications, summarize_clusters)
 
 
 def test_grouping_by_link_distance_and_size():
@@ -87,7 +87,7 @@ def calc_rows(rows_mm, cols_mm, confidence):
     return {"row_px": rows / 0.1, "col_px": cols / 0.1, "row_mm": rows, "col_mm": cols,
             "area_mm2": np.full(n, 0.07), "length_mm": np.full(n, 0.3), "width_mm": np.full(n, 0.3),
             "elongation": np.ones(n), "irregularity": np.full(n, 0.05), "branching": np.zeros(n, np.int32),
-            "confidence": np.asarray(confidence, np.float64)}
+            "axis_angle_deg": np.full(n, np.nan), "confidence": np.asarray(confidence, np.float64)}
 
 
 def test_cluster_table_flags_bi_rads_groups_and_applies_the_operating_point():
@@ -140,3 +140,81 @@ def test_phantom_truth_clusters_never_mix_groups_and_find_the_pleomorphic_group(
             found = np.unique(ids[truth == group["group_id"]])
             found = found[found >= 0]
             assert found.size == 1 and clusters["bi_rads_group"][found[0]]
+
+
+def duct(angle_deg, lengths_mm, gaps_mm, width_mm=0.25):
+    """Fragments laid end to end along one straight line at ``angle_deg`` (from +col toward
+    +row): centroids, lengths, axis angles and elongations."""
+    lengths = np.asarray(lengths_mm, np.float64)
+    starts = np.concatenate([[0.0], np.cumsum(lengths[:-1] + np.asarray(gaps_mm, np.float64))])
+    s = starts + 0.5 * lengths
+    u = np.array([np.sin(np.radians(angle_deg)), np.cos(np.radians(angle_deg))])
+    return (50.0 + s * u[0], 50.0 + s * u[1], lengths, np.full(lengths.size, float(angle_deg)),
+            lengths / width_mm)
+
+
+@pytest.mark.parametrize("angle_deg", [0.0, 37.0, 90.0, 151.0])
+def test_collinear_fragments_link_by_their_end_gap(angle_deg):
+    # 2.4-mm fragments with 1.5-mm gaps: 3.9 mm centre to centre, beyond the 3-mm centroid link
+    rows, cols, length, angle, elong = duct(angle_deg, [2.4, 2.4, 2.4, 2.4], [1.5, 1.5, 1.5])
+    pairs = collinear_links(rows, cols, length, angle, elong, max_gap_mm=3.0, max_angle_deg=20.0,
+                            min_elongation=3.0)
+    assert sorted(map(tuple, pairs.tolist())) == [(0, 1), (1, 2), (2, 3)]  # 0-2: 5.4-mm gap
+    conf = np.full(4, 20.0)
+    assert group_calcifications(rows, cols, link_mm=3.0, min_members=3).tolist() == [-1] * 4
+    ids, _ = find_clusters(rows, cols, conf, length_mm=length, axis_angle_deg=angle, elongation=elong)
+    assert ids.tolist() == [0] * 4
+    # without the shape columns, or with the link disabled, only centroids count
+    assert find_clusters(rows, cols, conf)[0].tolist() == [-1] * 4
+    ids, _ = find_clusters(rows, cols, conf, length_mm=length, axis_angle_deg=angle, elongation=elong,
+                           config=ClusterConfig(collinear_gap_mm=0.0))
+    assert ids.tolist() == [-1] * 4
+
+
+def test_collinear_link_needs_aligned_elongated_fragments_and_a_short_gap():
+    rows, cols, length, angle, elong = duct(0.0, [2.4, 2.4], [1.5])
+    link = dict(max_gap_mm=3.0, max_angle_deg=20.0, min_elongation=3.0)
+    assert collinear_links(rows, cols, length, angle, elong, **link).tolist() == [[0, 1]]
+    # one fragment turned by 15 deg: link; by 25 deg, off the joining line: no link; across: no link
+    for turn, linked in ((15.0, True), (25.0, False), (90.0, False), (165.0, True)):
+        turned = angle + [0.0, turn]
+        assert (collinear_links(rows, cols, length, turned, elong, **link).shape[0] == 1) is linked, turn
+    # a branch fragment at a fork: axes 36 deg apart, the joining line 18 deg from each: link
+    assert collinear_links(rows, cols, length, [-18.0, 18.0], elong, **link).shape[0] == 1
+    # side by side (parallel tracks): the joining line is across the axes
+    assert collinear_links([0.0, 2.0], [0.0, 0.0], length, angle, elong, **link).shape == (0, 2)
+    # a gap of 3.2 mm, or one of the two not linear (elongation 2.5, or no axis): no link
+    far = duct(0.0, [2.4, 2.4], [3.2])
+    assert collinear_links(*far, **link).shape == (0, 2)
+    assert collinear_links(rows, cols, length, angle, [9.6, 2.5], **link).shape == (0, 2)
+    assert collinear_links(rows, cols, length, [0.0, np.nan], elong, **link).shape == (0, 2)
+    assert collinear_links([], [], [], [], [], **link).shape == (0, 2)
+
+
+def test_collinear_config_validation():
+    with pytest.raises(ValueError, match="collinear_max_angle_deg"):
+        ClusterConfig(collinear_max_angle_deg=90.0)
+    with pytest.raises(ValueError, match="collinear_min_elongation"):
+        ClusterConfig(collinear_min_elongation=0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_phantom_fine_linear_ducts_stay_whole_on_the_truth_table(seed):
+    # truth outlines of every fragment of a fine-linear-branching duct: one cluster per duct
+    from mammo_cv.phantoms import phantom
+
+    ph = phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed, calcifications=("fine_linear_branching",))
+    table, kind, truth = truth_calc_table(ph)
+    table["confidence"] = np.full(truth.size, 20.0)
+    ids, _ = find_clusters(table["row_mm"], table["col_mm"], table["confidence"], length_mm=table["length_mm"],
+                           axis_angle_deg=table["axis_angle_deg"], elongation=table["elongation"])
+    ducts = sorted(set(truth[kind == "fine_linear_branching"].tolist()))
+    assert ducts
+    for g in ducts:
+        clustered = np.unique(ids[truth == g])
+        assert clustered[clustered >= 0].size == 1, (g, clustered)            # never split
+        linear = (truth == g) & (table["elongation"] >= 3.0)
+        assert (ids[linear] == clustered.max()).all()                         # every linear fragment in it
+    # the centroid link alone leaves linear fragments of these ducts out
+    alone, _ = find_clusters(table["row_mm"], table["col_mm"], table["confidence"])
+    assert (alone[(kind == "fine_linear_branching") & (table["elongation"] >= 3.0)] < 0).any()
