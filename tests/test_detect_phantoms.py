@@ -5,9 +5,10 @@ detector (development used 0-9 and 1000-1009). The poses cycle L-CC, R-CC, L-MLO
 Issue targets: recall >= 0.95 for calcifications >= 0.3 mm, >= 0.80 for 0.15-0.3 mm, <= 0.5
 false detections per calcification-free image. The assertions are the measured figures at the
 default operating point (min_confidence 7) minus a margin of about 0.03 of recall for the ~300 /
-~50 calcifications per band, so that a regression fails: measured (python -m pytest, seeds
-200-207, 120 x 96 mm, 0.07 / 0.1 mm) recall >= 0.3 mm 0.98 / 0.97; 0.15-0.3 mm 0.56 / 0.75;
-0.25 / 2.0 false detections per calc-free image; split 0.03 / 0.07.
+~50 calcifications per band, so that a regression fails: measured after the sharpness test
+(commit 487ccc4; ``summarise`` on seeds 200-207, 120 x 96 mm, 0.07 / 0.1 mm) recall >= 0.3 mm
+0.977 / 0.974; 0.15-0.3 mm 0.56 / 0.71; 0.125 / 0.125 false detections per calc-free image
+(1 in 8 images; the floor is the issue target 0.5); split 0.03 / 0.07.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def test_phantom_recall_false_detections_and_splits(spacing_mm):
     assert result["calcifications"] > 300
     assert result["recall_ge_0p3_mm"] >= 0.94        # target 0.95
     assert result["recall_0p15_to_0p3_mm"] >= 0.50   # target 0.80
-    assert result["false_detections_per_calc_free_image"] <= 2.5  # target 0.5
+    assert result["false_detections_per_calc_free_image"] <= 0.5  # target 0.5, measured 0.125
     assert result["split_fraction"] <= 0.10
 
 
