@@ -34,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["LABELS", "LABEL_COLOURS", "OverlayConfig", "render_overlay", "save_overlay"]
+__all__ = ["LABELS", "LABEL_COLOURS", "OverlayConfig", "render_overlay", "encode_overlay", "save_overlay"]
 
 #: The label vocabulary, in legend order.
 LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
@@ -368,6 +368,30 @@ def render_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | N
     return canvas
 
 
+def encode_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | None = None) -> bytes:
+    """Render the overlay and encode it as PNG bytes (for callers that store the file themselves).
+
+    Parameters
+    ----------
+    result : mammo_cv.result.Result
+    max_side_px : int
+        Longest side of the PNG, px.
+    config : OverlayConfig, optional
+
+    Returns
+    -------
+    bytes
+        A PNG (RGB, 8 bit) of :func:`render_overlay`'s image.
+    """
+    config = config or OverlayConfig()
+    rgb = render_overlay(result, max_side_px=max_side_px, config=config)
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_PNG_COMPRESSION, config.png_compression])
+    if not ok:
+        raise OSError("PNG encoding of the overlay failed")
+    return encoded.tobytes()
+
+
 def save_overlay(result, path: str | os.PathLike[str], *, max_side_px: int = 2000,
                  config: OverlayConfig | None = None) -> Path:
     """Render the overlay and write it as a PNG, atomically (temporary file, then ``os.replace``).
@@ -386,19 +410,14 @@ def save_overlay(result, path: str | os.PathLike[str], *, max_side_px: int = 200
     Path
         ``path``; no partial file is ever left there.
     """
-    config = config or OverlayConfig()
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path}: overlays are PNG files; use a .png name")
-    rgb = render_overlay(result, max_side_px=max_side_px, config=config)
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_PNG_COMPRESSION, config.png_compression])
-    if not ok:
-        raise OSError(f"{path}: PNG encoding failed")
+    png = encode_overlay(result, max_side_px=max_side_px, config=config)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(encoded.tobytes())
+        tmp.write_bytes(png)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
