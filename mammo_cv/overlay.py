@@ -230,6 +230,7 @@ def _draw_clusters(canvas: np.ndarray, result, display: _Display, config: Overla
     angles = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
     ring = pad_px * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     height, width = display.shape
+    placed: list[tuple[int, int, int, int]] = []  # text boxes (x0, y0, x1, y1) already written
     # One iteration per reported cluster: a handful per image.
     for k, cluster_id in enumerate(cluster_ids):
         points = member_xy[member_of == cluster_id]
@@ -246,7 +247,24 @@ def _draw_clusters(canvas: np.ndarray, result, display: _Display, config: Overla
         gap = 2 * display.line_px
         baseline = top - gap if top - gap - text_h >= 0 else min(bottom + gap + text_h, height - 1)
         left = int(np.clip(hull[:, 0, 0].min(), 0, max(width - text_w - 1, 0)))
+        baseline = _free_baseline(placed, left, baseline, text_w, text_h + 2 * gap, height)
+        placed.append((left, baseline - text_h - gap, left + text_w, baseline + gap))
         _put_text(canvas, text, (left, baseline), LABEL_COLOURS[name], display, box=True)
+
+
+def _free_baseline(placed, left: int, baseline: int, text_w: int, step: int, height: int) -> int:
+    """Move a label up (away from its hull), else down, one line at a time, to a place where its box
+    overlaps no label already written; keep the first place when none is free."""
+    def free(base: int) -> bool:
+        top = base - step
+        return 0 <= top and base < height and not any(
+            left < x1 and x0 < left + text_w and top < y1 and y0 < base for x0, y0, x1, y1 in placed)
+
+    shifts = range(len(placed) + 1)  # each earlier label blocks at most one line
+    for base in [baseline - i * step for i in shifts] + [baseline + i * step for i in shifts]:
+        if free(base):
+            return base
+    return baseline
 
 
 def _draw_nipple(canvas: np.ndarray, nipple_rc: tuple[float, float], display: _Display) -> None:

@@ -266,3 +266,20 @@ def test_phantom_truth_calcifications_are_drawn_in_their_truth_colours(max_side_
         assert colour_mask(window, LABEL_COLOURS[calc["label"]]).sum() >= 2 * gap, calc
         checked += 1
     assert checked >= n // 3, (checked, n)
+
+
+def test_labels_of_neighbouring_clusters_do_not_overlap():
+    shape = (800, 800)
+    centres = [(400, 300), (410, 330), (400, 360), (400, 380), (410, 400), (405, 430)]
+    clusters = {"cluster_id": np.array([0, 1]), "row_px": np.array([403.3, 405.0]),
+                "col_px": np.array([330.0, 403.3]), "label": np.array(["suspicious_cluster"] * 2, object),
+                "score": np.array([0.87, 0.40])}
+    result = make_result(np.zeros(shape), label_image=disks(shape, centres, 2), calc_labels=["punctate"] * 6,
+                         cluster_id=np.array([0, 0, 0, 1, 1, 1]), clusters=clusters, nipple_rc=(700, 700),
+                         display_window=(0, 1))
+    rgb = render_overlay(result)
+    hull_top = 400 - CONFIG.hull_pad_mm / 0.1
+    written = rgb[: int(hull_top) - 1, 380:470].any(axis=-1)  # black image: anything lit is label text
+    rows = np.flatnonzero(written.any(axis=1))  # columns where both labels would sit
+    bands = 1 + np.count_nonzero(np.diff(rows) > 1)
+    assert bands == 2  # two labels, one above the other, not written over each other
