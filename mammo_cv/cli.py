@@ -118,11 +118,8 @@ def _analyze(args: argparse.Namespace) -> int:
                                  ("clusters", clusters, CLUSTER_CSV_COLUMNS)):
         write_csv(args.out / f"{name}.csv", table, columns)
         write_parquet(args.out / f"{name}.parquet", table, columns)
-    try:  # TEMPORARY until OVERLAY's gallery lands
-        from mammo_cv.gallery import write_gallery
-    except ImportError:
-        def write_gallery(*_):
-            return None
+    from mammo_cv.gallery import write_gallery
+
     write_gallery(args.out, images, clusters)
     n_failed = sum(status != "ok" for status in images["status"])
     write_json_atomic(args.out / "run.json", {

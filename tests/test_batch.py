@@ -110,7 +110,7 @@ def test_no_protected_health_information_in_any_output(tmp_path):
     out = tmp_path / "out"
     assert main(["analyze", str(tmp_path / "in"), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     outputs = [path for path in out.rglob("*") if path.is_file()]
-    assert {"images.csv", "calcifications.csv", "clusters.csv", "run.json"} <= {p.name for p in outputs}
+    assert {"images.csv", "calcifications.csv", "clusters.csv", "run.json", "index.html"} <= {p.name for p in outputs}
     assert any(path.suffix == ".png" for path in outputs)
     for path in outputs:
         data = path.read_bytes()

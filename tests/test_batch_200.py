@@ -32,4 +32,6 @@ def test_200_files_with_10_broken_in_one_command(tmp_path):
     assert {row["source_path"]: row["error"].split(":")[0] for row in errors} == expected
     assert len(list((out / "overlays").glob("*.png"))) == 190
     assert len({row["image_id"] for row in rows}) == 200
+    gallery = (out / "index.html").read_text(encoding="utf-8")
+    assert all(row["image_id"] in gallery for row in rows)
     shutil.rmtree(archive)
