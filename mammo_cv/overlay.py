@@ -55,7 +55,7 @@ _DRAW_ORDER: tuple[str, ...] = ("other", "punctate", "vascular", "secretory", "m
 _WHITE = (255, 255, 255)
 _BLACK = (0, 0, 0)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
-_FONT_CAP_PX = 22.0  # cap height of FONT_HERSHEY_SIMPLEX at fontScale 1 (cv2.getTextSize("H"))
+_FONT_CAP_PX = float(cv2.getTextSize("H", _FONT, 1.0, 1)[0][1])  # text height at fontScale 1
 _NICE_BAR_MM: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 
 
@@ -80,8 +80,9 @@ class OverlayConfig:
     # Cluster hulls are padded this far around the member centroids (BI-RADS clusters are
     # about 1 cm across, so 2 mm keeps the hull tight while clearing the members' rings).
     hull_pad_mm: float = 2.0
-    # Text cap height as a fraction of the display's long side (~1 % stays legible at 2000 px).
-    text_height_fraction: float = 0.011
+    # Text height as a fraction of the display's long side (26 px at 2000 px: legible when the
+    # PNG is shown at half size).
+    text_height_fraction: float = 0.013
     # The scale bar is the longest of 1, 2, 5, 10, 20, 50, 100 mm that fits in this fraction
     # of the display width.
     scale_bar_fraction: float = 0.2
