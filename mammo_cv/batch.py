@@ -41,7 +41,7 @@ from mammo_cv.io.sniff import sniff_format
 from mammo_cv.report import (CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS,
                              concat_tables, empty_table, part_from_json, part_to_json, to_dataframe,
                              write_json_atomic)
-from mammo_cv.study_keys import read_header_keys
+from mammo_cv.io.study_keys import read_header_keys
 
 __all__ = ["InputFile", "WorkItem", "ImageOutcome", "BatchResult", "ResumeMismatchError", "safe_id", "error_outcome",
            "discover_inputs", "plan_studies", "analyze_study", "run_studies", "commit_outcome",
