@@ -57,6 +57,13 @@ class DetectionConfig:
     min_area_mm2, max_area_mm2 : float
         Area limits: 0.008 mm^2 is a disk of 0.1 mm, the smallest visible calcification;
         80 mm^2 is a 10 mm disk, the largest macro-calcification the large path looks for.
+    whole_min_diameter_mm : float
+        A large calcification is segmented whole: the grey full width at half maximum of its
+        hysteresis region joins the pieces it touches when its area is at least that of a disk
+        of this diameter. Flat-topped (saturated) macro-calcifications otherwise came out as
+        edge pieces (their SNR peaks at the edges, where the small scales respond). 1.2 mm, the
+        largest full-resolution top-hat: narrower objects are found whole by it, and smaller
+        regions only merged neighbouring cluster members (mini-MIAS mdb223 lost a cluster).
     skin_margin_mm : float
         Candidates whose peak lies closer than this to the breast-mask edge are removed (skin
         line, dermal folds and the mask border itself; skin calcifications are benign anyway).
@@ -130,6 +137,7 @@ class DetectionConfig:
     grow_snr: float = 3.0
     half_max_fraction: float = 0.5
     min_area_mm2: float = 0.008
+    whole_min_diameter_mm: float = 1.2
     max_area_mm2: float = 80.0
     skin_margin_mm: float = 5.0
     pectoral_margin_mm: float = 2.0
@@ -147,6 +155,8 @@ class DetectionConfig:
             raise ValueError(f"need 0 < grow_snr <= seed_snr, got {self.grow_snr}, {self.seed_snr}")
         if not 0 < self.half_max_fraction < 1:
             raise ValueError(f"half_max_fraction must be in (0, 1), got {self.half_max_fraction}")
+        if self.whole_min_diameter_mm <= 0:
+            raise ValueError(f"whole_min_diameter_mm must be positive, got {self.whole_min_diameter_mm}")
         if not 0 <= self.min_area_mm2 < self.max_area_mm2:
             raise ValueError("need 0 <= min_area_mm2 < max_area_mm2")
         if self.sharpness_sigma_mm <= 0 or self.sharpness_min_sigma_px <= 0:
@@ -326,6 +336,13 @@ def _allowed_at(anatomy: Anatomy, rows: np.ndarray, cols: np.ndarray, spacing_mm
     return allowed
 
 
+def _mask_of(flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(M, N) uint8 mask, 1 at the flat indices ``flat``."""
+    mask = np.zeros(shape[0] * shape[1], np.uint8)
+    mask[flat] = 1
+    return mask.reshape(shape)
+
+
 def _moments(labels_flat: np.ndarray, rr: np.ndarray, cc: np.ndarray, n: int) -> np.ndarray:
     """Elongation (sqrt of the eigenvalue ratio of the second moments) per label 1..n. (n,)"""
     counts = np.bincount(labels_flat, minlength=n + 1)[1:].astype(np.float64)
@@ -399,20 +416,49 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
         return _empty(image.shape, config)
     flat = np.flatnonzero(labels)
     lab, val = labels.ravel()[flat], snr.ravel()[flat]
-    peak = ndimage.maximum(val, lab, np.arange(1, n))
+    index = np.arange(1, n)
+    region_peak = np.asarray(ndimage.maximum(val, lab, index))[lab - 1]
     grey = pixels.ravel()[flat]
-    background = np.asarray(ndimage.minimum(grey, lab, np.arange(1, n)))[lab - 1]
-    # half-maximum cut of the SNR per region, then relabel so that touching calcifications
-    # separate; this defines the candidates
-    keep_px = val >= np.maximum(config.half_max_fraction * peak[lab - 1], config.grow_snr)
-    keep_px &= peak[lab - 1] >= config.seed_snr
-    core = np.zeros(labels.size, np.uint8)
-    core[flat[keep_px]] = 1
-    n, labels = cv2.connectedComponents(core.reshape(labels.shape), connectivity=8, ltype=cv2.CV_32S)
+    background = np.asarray(ndimage.minimum(grey, lab, index))[lab - 1]
+    region_high = np.asarray(ndimage.maximum(grey, lab, index))[lab - 1]
+    seeded = region_peak >= config.seed_snr
+    # pieces: half-maximum cut of the SNR per region, relabelled so that touching
+    # calcifications separate, then each piece keeps only the pixels above half way from the
+    # local background (grey minimum of its hysteresis region, which spreads beyond the object)
+    # to its own grey maximum (full width at half maximum; the coarse scales blur the SNR map),
+    # and always its SNR peak pixel
+    keep_px = seeded & (val >= np.maximum(config.half_max_fraction * region_peak, config.grow_snr))
+    n, pieces = cv2.connectedComponents(_mask_of(flat[keep_px], labels.shape), connectivity=8,
+                                        ltype=cv2.CV_32S)
+    if n <= 1:  # no seeded region: nothing for a whole object to join either
+        return _empty(image.shape, config)
+    piece = pieces.ravel()[flat[keep_px]]
+    high = np.asarray(ndimage.maximum(grey[keep_px], piece, np.arange(1, n)))[piece - 1]
+    trim = grey[keep_px] >= background[keep_px] + config.half_max_fraction * (high - background[keep_px])
+    trim[np.asarray(ndimage.maximum_position(val[keep_px], piece, np.arange(1, n)), np.int64)[:, 0]] = True
+    fine = flat[keep_px][trim]
+    # whole objects: a large, flat-topped (saturated) calcification peaks in SNR at its edges,
+    # where the small scales respond, and its core (found by the coarse scales only) falls below
+    # half that peak. Its extent is the full width at half maximum in grey over its hysteresis
+    # region; such a region joins the pieces it touches, if its area lies between a disk of
+    # whole_min_diameter_mm and max_area_mm2 (larger: tissue, not one calcification)
+    whole = flat[seeded & (grey >= background + config.half_max_fraction * (region_high - background))]
+    n, blobs = cv2.connectedComponents(_mask_of(whole, labels.shape), connectivity=8, ltype=cv2.CV_32S)
+    blob_area = np.bincount(blobs.ravel()[whole], minlength=n)
+    blob_area = blob_area[blobs.ravel()[whole]]
+    whole = whole[(blob_area >= area_mm2_to_px(math.pi / 4 * config.whole_min_diameter_mm ** 2, image.spacing_mm))
+                  & (blob_area <= area_mm2_to_px(config.max_area_mm2, image.spacing_mm))]
+    n, labels = cv2.connectedComponents(_mask_of(np.concatenate([fine, whole]), labels.shape),
+                                        connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return _empty(image.shape, config)
-    flat, grey, background = flat[keep_px], grey[keep_px], background[keep_px]
-    lab, val = labels.ravel()[flat], snr.ravel()[flat]
+    has_piece = np.bincount(labels.ravel()[fine], minlength=n) > 0
+    has_piece[0] = False
+    renumber = np.cumsum(has_piece).astype(np.int32)
+    flat = np.flatnonzero(labels)
+    lab = labels.ravel()[flat]
+    flat, lab, n = flat[has_piece[lab]], renumber[lab[has_piece[lab]]], int(renumber[-1]) + 1
+    val = snr.ravel()[flat]
     index = np.arange(1, n)
     peak = np.asarray(ndimage.maximum(val, lab, index), np.float64)
     peak_pos = np.asarray(ndimage.maximum_position(val, lab, index), np.int64)[:, 0]
@@ -422,16 +468,7 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
         sharp_peak = np.asarray(ndimage.maximum(sharp.ravel()[flat], lab, index), np.float64)
         weighted_peak = np.minimum(weighted_peak,
                                    np.maximum(sharp_peak, weighted_peak - config.sharpness_max_penalty))
-    peak_flat = flat[peak_pos]
-    # extent: the coarse scales blur the SNR map, so each candidate keeps only the pixels
-    # above half way from the local background (grey minimum of its hysteresis region, which
-    # spreads beyond the object) to its grey maximum (full width at half maximum), and
-    # always its peak pixel
-    high = np.asarray(ndimage.maximum(grey, lab, index))[lab - 1]
-    trim = grey >= background + config.half_max_fraction * (high - background)
-    trim[peak_pos] = True
-    flat, lab = flat[trim], lab[trim]
-    peak_r, peak_c = np.divmod(peak_flat, labels.shape[1])
+    peak_r, peak_c = np.divmod(flat[peak_pos], labels.shape[1])
     area = np.bincount(lab, minlength=n)[1:]
     rr, cc = np.divmod(flat, labels.shape[1])
     elongation = _moments(lab, rr.astype(np.float64), cc.astype(np.float64), n - 1)

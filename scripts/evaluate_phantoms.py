@@ -9,7 +9,9 @@ For each spacing, phantoms with calcifications (seeds ``a..b-1``) and calcificat
 phantoms (seeds ``1000+a..1000+b-1``) cycle through L-CC, R-CC, L-MLO, R-MLO. Reported: recall
 per size band (matching rules of :mod:`mammo_cv.evaluate`), recall for >= 0.3 mm and
 0.15-0.3 mm, the fraction of found calcifications split into several detections, and false
-detections per image with and without calcifications, at ``--min-confidence``.
+detections per image with and without calcifications, at ``--min-confidence``. Per size band
+also the whole-object fraction: truth calcifications of which ONE detection holds >= 50 % of
+the truth area (``WHOLE_AREA_FRACTION``), and the split fraction (overlapped by > 1 detection).
 Seeds 0-9 were used to develop the detector; report figures on other seeds (e.g. 100-119).
 """
 
@@ -24,11 +26,37 @@ import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.detect import DetectionConfig, detect_calcifications
-from mammo_cv.evaluate import match_calcifications, recall_by_size, split_fraction
+from mammo_cv.evaluate import SIZE_BANDS_MM, match_calcifications, recall_by_size, split_fraction
 from mammo_cv.phantoms import phantom
 
 FREE_SEED_OFFSET = 1000  # calcification-free phantoms use other seeds than the ones with calcs
 POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
+WHOLE_AREA_FRACTION = 0.5  # one detection must hold at least half the truth area (brief, issue 3)
+
+
+def largest_share(calc_labels: np.ndarray, det_labels: np.ndarray) -> np.ndarray:
+    """(m,) float: for each true label 1..m, the largest fraction of its area held by one detection."""
+    m = int(calc_labels.max()) if calc_labels.size else 0
+    area = np.bincount(calc_labels.ravel(), minlength=m + 1)[1:]
+    both = (calc_labels > 0) & (det_labels > 0)
+    pairs, counts = np.unique(np.stack([calc_labels[both], det_labels[both]], axis=1), axis=0,
+                              return_counts=True)
+    best = np.zeros(m + 1, np.int64)
+    np.maximum.at(best, pairs[:, 0], counts)
+    return best[1:] / np.maximum(area, 1)
+
+
+def whole_by_size(sizes_mm: np.ndarray, share: np.ndarray, pieces: np.ndarray) -> list[dict]:
+    """Per size band (:data:`mammo_cv.evaluate.SIZE_BANDS_MM`): n, whole-object fraction (one
+    detection holds >= ``WHOLE_AREA_FRACTION`` of the area) and split fraction (> 1 detection)."""
+    out = []
+    for low, high in SIZE_BANDS_MM:
+        inband = (sizes_mm >= low) & (sizes_mm < high)
+        count = int(inband.sum())
+        out.append({"low_mm": low, "high_mm": high, "n": count,
+                    "whole": float((share[inband] >= WHOLE_AREA_FRACTION).mean()) if count else None,
+                    "split": float((pieces[inband] > 1).mean()) if count else None})
+    return out
 
 
 def run_one(spacing_mm: float, seed: int, calcifications: str, config: DetectionConfig,
@@ -47,6 +75,7 @@ def run_one(spacing_mm: float, seed: int, calcifications: str, config: Detection
     pairs = np.unique(np.stack([ph.calc_labels[both], dets.label_image[both]], axis=1), axis=0)
     pieces = np.bincount(pairs[:, 0], minlength=found.size + 1)[1:]
     return {"sizes_mm": sizes, "found": found, "pieces": pieces, "n_false": n_false,
+            "share": largest_share(ph.calc_labels, dets.label_image),
             "n_detections": len(dets), "split_fraction": split_fraction(ph.calc_labels, dets.label_image)}
 
 
@@ -58,6 +87,7 @@ def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
     sizes = np.concatenate([r["sizes_mm"] for r in runs])
     found = np.concatenate([r["found"] for r in runs])
     pieces = np.concatenate([r["pieces"] for r in runs])
+    share = np.concatenate([r["share"] for r in runs])
     big, small = sizes >= 0.3, (sizes >= 0.15) & (sizes < 0.3)
     return {
         "spacing_mm": spacing_mm,
@@ -67,6 +97,8 @@ def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
         "recall_ge_0p3_mm": float(found[big].mean()) if big.any() else None,
         "recall_0p15_to_0p3_mm": float(found[small].mean()) if small.any() else None,
         "split_fraction": float((pieces[pieces > 0] > 1).mean()) if (pieces > 0).any() else None,
+        "whole_by_size": whole_by_size(sizes, share, pieces),
+        "whole_ge_1_mm": float((share[sizes >= 1.0] >= WHOLE_AREA_FRACTION).mean()) if (sizes >= 1.0).any() else None,
         "false_detections_per_image": float(np.mean([r["n_false"] for r in runs])),
         "false_detections_per_calc_free_image": float(np.mean([r["n_false"] for r in free])),
     }
@@ -90,6 +122,9 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"min_confidence {threshold}, {spacing} mm: recall >=0.3 mm {result['recall_ge_0p3_mm']:.3f}, "
                   f"0.15-0.3 mm {result['recall_0p15_to_0p3_mm']:.3f}, split {result['split_fraction']:.3f}, "
                   f"false/calc-free image {result['false_detections_per_calc_free_image']:.2f}", flush=True)
+            print("  whole-object / split by size: " + ", ".join(
+                f"{b['low_mm']}-{b['high_mm']} mm n={b['n']} {b['whole']:.2f}/{b['split']:.2f}"
+                for b in result["whole_by_size"] if b["n"]), flush=True)
     args.out.write_text(json.dumps(report, indent=1))
     return report
 
