@@ -4,7 +4,8 @@ The image is cropped to the breast, background is removed by white top-hats with
 kernels sized in mm (small kernels at full resolution, large ones on area-downsampled copies
 so that each kernel stays a few pixels wide), each top-hat response is divided by a robust
 local noise sigma, and the largest signal-to-noise ratio (SNR) over the scales is labelled
-with hysteresis. Confidence is the largest scale-weighted SNR (coarse scales weigh less), capped
+with hysteresis; a large calcification's grey full width at half maximum joins its pieces so
+that it comes out whole. Confidence is the largest scale-weighted SNR (coarse scales weigh less), capped
 by a sharpness SNR (a small-scale Laplacian of Gaussian) where the pixels resolve it. Candidates near the skin line, on or along the pectoral muscle and outside
 the breast are removed; elongated candidates are down-weighted, not removed.
 """
