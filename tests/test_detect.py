@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.detect import DetectionConfig, Detections, detect_calcifications
+from mammo_cv.detect import DetectionConfig, Detections, _whole_objects, detect_calcifications
 from mammo_cv.types import Anatomy, MammoImage
 
 NOISE_SIGMA = 1.0
@@ -181,3 +182,56 @@ def test_uniform_breast_gives_no_detections():
 def test_config_rejects_inconsistent_thresholds():
     with pytest.raises(ValueError, match="grow_snr"):
         DetectionConfig(seed_snr=3.0, grow_snr=4.0)
+
+
+def _film(spacing_mm: float = 0.2, n: int = 200, seed: int = 0):
+    """Film-like 0.2 mm field: white noise (sigma 1) after a 0.1 mm Gaussian blur of the signal."""
+    rr, cc = np.mgrid[0:n, 0:n] * spacing_mm
+    return rr, cc, np.random.default_rng(seed).normal(100.0, NOISE_SIGMA, (n, n)).astype(np.float32)
+
+
+@pytest.mark.parametrize("count", [2, 5])
+def test_neighbouring_micro_calcifications_stay_separate_and_popcorn_whole(count):
+    """A row of 0.3 mm disks 0.6 mm apart (centres) on a 0.2 mm film-like image stays ``count``
+    detections, while a 4 mm saturated (flat-topped, lobulated) popcorn is ONE detection holding
+    at least 90 % of its area (the blur moves its half-maximum edge by well under a pixel)."""
+    spacing = 0.2
+    rr, cc, noise = _film(spacing, seed=count)
+    members = [(rr - 12.0) ** 2 + (cc - (10.0 + 0.6 * k)) ** 2 <= 0.15 ** 2 for k in range(count)]
+    popcorn = (((rr - 28.0) ** 2 + (cc - 28.0) ** 2 <= 1.3 ** 2)
+               | ((rr - 27.0) ** 2 + (cc - 29.2) ** 2 <= 0.9 ** 2)
+               | ((rr - 29.3) ** 2 + (cc - 27.0) ** 2 <= 0.8 ** 2))
+    signal = np.zeros(noise.shape, np.float32)
+    signal[np.any(members, axis=0)] = 40.0
+    signal[popcorn] = 60.0
+    pixels = np.minimum(noise + cv2.GaussianBlur(signal, (0, 0), 0.1 / spacing), 150.0)  # saturates
+    image = MammoImage(pixels=pixels.astype(np.float32), spacing_mm=(spacing, spacing), spacing_source="test")
+    dets = detect_calcifications(image, _anatomy(np.ones(pixels.shape, bool)))
+    found = [int(dets.label_image[m].max()) for m in members]
+    assert 0 not in found and len(set(found)) == count, found
+    labels, counts = np.unique(dets.label_image[popcorn], return_counts=True)
+    assert labels[0] > 0 and labels.size == 1, labels
+    assert counts[0] >= 0.9 * popcorn.sum()
+
+
+def test_whole_object_needs_a_filled_plateau():
+    """The whole-object pass keeps a flat-topped blob and rejects one whose bright cores are
+    joined only through a dim bridge (grey 55 % of the way up: inside the half maximum, below
+    the plateau level ``whole_core_fraction``), so the bridge cannot merge the cores."""
+    config = DetectionConfig()
+    shape, spacing = (60, 60), (0.2, 0.2)
+    grey = np.zeros(shape, np.float32)
+    grey[10:20, 10:20] = 1.0                      # 2 x 2 mm plateau
+    grey[40:50, 10:50] = 0.55                     # 2 x 8 mm dim bridge ...
+    grey[43:46, 12:48:6] = 1.0                    # ... holding six 0.6 mm bright cores
+    flat = np.arange(grey.size)
+    zeros = np.zeros(grey.size, np.float32)
+    whole = _whole_objects(flat, grey.ravel(), zeros, np.ones(grey.size, np.float32), shape, spacing, config)
+    kept = np.zeros(grey.size, bool)
+    kept[whole] = True
+    kept = kept.reshape(shape)
+    assert kept[10:20, 10:20].all()
+    assert not kept[40:50].any()
+    loose = DetectionConfig(whole_min_core_share=0.0)  # the round-3 pass: the bridge joins the cores
+    whole = _whole_objects(flat, grey.ravel(), zeros, np.ones(grey.size, np.float32), shape, spacing, loose)
+    assert np.isin(np.ravel_multi_index((44, 12), shape), whole)
