@@ -7,8 +7,9 @@ A batch runs in four steps:
 2. **Plan** (:func:`plan_studies`): a header pre-read (no pixels) gives each file its
    ``image_id`` (SOP Instance UID, else its path; file-name safe, unique, stable) and its study
    (Study Instance UID, else Patient ID + Study Date; raster files are their own study).
-3. **Run** one work unit per study (:func:`analyze_study`): analyse each image, let the
-   classifier see the other images of the study, reclassify, render the overlays. Units run
+3. **Run** one work unit per study (:func:`analyze_study`): analyse each image and keep only
+   its tables and overlay base (no pixels), let the classifier see the other images of the
+   study, reclassify the tables, draw the overlays. Units run
    in this process, in a local process pool, or on a Dask cluster; each image's outcome is
    committed as soon as its study is done (overlay PNG, then the part JSON, both atomic).
 4. **Consolidate** the parts in sorted path order into the tables, so the tables depend
@@ -200,9 +201,9 @@ def _with_image_id(table: dict[str, np.ndarray], image_id: str, columns: dict[st
     return rows
 
 
-def _ok_outcome(item: WorkItem, result, seconds: float, overlay_png: bytes | None) -> ImageOutcome:
+def _image_row(item: WorkItem, result) -> dict[str, object]:
+    """The ``images.csv`` facts of an analysed image that do not depend on its labels."""
     image, anatomy = result.image, result.anatomy
-    labels = np.asarray(result.calc_table["label"], dtype=object)
     row = _blank_row(item)
     row.update(
         status="ok", laterality=image.laterality.value, view=image.view.value,
@@ -211,60 +212,89 @@ def _ok_outcome(item: WorkItem, result, seconds: float, overlay_png: bytes | Non
         spacing_source=image.spacing_source, rows=image.shape[0], cols=image.shape[1],
         chest_wall_side=anatomy.chest_wall_side.value,
         nipple_row_px=anatomy.nipple_rc[0], nipple_col_px=anatomy.nipple_rc[1],
-        n_calcifications=len(labels), n_clusters=len(result.cluster_table["cluster_id"]),
-        **{column: int(np.count_nonzero(labels == label)) for column, label in LABEL_COUNT_COLUMNS.items()},
-        seconds=seconds,
     )
-    return ImageOutcome(row, _with_image_id(result.calc_table, item.image_id, CALCIFICATION_CSV_COLUMNS),
-                        _with_image_id(result.cluster_table, item.image_id, CLUSTER_CSV_COLUMNS), overlay_png)
+    return row
 
 
-def _overlay_png(result) -> bytes:
-    from mammo_cv.overlay import save_overlay
+def _ok_outcome(item: WorkItem, row: dict[str, object], calc_table: dict[str, np.ndarray],
+                cluster_table: dict[str, np.ndarray], seconds: float, overlay_png: bytes | None) -> ImageOutcome:
+    labels = np.asarray(calc_table["label"], dtype=object)
+    row = {**row, "n_calcifications": len(labels), "n_clusters": len(cluster_table["cluster_id"]),
+           **{column: int(np.count_nonzero(labels == label)) for column, label in LABEL_COUNT_COLUMNS.items()},
+           "seconds": seconds}
+    return ImageOutcome(row, _with_image_id(calc_table, item.image_id, CALCIFICATION_CSV_COLUMNS),
+                        _with_image_id(cluster_table, item.image_id, CLUSTER_CSV_COLUMNS), overlay_png)
 
-    with tempfile.TemporaryDirectory(prefix="mammo_cv-overlay-") as folder:
-        path = Path(folder) / "overlay.png"
-        save_overlay(result, path)
-        return path.read_bytes()
+
+@dataclass(frozen=True)
+class _Analysed:
+    """What a study keeps of one analysed image until the study context is known: no pixels."""
+
+    row: dict[str, object]
+    calc_table: dict[str, np.ndarray]
+    cluster_table: dict[str, np.ndarray]
+    overlay: object  # OverlayBase (a few MB) or None without overlays
+    seconds: float
 
 
 def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None = None,
                   config: Config | None = None, overlays: bool = False) -> list[ImageOutcome]:
     """The work unit of a batch: analyse the images of one study, never raising for a bad file.
 
-    Each image is analysed alone, then the classifier gets the study context (the other
-    breast of the same study) and every image is reclassified; with ``overlays`` the overlay
-    PNG is rendered (to bytes, so that only the caller writes to the output folder).
+    Each image is analysed alone and only its tables and, with ``overlays``, its overlay base
+    (:func:`mammo_cv.overlay.prepare_overlay`) are kept, so one image's pixels are in memory
+    at a time. Then the classifier gets the study context (the other breast of the same study),
+    every image's tables are reclassified and its overlay PNG drawn (to bytes, so that only the
+    caller writes to the output folder).
 
     Returns
     -------
     list of ImageOutcome
         In the order of ``items``; ``seconds`` is each image's own wall time.
     """
-    from mammo_cv.classify import study_contexts
-    from mammo_cv.pipeline import analyze, reclassify
+    from mammo_cv.classify import contexts_from_rod_counts, count_rod_like, label_tables
+    from mammo_cv.pipeline import analyze
 
+    if overlays:
+        from mammo_cv.overlay import draw_overlay, encode_png, prepare_overlay
     config = config or Config()
-    results: dict[int, object] = {}
-    seconds: dict[int, float] = {}
+    kept: dict[int, _Analysed] = {}
     outcomes: dict[int, ImageOutcome] = {}
+    analysed: list[int] = []  # index, laterality, rod count and study key of every analysed image
+    sides: list[str] = []
+    rods: list[int] = []
+    keys: list[str] = []
     for index, item in enumerate(items):
         start = time.perf_counter()
         try:
-            results[index] = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config)
+            result = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config)
         except Exception as exc:  # a batch records every failure and goes on
             outcomes[index] = error_outcome(item, exc, time.perf_counter() - start)
-        seconds[index] = time.perf_counter() - start
-    done = sorted(results)
-    contexts = study_contexts([results[i] for i in done], [items[i].study_key for i in done])
-    for index, context in zip(done, contexts):
+            continue
+        analysed.append(index)
+        sides.append(result.image.laterality.value)
+        rods.append(count_rod_like(result.calc_table, config.rules))
+        keys.append(item.study_key)
+        try:
+            base = prepare_overlay(result) if overlays else None
+            kept[index] = _Analysed(_image_row(item, result), result.calc_table, result.cluster_table, base,
+                                    time.perf_counter() - start)
+        except Exception as exc:  # its tables still count for the other breast
+            outcomes[index] = error_outcome(item, exc, time.perf_counter() - start)
+        del result  # only the tables and the overlay base outlive the loop
+    contexts = dict(zip(analysed, contexts_from_rod_counts(sides, rods, keys)))
+    for index in sorted(kept):
+        image = kept.pop(index)
         start = time.perf_counter()
         try:
-            result = reclassify(results.pop(index), context)  # pop: released once rendered
-            png = _overlay_png(result) if overlays else None
-            outcomes[index] = _ok_outcome(items[index], result, seconds[index] + time.perf_counter() - start, png)
+            calc_table, cluster_table = label_tables(image.calc_table, image.cluster_table, rules=config.rules,
+                                                     study=contexts[index])
+            png = encode_png(draw_overlay(image.overlay, calc_table, cluster_table),
+                             config=image.overlay.config) if overlays else None
+            outcomes[index] = _ok_outcome(items[index], image.row, calc_table, cluster_table,
+                                          image.seconds + time.perf_counter() - start, png)
         except Exception as exc:
-            outcomes[index] = error_outcome(items[index], exc, seconds[index] + time.perf_counter() - start)
+            outcomes[index] = error_outcome(items[index], exc, image.seconds + time.perf_counter() - start)
     return [outcomes[index] for index in range(len(items))]
 
 

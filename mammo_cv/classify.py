@@ -41,7 +41,8 @@ import numpy as np
 
 from mammo_cv.rules import Rules
 
-__all__ = ["LABELS", "StudyContext", "Classification", "classify", "count_rod_like", "study_contexts"]
+__all__ = ["LABELS", "StudyContext", "Classification", "classify", "label_tables", "count_rod_like",
+           "contexts_from_rod_counts", "study_contexts"]
 
 #: Label vocabulary, in precedence order for ties.
 LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
@@ -300,6 +301,56 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
                           cluster_score=score.astype(np.float64), cluster_reason=cluster_reason)
 
 
+def label_tables(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndarray], *, rules: Rules,
+                 study: StudyContext | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The tables of one image with their labels (:func:`classify`) added or replaced.
+
+    Returns
+    -------
+    calc_table : dict of str to (n,) ndarray
+        ``calc_table`` plus ``label`` and ``reason`` (object arrays of str).
+    cluster_table : dict of str to (k,) ndarray
+        ``cluster_table`` plus ``label``, ``reason`` (object, str) and ``score`` (float64, 0..1).
+    """
+    labels = classify(calc_table, cluster_table, rules=rules, study=study)
+    return ({**calc_table, "label": labels.calc_label, "reason": labels.calc_reason},
+            {**cluster_table, "label": labels.cluster_label, "score": labels.cluster_score,
+             "reason": labels.cluster_reason})
+
+
+def contexts_from_rod_counts(lateralities: Sequence[str | None], rod_counts: Sequence[int],
+                             study_keys: Sequence[str | None]) -> list[StudyContext | None]:
+    """Pair the left and right images of each study from per-image facts (no Result needed).
+
+    Parameters
+    ----------
+    lateralities : sequence of str or None
+        ``"L"``, ``"R"``, anything else = unknown; one per image.
+    rod_counts : sequence of int
+        :func:`count_rod_like` of each image's calcification table.
+    study_keys : sequence of str or None
+        StudyInstanceUID, or patient and date; None or "" = unknown.
+
+    Returns
+    -------
+    list of StudyContext or None
+        Per image: the rod-like count summed over the other breast's images of the same study,
+        or None when the laterality or key is unknown or the other breast is not in the run.
+    """
+    if not len(lateralities) == len(rod_counts) == len(study_keys):
+        raise ValueError(f"got {len(lateralities)} lateralities, {len(rod_counts)} rod counts and "
+                         f"{len(study_keys)} study keys")
+    out: list[StudyContext | None] = []
+    for side, key in zip(lateralities, study_keys):
+        other = {"L": "R", "R": "L"}.get(side)
+        partners = [j for j, k in enumerate(study_keys) if key and k == key and lateralities[j] == other]
+        if other is None or not key or not partners:
+            out.append(None)
+            continue
+        out.append(StudyContext(study_key=str(key), contralateral_rod_count=sum(int(rod_counts[j]) for j in partners)))
+    return out
+
+
 def study_contexts(results: Sequence, study_keys: Sequence[str | None]) -> list[StudyContext | None]:
     """Pair the left and right images of each study.
 
@@ -313,19 +364,12 @@ def study_contexts(results: Sequence, study_keys: Sequence[str | None]) -> list[
     Returns
     -------
     list of StudyContext or None
-        Per result: the rod-like count over the other breast's images of the same study, or
-        None when the laterality or key is unknown or the other breast is not in the run.
+        Per result: the rod-like count over the other breast's images of the same study (each
+        image's rods counted with its own ``config.rules``), or None when the laterality or key
+        is unknown or the other breast is not in the run (:func:`contexts_from_rod_counts`).
     """
     if len(results) != len(study_keys):
         raise ValueError(f"got {len(results)} results and {len(study_keys)} study keys")
     sides = [getattr(r.image.laterality, "value", str(r.image.laterality)) for r in results]
-    out: list[StudyContext | None] = []
-    for i, (result, key) in enumerate(zip(results, study_keys)):
-        other = {"L": "R", "R": "L"}.get(sides[i])
-        partners = [j for j, k in enumerate(study_keys) if key and k == key and sides[j] == other]
-        if other is None or not key or not partners:
-            out.append(None)
-            continue
-        rods = sum(count_rod_like(results[j].calc_table, result.config.rules) for j in partners)
-        out.append(StudyContext(study_key=str(key), contralateral_rod_count=rods))
-    return out
+    rods = [count_rod_like(r.calc_table, r.config.rules) for r in results]
+    return contexts_from_rod_counts(sides, rods, study_keys)

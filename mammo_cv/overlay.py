@@ -5,6 +5,12 @@ The image is first reduced (``cv2.INTER_AREA``) so that its long side is at most
 keep their size in the PNG. This module is the one place that turns the tables' (row, col)
 positions in the stored grid into OpenCV's (x, y) display coordinates.
 
+Two steps, so that a batch need not keep an image's pixels until its study is classified:
+:func:`prepare_overlay` does all the pixel work once (windowed grey image at display size, the
+display pixels of every calcification, the nipple and the image facts the legend needs: a few
+MB), and :func:`draw_overlay` draws from that base and the labelled tables.
+:func:`render_overlay` is the two in a row.
+
 Display mapping (documented contract, tested): a displayed pixel ``v`` (the area mean of the
 stored pixels it covers) becomes ``round(255 * clip((v - low) / (high - low), 0, 1))`` in all
 three channels, larger = brighter. ``(low, high)`` is ``image.display_window`` (the For
@@ -34,7 +40,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["LABELS", "LABEL_COLOURS", "OverlayConfig", "render_overlay", "encode_overlay", "save_overlay"]
+__all__ = ["LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "prepare_overlay", "draw_overlay",
+           "encode_png", "render_overlay", "encode_overlay", "save_overlay"]
 
 #: The label vocabulary, in legend order.
 LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
@@ -122,6 +129,45 @@ class _Display:
         return np.stack([x, y], axis=-1).reshape(-1, 2)
 
 
+@dataclass(frozen=True)
+class OverlayBase:
+    """Everything of one image that the overlay needs from its pixels, at display size.
+
+    Built by :func:`prepare_overlay`; no pixel array of the stored grid is kept.
+
+    Attributes
+    ----------
+    grey : (H, W) ndarray of uint8
+        The windowed display image.
+    calc_pixel_flat, calc_pixel_id : (p,) ndarray of int64
+        Display pixels (flat index into ``grey``) covered by each calcification (its
+        ``label_image`` value = ``calc_id``), one entry per (pixel, calc_id) pair.
+    window_source : str
+        ``"VOI"`` or the percentiles used (legend line).
+    nipple_rc : (float, float)
+        Nipple in the stored grid, px.
+    spacing_mm : (float, float)
+        Stored pixel spacing (row, col), mm.
+    laterality, view : str
+        Legend title, e.g. ``"L"``, ``"CC"``.
+    legend_right : bool
+        Legend and scale bar at the right edge (chest wall on the left).
+    config : OverlayConfig
+    """
+
+    grey: np.ndarray
+    calc_pixel_flat: np.ndarray
+    calc_pixel_id: np.ndarray
+    window_source: str
+    nipple_rc: tuple[float, float]
+    spacing_mm: tuple[float, float]
+    laterality: str
+    view: str
+    legend_right: bool
+    config: OverlayConfig
+    display: _Display
+
+
 def _column(table: dict[str, np.ndarray], name: str, table_name: str) -> np.ndarray:
     try:
         return np.asarray(table[name])
@@ -160,26 +206,37 @@ def _to_grey(small: np.ndarray, low: float, high: float) -> np.ndarray:
     return cv2.convertScaleAbs(clipped, alpha=alpha, beta=-low * alpha)
 
 
-def _draw_calcifications(canvas: np.ndarray, result, display: _Display) -> None:
-    table = result.calc_table
-    label_index = _label_indices(_column(table, "label", "calc_table"), "calc_table")
-    calc_id = _column(table, "calc_id", "calc_table").astype(np.int64)
+def _calc_display_pixels(result, display: _Display) -> tuple[np.ndarray, np.ndarray]:
+    """Display pixels of every labelled object: (flat display index, calc_id), unique pairs,
+    both (p,) int64, sorted by calc_id then pixel."""
     label_image = np.asarray(result.detections.label_image)
     if label_image.shape != result.image.shape:
         raise ValueError(f"detections.label_image shape {label_image.shape} differs from the image "
                          f"{result.image.shape}")
     flat = np.flatnonzero(label_image)
-    if flat.size == 0 or calc_id.size == 0:
-        return
-    lut = np.full(max(int(calc_id.max()), int(label_image.ravel()[flat].max())) + 1, -1, np.int64)
-    lut[calc_id] = label_index
-    pixel_class = lut[label_image.ravel()[flat]]
-    keep = pixel_class >= 0  # objects without a table row are not drawn
-    flat, pixel_class = flat[keep], pixel_class[keep]
+    ids = label_image.ravel()[flat].astype(np.int64)
     rows, cols = np.divmod(flat, label_image.shape[1])
     height, width = display.shape
     y = np.minimum((rows * display.scale_row).astype(np.int64), height - 1)
     x = np.minimum((cols * display.scale_col).astype(np.int64), width - 1)
+    key = np.unique(ids * (height * width) + y * width + x)
+    return key % (height * width), key // (height * width)
+
+
+def _draw_calcifications(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, np.ndarray]) -> None:
+    display = base.display
+    label_index = _label_indices(_column(calc_table, "label", "calc_table"), "calc_table")
+    calc_id = _column(calc_table, "calc_id", "calc_table").astype(np.int64)
+    flat, ids = base.calc_pixel_flat, base.calc_pixel_id
+    if flat.size == 0 or calc_id.size == 0:
+        return
+    lut = np.full(max(int(calc_id.max()), int(ids.max())) + 1, -1, np.int64)
+    lut[calc_id] = label_index
+    pixel_class = lut[ids]
+    keep = pixel_class >= 0  # objects without a table row are not drawn
+    flat, pixel_class = flat[keep], pixel_class[keep]
+    height, width = display.shape
+    y, x = np.divmod(flat, width)
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * display.gap_px + 1,) * 2)
     margin = display.gap_px + display.line_px + 2
     outlines = []
@@ -215,17 +272,18 @@ def _put_text(canvas: np.ndarray, text: str, origin: tuple[int, int], colour, di
     cv2.putText(canvas, text, origin, _FONT, display.font_scale, colour, thickness, cv2.LINE_AA)
 
 
-def _draw_clusters(canvas: np.ndarray, result, display: _Display, config: OverlayConfig) -> None:
-    clusters = result.cluster_table
+def _draw_clusters(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, np.ndarray],
+                   clusters: dict[str, np.ndarray]) -> None:
+    display, config = base.display, base.config
     cluster_ids = _column(clusters, "cluster_id", "cluster_table").astype(np.int64)
     if cluster_ids.size == 0:
         return
     label_index = _label_indices(_column(clusters, "label", "cluster_table"), "cluster_table")
     scores = _column(clusters, "score", "cluster_table").astype(np.float64)
-    member_of = np.asarray(result.calc_table["cluster_id"], np.int64)
-    member_xy = display.xy(result.calc_table["row_px"], result.calc_table["col_px"])
+    member_of = np.asarray(calc_table["cluster_id"], np.int64)
+    member_xy = display.xy(calc_table["row_px"], calc_table["col_px"])
     centre_xy = display.xy(clusters["row_px"], clusters["col_px"])
-    spacing_row, spacing_col = result.image.spacing_mm
+    spacing_row, spacing_col = base.spacing_mm
     display_mm = float(np.sqrt(spacing_row / display.scale_row * spacing_col / display.scale_col))
     pad_px = max(config.hull_pad_mm / display_mm, display.gap_px + 2.0 * display.line_px)
     angles = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
@@ -275,21 +333,17 @@ def _draw_nipple(canvas: np.ndarray, nipple_rc: tuple[float, float], display: _D
     cv2.drawMarker(canvas, (int(x), int(y)), _WHITE, cv2.MARKER_CROSS, size, display.line_px)
 
 
-def _far_side_is_right(result) -> bool:
-    """The legend and bar go to the column edge away from the chest wall."""
-    return str(result.anatomy.chest_wall_side.value) == "left"
-
-
-def _draw_legend(canvas: np.ndarray, result, display: _Display, window_source: str) -> None:
-    labels = np.asarray(result.calc_table["label"]).astype(str)
+def _draw_legend(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, np.ndarray],
+                 cluster_table: dict[str, np.ndarray]) -> None:
+    display = base.display
+    labels = np.asarray(calc_table["label"]).astype(str)
     counts = {name: int(np.count_nonzero(labels == name)) for name in LABELS}
-    image = result.image
     lines: list[tuple[str, tuple[int, int, int] | None]] = [
-        (f"{image.laterality.value} {image.view.value}", None),
+        (f"{base.laterality} {base.view}", None),
         *[(f"{name} {counts[name]}", LABEL_COLOURS[name]) for name in LABELS],
-        (f"clusters {len(np.asarray(result.cluster_table['cluster_id']))}", None),
+        (f"clusters {len(np.asarray(cluster_table['cluster_id']))}", None),
         ("+ nipple", None),
-        (f"window {window_source}", None),
+        (f"window {base.window_source}", None),
     ]
     thickness = display.line_px
     sizes = [cv2.getTextSize(text, _FONT, display.font_scale, thickness)[0] for text, _ in lines]
@@ -300,7 +354,7 @@ def _draw_legend(canvas: np.ndarray, result, display: _Display, window_source: s
     box_h = pad + row_h * len(lines)
     height, width = display.shape
     box_w, box_h = min(box_w, width), min(box_h, height)
-    x0 = width - box_w if _far_side_is_right(result) else 0
+    x0 = width - box_w if base.legend_right else 0
     roi = canvas[0:box_h, x0:x0 + box_w]
     roi[...] = roi // 4  # darken: text stays readable, tissue stays faintly visible
     for i, (text, colour) in enumerate(lines):
@@ -317,22 +371,128 @@ def _scale_bar_mm(mm_per_px: float, width_px: int, fraction: float) -> float:
     return fitting[-1] if fitting else _NICE_BAR_MM[0]
 
 
-def _draw_scale_bar(canvas: np.ndarray, result, display: _Display, config: OverlayConfig) -> None:
-    mm_per_px = result.image.spacing_mm[1] / display.scale_col
+def _draw_scale_bar(canvas: np.ndarray, base: OverlayBase) -> None:
+    display = base.display
+    mm_per_px = base.spacing_mm[1] / display.scale_col
     height, width = display.shape
-    length_mm = _scale_bar_mm(mm_per_px, width, config.scale_bar_fraction)
+    length_mm = _scale_bar_mm(mm_per_px, width, base.config.scale_bar_fraction)
     bar_px = int(round(length_mm / mm_per_px))
     bar_h = max(2, 2 * display.line_px)
     margin = max(4, display.text_px)
-    x0 = width - margin - bar_px if _far_side_is_right(result) else margin
+    x0 = width - margin - bar_px if base.legend_right else margin
     y1 = height - margin
     cv2.rectangle(canvas, (x0 - 1, y1 - bar_h - 1), (x0 + bar_px, y1), _BLACK, cv2.FILLED)
     cv2.rectangle(canvas, (x0, y1 - bar_h), (x0 + bar_px - 1, y1 - 1), _WHITE, cv2.FILLED)
     _put_text(canvas, f"{length_mm:g} mm", (x0, y1 - bar_h - 1 - 2 * display.line_px - 2), _WHITE, display)
 
 
+def prepare_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | None = None) -> OverlayBase:
+    """Do the pixel work of an overlay once: window, reduce, locate the calcifications.
+
+    The base depends on the image, the anatomy and the label image only, not on the labels, so it
+    can be built before the study is classified and the result released.
+
+    Parameters
+    ----------
+    result : mammo_cv.result.Result
+        ``image``, ``anatomy`` and ``detections.label_image`` are read (no table).
+    max_side_px : int
+        Longest side of the output, px; smaller images are not enlarged.
+    config : OverlayConfig, optional
+
+    Returns
+    -------
+    OverlayBase
+        About ``H * W`` bytes (the grey image) plus 16 bytes per display pixel of calcification.
+
+    Raises
+    ------
+    ValueError
+        ``max_side_px`` below ``config.min_side_px``, or a label image of another shape than the image.
+    """
+    config = config or OverlayConfig()
+    if int(max_side_px) < config.min_side_px:
+        raise ValueError(f"max_side_px must be at least {config.min_side_px}, got {max_side_px}")
+    image, anatomy = result.image, result.anatomy
+    rows, cols = image.shape
+    scale = min(1.0, int(max_side_px) / max(rows, cols))
+    height, width = max(1, round(rows * scale)), max(1, round(cols * scale))
+    if (height, width) == (rows, cols):
+        small = image.pixels
+        mask_small = np.asarray(anatomy.breast_mask)
+    else:
+        small = cv2.resize(image.pixels, (width, height), interpolation=cv2.INTER_AREA)
+        mask_small = cv2.resize(np.asarray(anatomy.breast_mask).view(np.uint8), (width, height),
+                                interpolation=cv2.INTER_NEAREST).view(bool)
+    low, high, window_source = _window(image, small, mask_small, config)
+    long_side = max(height, width)
+    text_px = max(8, int(round(config.text_height_fraction * long_side)))
+    display = _Display(scale_row=height / rows, scale_col=width / cols, shape=(height, width),
+                       line_px=max(1, int(round(config.line_px_per_1000 * long_side / 1000))),
+                       gap_px=max(2, int(round(config.ring_gap_px_per_1000 * long_side / 1000))),
+                       font_scale=text_px / _FONT_CAP_PX, text_px=text_px)
+    calc_pixel_flat, calc_pixel_id = _calc_display_pixels(result, display)
+    return OverlayBase(grey=_to_grey(small, low, high), calc_pixel_flat=calc_pixel_flat, calc_pixel_id=calc_pixel_id,
+                       window_source=window_source, nipple_rc=tuple(float(v) for v in anatomy.nipple_rc),
+                       spacing_mm=tuple(float(v) for v in image.spacing_mm), laterality=str(image.laterality.value),
+                       view=str(image.view.value), legend_right=str(anatomy.chest_wall_side.value) == "left",
+                       config=config, display=display)
+
+
+def draw_overlay(base: OverlayBase, calc_table: dict[str, np.ndarray],
+                 cluster_table: dict[str, np.ndarray]) -> np.ndarray:
+    """Draw the labelled tables of one image on its prepared base.
+
+    Parameters
+    ----------
+    base : OverlayBase
+        From :func:`prepare_overlay` of the result the tables belong to.
+    calc_table : dict of str to (n,) ndarray
+        Needs ``calc_id``, ``label``, ``row_px``, ``col_px``, ``cluster_id`` (row with ``calc_id``
+        k describes ``label_image == k``).
+    cluster_table : dict of str to (k,) ndarray
+        Needs ``cluster_id``, ``label``, ``score``, ``row_px``, ``col_px``.
+
+    Returns
+    -------
+    (H, W, 3) ndarray of uint8
+        RGB, the shape of ``base.grey``. See the module docstring for what is drawn.
+
+    Raises
+    ------
+    KeyError
+        When a table has no ``label`` (or ``score``) column yet.
+    ValueError
+        For a label outside :data:`LABELS`.
+    """
+    canvas = cv2.cvtColor(base.grey, cv2.COLOR_GRAY2RGB)
+    _draw_calcifications(canvas, base, calc_table)
+    _draw_clusters(canvas, base, calc_table, cluster_table)
+    _draw_nipple(canvas, base.nipple_rc, base.display)
+    _draw_legend(canvas, base, calc_table, cluster_table)
+    _draw_scale_bar(canvas, base)
+    return canvas
+
+
+def encode_png(rgb: np.ndarray, *, config: OverlayConfig | None = None) -> bytes:
+    """Encode an (H, W, 3) uint8 RGB overlay as PNG bytes (zlib level ``config.png_compression``).
+
+    Raises
+    ------
+    OSError
+        If OpenCV cannot encode the image.
+    """
+    config = config or OverlayConfig()
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_PNG_COMPRESSION, config.png_compression])
+    if not ok:
+        raise OSError("PNG encoding of the overlay failed")
+    return encoded.tobytes()
+
+
 def render_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | None = None) -> np.ndarray:
-    """Draw one analysed mammogram with its findings, for review.
+    """Draw one analysed mammogram with its findings, for review (:func:`prepare_overlay` then
+    :func:`draw_overlay`).
 
     Parameters
     ----------
@@ -356,35 +516,8 @@ def render_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | N
     ValueError
         For a label outside :data:`LABELS`, or ``max_side_px`` below ``config.min_side_px``.
     """
-    config = config or OverlayConfig()
-    if int(max_side_px) < config.min_side_px:
-        raise ValueError(f"max_side_px must be at least {config.min_side_px}, got {max_side_px}")
-    image, anatomy = result.image, result.anatomy
-    rows, cols = image.shape
-    scale = min(1.0, int(max_side_px) / max(rows, cols))
-    height, width = max(1, round(rows * scale)), max(1, round(cols * scale))
-    if (height, width) == (rows, cols):
-        small = image.pixels
-        mask_small = np.asarray(anatomy.breast_mask)
-    else:
-        small = cv2.resize(image.pixels, (width, height), interpolation=cv2.INTER_AREA)
-        mask_small = cv2.resize(np.asarray(anatomy.breast_mask).view(np.uint8), (width, height),
-                                interpolation=cv2.INTER_NEAREST).view(bool)
-    low, high, window_source = _window(image, small, mask_small, config)
-    canvas = cv2.cvtColor(_to_grey(small, low, high), cv2.COLOR_GRAY2RGB)
-
-    long_side = max(height, width)
-    text_px = max(8, int(round(config.text_height_fraction * long_side)))
-    display = _Display(scale_row=height / rows, scale_col=width / cols, shape=(height, width),
-                       line_px=max(1, int(round(config.line_px_per_1000 * long_side / 1000))),
-                       gap_px=max(2, int(round(config.ring_gap_px_per_1000 * long_side / 1000))),
-                       font_scale=text_px / _FONT_CAP_PX, text_px=text_px)
-    _draw_calcifications(canvas, result, display)
-    _draw_clusters(canvas, result, display, config)
-    _draw_nipple(canvas, anatomy.nipple_rc, display)
-    _draw_legend(canvas, result, display, window_source)
-    _draw_scale_bar(canvas, result, display, config)
-    return canvas
+    base = prepare_overlay(result, max_side_px=max_side_px, config=config)
+    return draw_overlay(base, result.calc_table, result.cluster_table)
 
 
 def encode_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | None = None) -> bytes:
@@ -403,12 +536,7 @@ def encode_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | N
         A PNG (RGB, 8 bit) of :func:`render_overlay`'s image.
     """
     config = config or OverlayConfig()
-    rgb = render_overlay(result, max_side_px=max_side_px, config=config)
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_PNG_COMPRESSION, config.png_compression])
-    if not ok:
-        raise OSError("PNG encoding of the overlay failed")
-    return encoded.tobytes()
+    return encode_png(render_overlay(result, max_side_px=max_side_px, config=config), config=config)
 
 
 def save_overlay(result, path: str | os.PathLike[str], *, max_side_px: int = 2000,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
-from mammo_cv.classify import StudyContext, classify
+from mammo_cv.classify import StudyContext, label_tables
 from mammo_cv.clusters import cluster_table
 from mammo_cv.config import Config
 from mammo_cv.detect import detect_calcifications
@@ -109,8 +109,6 @@ def reclassify(result: Result, study: StudyContext | None = None) -> Result:
         has ``label``, ``score`` (0..1 suspicion) and ``reason`` (object arrays of str; score
         float64); every other field is shared with ``result``.
     """
-    labels = classify(result.calc_table, result.cluster_table, rules=result.config.rules, study=study)
-    calc_table = {**result.calc_table, "label": labels.calc_label, "reason": labels.calc_reason}
-    cluster_table = {**result.cluster_table, "label": labels.cluster_label, "score": labels.cluster_score,
-                     "reason": labels.cluster_reason}
+    calc_table, cluster_table = label_tables(result.calc_table, result.cluster_table, rules=result.config.rules,
+                                             study=study)
     return dataclasses.replace(result, calc_table=calc_table, cluster_table=cluster_table)

@@ -8,14 +8,15 @@ import subprocess
 import sys
 import time
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
 import pytest
 from batch_corpus import PHI, write_good, write_good_studies
 
-from mammo_cv.batch import (ResumeMismatchError, WorkItem, analyze_batch, discover_inputs, error_outcome,
-                            plan_studies, run_batch, run_studies, safe_id)
+from mammo_cv.batch import (ResumeMismatchError, WorkItem, analyze_batch, analyze_study, discover_inputs,
+                            error_outcome, plan_studies, run_batch, run_studies, safe_id)
 from mammo_cv.cli import main
 from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS
 
@@ -308,3 +309,44 @@ def test_resume_with_overlays_renders_the_ones_an_earlier_run_skipped(three_stud
     assert main(["analyze", str(three_studies), "--out", str(out), "--workers", "1", "--quiet", "--resume"]) == 0
     ids = sorted(row["image_id"] for row in _rows(out / "images.csv"))
     assert sorted(path.stem for path in (out / "overlays").glob("*.png")) == ids
+
+
+def test_a_study_keeps_no_result_alive_and_draws_the_single_image_overlay(tmp_path, monkeypatch):
+    """analyze_study drops each image's Result (pixels, label image, masks) before analysing the
+    next one and before the study context, and still writes the PNG and labels that the
+    single-image path (analyze, study_contexts, reclassify, encode_overlay) gives."""
+    import mammo_cv.classify
+    import mammo_cv.pipeline
+    from mammo_cv.classify import study_contexts
+    from mammo_cv.overlay import encode_overlay
+
+    write_good_studies(tmp_path / "in", 1)  # one study: left CC and right CC
+    study = plan_studies(discover_inputs([tmp_path / "in"], take_raster=False)[0])[0]
+    analyze, pair = mammo_cv.pipeline.analyze, mammo_cv.classify.contexts_from_rod_counts
+    made: list[weakref.ref] = []
+    alive_at: list[int] = []
+
+    def tracked_analyze(*args, **kwargs):
+        alive_at.append(sum(ref() is not None for ref in made))
+        result = analyze(*args, **kwargs)
+        made.append(weakref.ref(result))
+        return result
+
+    def tracked_pair(*args, **kwargs):
+        alive_at.append(sum(ref() is not None for ref in made))
+        return pair(*args, **kwargs)
+
+    monkeypatch.setattr(mammo_cv.pipeline, "analyze", tracked_analyze)
+    monkeypatch.setattr(mammo_cv.classify, "contexts_from_rod_counts", tracked_pair)
+    outcomes = analyze_study(study, overlays=True)
+    monkeypatch.undo()
+    assert len(made) == 2 and alive_at == [0, 0, 0]  # before image 2 and before the context: none alive
+    results = [analyze(item.path) for item in study]
+    contexts = study_contexts(results, [item.study_key for item in study])
+    assert all(context is not None for context in contexts)
+    for outcome, result, context in zip(outcomes, results, contexts):
+        expected = mammo_cv.pipeline.reclassify(result, context)
+        assert outcome.image_row["status"] == "ok"
+        assert outcome.overlay_png == encode_overlay(expected)
+        assert list(outcome.calcifications["reason"]) == list(expected.calc_table["reason"])
+        assert list(outcome.clusters["label"]) == list(expected.cluster_table["label"])

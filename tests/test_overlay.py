@@ -10,7 +10,8 @@ import pytest
 
 from mammo_cv.config import Config
 from mammo_cv.detect import Detections
-from mammo_cv.overlay import LABEL_COLOURS, LABELS, OverlayConfig, render_overlay, save_overlay
+from mammo_cv.overlay import (LABEL_COLOURS, LABELS, OverlayConfig, draw_overlay, encode_overlay, encode_png,
+                             prepare_overlay, render_overlay, save_overlay)
 from mammo_cv.phantoms import phantom
 from mammo_cv.result import Result
 from mammo_cv.types import Anatomy, MammoImage
@@ -283,3 +284,25 @@ def test_labels_of_neighbouring_clusters_do_not_overlap():
     rows = np.flatnonzero(written.any(axis=1))  # columns where both labels would sit
     bands = 1 + np.count_nonzero(np.diff(rows) > 1)
     assert bands == 2  # two labels, one above the other, not written over each other
+
+
+def test_a_base_prepared_before_classification_draws_the_labelled_overlay():
+    """prepare_overlay reads no label: a base made from the unlabelled phantom result, drawn with
+    the truth labels, gives the PNG of the labelled result, and it keeps no stored-grid array."""
+    ph = phantom(spacing_mm=0.2, seed=4)
+    calcs = ph.truth["calcifications"]
+    labelled = make_result(ph.image.pixels, label_image=np.asarray(ph.calc_labels).copy(),
+                           calc_labels=[c["label"] for c in calcs], mask=np.asarray(ph.breast_mask),
+                           nipple_rc=ph.truth["nipple_rc"])
+    unlabelled = dataclasses.replace(
+        labelled, calc_table={k: v for k, v in labelled.calc_table.items() if k != "label"},
+        cluster_table={k: v for k, v in labelled.cluster_table.items() if k not in ("label", "score")})
+    base = prepare_overlay(unlabelled, max_side_px=600)
+    rgb = draw_overlay(base, labelled.calc_table, labelled.cluster_table)
+    assert encode_png(rgb) == encode_overlay(labelled, max_side_px=600)
+    assert len({tuple(c) for c in rgb.reshape(-1, 3)} & {LABEL_COLOURS[c["label"]] for c in calcs}) >= 3
+    arrays = [v for v in vars(base).values() if isinstance(v, np.ndarray)]
+    assert base.grey.shape == rgb.shape[:2] == (600, round(ph.image.shape[1] * 600 / ph.image.shape[0]))
+    assert sum(a.nbytes for a in arrays) < ph.image.pixels.nbytes / 4
+    # the base holds each calcification's display pixels: every truth object is there
+    assert set(np.unique(base.calc_pixel_id)) == {c["id"] for c in calcs}
