@@ -182,6 +182,8 @@ def test_uniform_breast_gives_no_detections():
 def test_config_rejects_inconsistent_thresholds():
     with pytest.raises(ValueError, match="grow_snr"):
         DetectionConfig(seed_snr=3.0, grow_snr=4.0)
+    with pytest.raises(ValueError, match="log_weight"):
+        DetectionConfig(log_weight=-0.5)
 
 
 def _film(spacing_mm: float = 0.2, n: int = 200, seed: int = 0):
@@ -235,3 +237,34 @@ def test_whole_object_needs_a_filled_plateau():
     loose = DetectionConfig(whole_min_core_share=0.0)  # the round-3 pass: the bridge joins the cores
     whole = _whole_objects(flat, grey.ravel(), zeros, np.ones(grey.size, np.float32), shape, spacing, loose)
     assert np.isin(np.ravel_multi_index((44, 12), shape), whole)
+
+
+def _found_small_disks(spacing_mm: float, log_weight: float, seeds: range) -> tuple[int, int]:
+    """(true 0.2 mm disks found, false detections) over 4 disks at 10 noise sigma per seed."""
+    found = false = 0
+    for seed in seeds:
+        image, anatomy, truth = _disks(spacing_mm, (0.2, 0.2, 0.2, 0.2), contrast=10 * NOISE_SIGMA, seed=seed)
+        dets = detect_calcifications(image, anatomy, config=DetectionConfig(log_weight=log_weight))
+        both = (truth > 0) & (dets.label_image > 0)
+        found += np.unique(truth[both]).size
+        false += len(dets) - np.unique(dets.label_image[both]).size
+    return found, false
+
+
+def test_matched_filter_finds_faint_small_disks_at_fine_spacing():
+    """The -LoG matched filter (second finder) lifts 0.2 mm disks that the top-hat leaves
+    below the operating point; on white noise it adds no false detection. Measured on these
+    20 disks at 0.07 mm: 12 found without it, 19 with it, no false detection either way."""
+    without, false_without = _found_small_disks(0.07, 0.0, range(5))
+    with_log, false_with = _found_small_disks(0.07, DetectionConfig().log_weight, range(5))
+    assert with_log >= 17 and with_log >= without + 4, (without, with_log)
+    assert false_with == false_without == 0
+
+
+def test_matched_filter_is_off_on_coarse_pixels():
+    """At 0.2 mm the LoG is narrower than a pixel (sharpness test off): log_weight changes nothing."""
+    image, anatomy, _ = _disks(0.2, DIAMETERS[0.2], contrast=8 * NOISE_SIGMA)
+    a = detect_calcifications(image, anatomy, config=DetectionConfig(log_weight=0.0))
+    b = detect_calcifications(image, anatomy, config=DetectionConfig(log_weight=2.0))
+    assert len(a) > 0
+    assert np.array_equal(a.label_image, b.label_image) and np.array_equal(a.confidence, b.confidence)
