@@ -5,10 +5,11 @@ detector (development used 0-9 and 1000-1009). The poses cycle L-CC, R-CC, L-MLO
 Issue targets: recall >= 0.95 for calcifications >= 0.3 mm, >= 0.80 for 0.15-0.3 mm, <= 0.5
 false detections per calcification-free image. The assertions are the measured figures at the
 default operating point (min_confidence 7) minus a margin of about 0.03 of recall for the ~300 /
-~50 calcifications per band, so that a regression fails: measured after the sharpness test
-(commit 487ccc4; ``summarise`` on seeds 200-207, 120 x 96 mm, 0.07 / 0.1 mm) recall >= 0.3 mm
-0.977 / 0.974; 0.15-0.3 mm 0.56 / 0.71; 0.125 / 0.125 false detections per calc-free image
-(1 in 8 images; the floor is the issue target 0.5); split 0.03 / 0.07.
+~60 calcifications per band, so that a regression fails: measured after the -LoG second finder
+(commit 3232cd8; ``summarise`` on seeds 200-207, 120 x 96 mm, 0.07 / 0.1 mm) recall >= 0.3 mm
+0.977 / 0.977; 0.15-0.3 mm 0.576 / 0.712 (0.559 / 0.712 without it); 0.125 / 0.125 false
+detections per calc-free image (1 in 8 images; the floor is the issue target 0.5); split
+0.030 / 0.038.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def test_phantom_recall_false_detections_and_splits(spacing_mm):
     result = _script().summarise(spacing_mm, SEEDS, DetectionConfig(), size_mm=SIZE_MM)
     assert result["calcifications"] > 300
     assert result["recall_ge_0p3_mm"] >= 0.94        # target 0.95
-    assert result["recall_0p15_to_0p3_mm"] >= 0.50   # target 0.80
+    assert result["recall_0p15_to_0p3_mm"] >= 0.54   # target 0.80
     assert result["false_detections_per_calc_free_image"] <= 0.5  # target 0.5, measured 0.125
     assert result["split_fraction"] <= 0.10
 
