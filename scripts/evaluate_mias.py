@@ -24,6 +24,7 @@ from mammo_cv.anatomy import find_anatomy
 from mammo_cv.clusters import ClusterConfig, find_clusters
 from mammo_cv.detect import DetectionConfig, detect_calcifications
 from mammo_cv.evaluate import ImageOutcome, froc_curve, match_clusters, read_mias_annotations, sensitivity_at
+from mammo_cv.features import measure_calcifications
 from mammo_cv.io import load_image
 
 MIAS_SPACING_MM = 0.2  # mini-MIAS README: 200 micrometre pixel edge
@@ -38,9 +39,11 @@ def analyse(path: Path, circles: list, counts_fp: bool, det_cfg: DetectionConfig
     anatomy = find_anatomy(image)
     dets = detect_calcifications(image, anatomy, config=det_cfg)
     seconds = time.perf_counter() - start
-    rows_mm = dets.peak_rc[:, 0] * image.spacing_mm[0]
-    cols_mm = dets.peak_rc[:, 1] * image.spacing_mm[1]
-    _, clusters = find_clusters(rows_mm, cols_mm, dets.confidence, config=clu_cfg)
+    calcs = measure_calcifications(image, dets.label_image, nipple_rc=anatomy.nipple_rc, peak_snr=dets.peak_snr)
+    # the pipeline's inputs (mammo_cv.clusters.cluster_table): measured centroids and shapes
+    _, clusters = find_clusters(calcs["row_mm"], calcs["col_mm"], dets.confidence, length_mm=calcs["length_mm"],
+                                axis_angle_deg=calcs["axis_angle_deg"], elongation=calcs["elongation"],
+                                config=clu_cfg)
     centre_px = clusters.centre_mm / np.asarray(image.spacing_mm)
     lesion = match_clusters(centre_px, circles, spacing_mm=MIAS_SPACING_MM)
     outcome = ImageOutcome(path.stem, clusters.score, lesion, len(circles), counts_fp)
