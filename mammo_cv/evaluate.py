@@ -34,6 +34,8 @@ __all__ = [
     "match_calcifications",
     "recall_by_size",
     "split_fraction",
+    "label_overlaps",
+    "best_overlap",
     "SIZE_BANDS_MM",
 ]
 
@@ -237,6 +239,60 @@ def recall_by_size(size_mm: np.ndarray, found: np.ndarray,
     return out
 
 
+def label_overlaps(labels_a: np.ndarray, labels_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of labels that share pixels, with the number of pixels they share.
+
+    Parameters
+    ----------
+    labels_a, labels_b : (M, N) ndarray of int
+        Two label images of the same grid (0 = background), e.g. truth and detections.
+
+    Returns
+    -------
+    pairs : (k, 2) ndarray of int
+        ``(label in a, label in b)``, sorted by the first column, then the second.
+    counts : (k,) ndarray of int64
+        Overlap of each pair, px.
+
+    Examples
+    --------
+    >>> a = np.array([[1, 1, 0], [0, 2, 2]])
+    >>> b = np.array([[3, 0, 0], [0, 3, 4]])
+    >>> pairs, counts = label_overlaps(a, b)
+    >>> pairs.tolist(), counts.tolist()
+    ([[1, 3], [2, 3], [2, 4]], [1, 1, 1])
+    """
+    both = (labels_a > 0) & (labels_b > 0)
+    pairs, counts = np.unique(np.stack([labels_a[both], labels_b[both]], axis=1), axis=0, return_counts=True)
+    return pairs, counts.astype(np.int64)
+
+
+def best_overlap(labels_a: np.ndarray, labels_b: np.ndarray) -> dict[int, int]:
+    """For each label of ``labels_a`` that overlaps ``labels_b``: the label of ``b`` it overlaps most.
+
+    Ties go to the smaller label of ``b``.
+
+    Parameters
+    ----------
+    labels_a, labels_b : (M, N) ndarray of int
+        Two label images of the same grid (0 = background).
+
+    Returns
+    -------
+    dict of int to int
+
+    Examples
+    --------
+    >>> best_overlap(np.array([[1, 1, 1, 0]]), np.array([[5, 6, 6, 0]]))
+    {1: 6}
+    """
+    pairs, counts = label_overlaps(labels_a, labels_b)
+    order = np.lexsort((-counts, pairs[:, 0]))  # per a-label, largest overlap first
+    pairs = pairs[order]
+    first = np.concatenate([[True], pairs[1:, 0] != pairs[:-1, 0]]) if len(pairs) else np.zeros(0, bool)
+    return {int(a): int(b) for a, b in pairs[first]}
+
+
 def split_fraction(calc_labels: np.ndarray, det_labels: np.ndarray) -> float | None:
     """Fraction of the overlapped true calcifications that overlap more than one detection.
 
@@ -252,8 +308,7 @@ def split_fraction(calc_labels: np.ndarray, det_labels: np.ndarray) -> float | N
     float or None
         In [0, 1]; None when no true calcification is overlapped.
     """
-    both = (calc_labels > 0) & (det_labels > 0)
-    pairs = np.unique(np.stack([calc_labels[both], det_labels[both]], axis=1), axis=0)
+    pairs, _ = label_overlaps(calc_labels, det_labels)
     pieces = np.bincount(pairs[:, 0])
     pieces = pieces[pieces > 0]
     return float((pieces > 1).mean()) if pieces.size else None

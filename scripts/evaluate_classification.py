@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from mammo_cv.config import Config
-from mammo_cv.evaluate import match_clusters, read_mias_annotations
+from mammo_cv.evaluate import best_overlap, match_clusters, read_mias_annotations
 from mammo_cv.io import load_image
 from mammo_cv.phantoms import CALC_KINDS, phantom
 from mammo_cv.pipeline import analyze
@@ -64,16 +64,6 @@ def _pose(seed: int) -> tuple[str, str]:
     return ("CC", "MLO")[seed % 2], ("L", "R")[(seed // 2) % 2]
 
 
-def _best_overlap(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
-    """For each label of ``a`` overlapping ``b``: the label of ``b`` it overlaps most."""
-    both = (a > 0) & (b > 0)
-    pairs, counts = np.unique(np.stack([a[both], b[both]], axis=1), axis=0, return_counts=True)
-    order = np.lexsort((-counts, pairs[:, 0]))            # per a-label, largest overlap first
-    pairs = pairs[order]
-    first = np.concatenate([[True], pairs[1:, 0] != pairs[:-1, 0]]) if len(pairs) else np.zeros(0, bool)
-    return {int(x): int(y) for x, y in pairs[first]}
-
-
 def phantom_outcome(seed: int, spacing_mm: float, size_mm: tuple[float, float], config: Config,
                     kinds: tuple[str, ...]) -> dict:
     """Analyse one phantom and compare its labels with the truth."""
@@ -83,8 +73,8 @@ def phantom_outcome(seed: int, spacing_mm: float, size_mm: tuple[float, float], 
     result = analyze(ph.image, config=config)
     det = result.detections.label_image
     calc_label = dict(zip(result.calc_table["calc_id"].tolist(), result.calc_table["label"].tolist()))
-    truth_to_det = _best_overlap(ph.calc_labels, det)
-    det_to_truth = _best_overlap(det, ph.calc_labels)
+    truth_to_det = best_overlap(ph.calc_labels, det)
+    det_to_truth = best_overlap(det, ph.calc_labels)
     calcs = ph.truth["calcifications"]
     kind_of = {c["id"]: c["kind"] for c in calcs}
     group_of = {c["id"]: c["group_id"] for c in calcs}

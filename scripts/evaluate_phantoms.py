@@ -26,7 +26,7 @@ import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.detect import DetectionConfig, detect_calcifications
-from mammo_cv.evaluate import SIZE_BANDS_MM, match_calcifications, recall_by_size, split_fraction
+from mammo_cv.evaluate import SIZE_BANDS_MM, label_overlaps, match_calcifications, recall_by_size
 from mammo_cv.phantoms import phantom
 
 FREE_SEED_OFFSET = 1000  # calcification-free phantoms use other seeds than the ones with calcs
@@ -34,16 +34,16 @@ POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
 WHOLE_AREA_FRACTION = 0.5  # one detection must hold at least half the truth area (brief, issue 3)
 
 
-def largest_share(calc_labels: np.ndarray, det_labels: np.ndarray) -> np.ndarray:
-    """(m,) float: for each true label 1..m, the largest fraction of its area held by one detection."""
+def overlap_summary(calc_labels: np.ndarray, det_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each true label 1..m: the largest fraction of its area held by one detection, (m,)
+    float, and the number of detections overlapping it, (m,) int."""
     m = int(calc_labels.max()) if calc_labels.size else 0
     area = np.bincount(calc_labels.ravel(), minlength=m + 1)[1:]
-    both = (calc_labels > 0) & (det_labels > 0)
-    pairs, counts = np.unique(np.stack([calc_labels[both], det_labels[both]], axis=1), axis=0,
-                              return_counts=True)
+    pairs, counts = label_overlaps(calc_labels, det_labels)
     best = np.zeros(m + 1, np.int64)
     np.maximum.at(best, pairs[:, 0], counts)
-    return best[1:] / np.maximum(area, 1)
+    pieces = np.bincount(pairs[:, 0], minlength=m + 1)[1:]
+    return best[1:] / np.maximum(area, 1), pieces
 
 
 def whole_by_size(sizes_mm: np.ndarray, share: np.ndarray, pieces: np.ndarray) -> list[dict]:
@@ -71,12 +71,9 @@ def run_one(spacing_mm: float, seed: int, calcifications: str, config: Detection
                                           spacing_mm=spacing_mm)
     by_label = {c["id"]: c["size_mm"] for c in ph.truth["calcifications"]}
     sizes = np.array([by_label.get(k, np.nan) for k in range(1, found.size + 1)])
-    both = (ph.calc_labels > 0) & (dets.label_image > 0)
-    pairs = np.unique(np.stack([ph.calc_labels[both], dets.label_image[both]], axis=1), axis=0)
-    pieces = np.bincount(pairs[:, 0], minlength=found.size + 1)[1:]
-    return {"sizes_mm": sizes, "found": found, "pieces": pieces, "n_false": n_false,
-            "share": largest_share(ph.calc_labels, dets.label_image),
-            "n_detections": len(dets), "split_fraction": split_fraction(ph.calc_labels, dets.label_image)}
+    share, pieces = overlap_summary(ph.calc_labels, dets.label_image)
+    return {"sizes_mm": sizes, "found": found, "pieces": pieces, "n_false": n_false, "share": share,
+            "n_detections": len(dets)}
 
 
 def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
