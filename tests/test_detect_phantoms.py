@@ -43,9 +43,11 @@ def _script():
 def test_phantom_recall_false_detections_and_splits(spacing_mm):
     result = _script().summarise(spacing_mm, SEEDS, DetectionConfig(), size_mm=SIZE_MM)
     assert result["calcifications"] > 300
-    assert result["recall_ge_0p3_mm"] >= 0.94        # target 0.95
-    assert result["recall_0p15_to_0p3_mm"] >= 0.54   # target 0.80
-    assert result["false_detections_per_calc_free_image"] <= 0.5  # target 0.5, measured 0.125
+    # measured on these 8 small phantoms (0.07 / 0.1 mm): 0.984 / 0.980, 0.712 / 0.780 (59 calcifications
+    # of 0.15-0.3 mm), 0.0 / 0.0 false per clean image; the targets are 0.95, 0.80, 0.5
+    assert result["recall_ge_0p3_mm"] >= 0.95
+    assert result["recall_0p15_to_0p3_mm"] >= 0.65
+    assert result["false_detections_per_calc_free_image"] <= 0.5
     assert result["split_fraction"] <= 0.10
 
 
@@ -59,7 +61,8 @@ def test_lower_operating_point_trades_false_detections_for_recall():
     low = module.summarise(0.1, seeds, DetectionConfig(min_confidence=5.0), size_mm=SIZE_MM)
     assert low["recall_ge_0p3_mm"] >= high["recall_ge_0p3_mm"]
     assert low["false_detections_per_calc_free_image"] >= high["false_detections_per_calc_free_image"]
-    assert low["false_detections_per_calc_free_image"] > high["false_detections_per_calc_free_image"] + 5
+    # measured: 0.15-0.3 mm recall 0.52 at 9 sigma, 0.86 at 5 sigma; false 0.0 and 0.25 per clean image
+    assert low["recall_0p15_to_0p3_mm"] >= high["recall_0p15_to_0p3_mm"] + 0.2
 
 
 MACRO_KINDS = ("popcorn", "rim", "coarse", "secretory")
