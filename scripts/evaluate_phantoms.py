@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/evaluate_phantoms.py --out report.json [--spacings 0.07 0.1] [--seeds 100 120]
-        [--min-confidence 7] [--size-mm 240 190]
+        [--min-confidence 6] [--size-mm 240 190]
 
 For each spacing, phantoms with calcifications (seeds ``a..b-1``) and calcification-free
 phantoms (seeds ``1000+a..1000+b-1``) cycle through L-CC, R-CC, L-MLO, R-MLO. Reported: recall
