@@ -8,7 +8,9 @@ Usage::
 For each spacing, phantoms with calcifications (seeds ``a..b-1``) and calcification-free
 phantoms (seeds ``1000+a..1000+b-1``) cycle through L-CC, R-CC, L-MLO, R-MLO. Reported: recall
 per size band (matching rules of :mod:`mammo_cv.evaluate`), recall for >= 0.3 mm and
-0.15-0.3 mm, the fraction of found calcifications split into several detections, and false
+0.15-0.3 mm (also split by kind and by area: ``size_mm`` is the greatest dimension, and a thin
+rod or star of the band can have the pixel area of a disk under 0.15 mm), the fraction of found
+calcifications split into several detections, and false
 detections per image with and without calcifications, at ``--min-confidence``. Per size band
 also the whole-object fraction: truth calcifications of which ONE detection holds >= 50 % of
 the truth area (``WHOLE_AREA_FRACTION``), and the split fraction (overlapped by > 1 detection).
@@ -69,11 +71,14 @@ def run_one(spacing_mm: float, seed: int, calcifications: str, config: Detection
     dets = detect_calcifications(ph.image, anatomy, config=config)
     found, n_false = match_calcifications(ph.calc_labels, dets.label_image, dets.peak_rc,
                                           spacing_mm=spacing_mm)
-    by_label = {c["id"]: c["size_mm"] for c in ph.truth["calcifications"]}
-    sizes = np.array([by_label.get(k, np.nan) for k in range(1, found.size + 1)])
+    by_id = {c["id"]: c for c in ph.truth["calcifications"]}
+    ids = range(1, found.size + 1)
+    sizes = np.array([by_id[k]["size_mm"] if k in by_id else np.nan for k in ids])
+    kinds = np.array([by_id[k]["kind"] if k in by_id else "" for k in ids])
+    area_mm2 = np.bincount(ph.calc_labels.ravel(), minlength=found.size + 1)[1:] * spacing_mm ** 2
     share, pieces = overlap_summary(ph.calc_labels, dets.label_image)
-    return {"sizes_mm": sizes, "found": found, "pieces": pieces, "n_false": n_false, "share": share,
-            "n_detections": len(dets)}
+    return {"sizes_mm": sizes, "kinds": kinds, "equivalent_diameter_mm": np.sqrt(4 * area_mm2 / np.pi),
+            "found": found, "pieces": pieces, "n_false": n_false, "share": share, "n_detections": len(dets)}
 
 
 def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
@@ -85,7 +90,13 @@ def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
     found = np.concatenate([r["found"] for r in runs])
     pieces = np.concatenate([r["pieces"] for r in runs])
     share = np.concatenate([r["share"] for r in runs])
+    kinds = np.concatenate([r["kinds"] for r in runs])
+    equivalent = np.concatenate([r["equivalent_diameter_mm"] for r in runs])
     big, small = sizes >= 0.3, (sizes >= 0.15) & (sizes < 0.3)
+    thin = small & (equivalent < 0.15)  # greatest dimension in the band, area of a disk under it
+
+    def recall(where: np.ndarray) -> dict:
+        return {"n": int(where.sum()), "recall": float(found[where].mean()) if where.any() else None}
     return {
         "spacing_mm": spacing_mm,
         "seeds": [seeds.start, seeds.stop],
@@ -93,6 +104,12 @@ def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
         "recall_by_size": recall_by_size(sizes, found),
         "recall_ge_0p3_mm": float(found[big].mean()) if big.any() else None,
         "recall_0p15_to_0p3_mm": float(found[small].mean()) if small.any() else None,
+        # size_mm is the greatest dimension: a thin rod or star of the band has the area (and
+        # so the total contrast) of a disk under 0.15 mm
+        "recall_0p15_to_0p3_mm_by_area": {"equivalent_diameter_lt_0p15_mm": recall(thin),
+                                          "equivalent_diameter_ge_0p15_mm": recall(small & ~thin)},
+        "recall_0p15_to_0p3_mm_by_kind": {str(kind): recall(small & (kinds == kind))
+                                          for kind in np.unique(kinds[small])},
         "split_fraction": float((pieces[pieces > 0] > 1).mean()) if (pieces > 0).any() else None,
         "whole_by_size": whole_by_size(sizes, share, pieces),
         "whole_ge_1_mm": float((share[sizes >= 1.0] >= WHOLE_AREA_FRACTION).mean()) if (sizes >= 1.0).any() else None,
@@ -119,6 +136,10 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"min_confidence {threshold}, {spacing} mm: recall >=0.3 mm {result['recall_ge_0p3_mm']:.3f}, "
                   f"0.15-0.3 mm {result['recall_0p15_to_0p3_mm']:.3f}, split {result['split_fraction']:.3f}, "
                   f"false/calc-free image {result['false_detections_per_calc_free_image']:.2f}", flush=True)
+            by_area = result["recall_0p15_to_0p3_mm_by_area"]
+            print("  0.15-0.3 mm by area-equivalent diameter: " + ", ".join(
+                f"{name.removeprefix('equivalent_diameter_')} n={v['n']} {v['recall'] or 0:.3f}"
+                for name, v in by_area.items()), flush=True)
             print("  whole-object / split by size: " + ", ".join(
                 f"{b['low_mm']}-{b['high_mm']} mm n={b['n']} {b['whole']:.2f}/{b['split']:.2f}"
                 for b in result["whole_by_size"] if b["n"]), flush=True)
