@@ -4,8 +4,7 @@ The image is cropped to the breast and variance-stabilised (its noise sigma, mea
 grey level on the image itself, becomes the same at every grey). Background is removed by
 white top-hats with elliptical kernels sized in mm (small kernels at full resolution, large
 ones on area-downsampled copies so that each kernel stays a few pixels wide), each top-hat
-response is divided by a robust
-local noise sigma, and the largest signal-to-noise ratio (SNR) over the scales is labelled
+response is divided by a robust local noise sigma, and the largest signal-to-noise ratio (SNR) over the scales is labelled
 with hysteresis; a large calcification's grey full width at half maximum joins its pieces so
 that it comes out whole, when its bright plateau fills that width (one object, not a cluster).
 Confidence is the largest scale-weighted SNR (coarse scales weigh less), capped by a sharpness
@@ -39,9 +38,9 @@ class DetectionConfig:
     Attributes
     ----------
     noise_equalization : bool
-        Variance-stabilise the pixels before any filter (:func:`mammo_cv.noise.equalize_noise`): quantum noise
-        grows with attenuation (fewer photons behind dense tissue; film grain likewise with
-        density), by 2.7x from the fattiest to the densest decile of a phantom breast, far
+        Variance-stabilise the pixels before any filter (:func:`mammo_cv.noise.equalize_noise`):
+        quantum noise grows with attenuation (fewer photons behind dense tissue; film grain
+        likewise with density), by 2.7x from the fattiest to the densest decile of a phantom breast, far
         faster than the noise cells below can follow. Without it the 7-sigma candidates on
         calc-free phantoms were mostly noise peaks in dense lumps (at 0.07 mm, seed 1500: 76
         candidates >= 5 sigma, 4 with it). With it the operating point could come down from 7
@@ -148,8 +147,8 @@ class DetectionConfig:
         calcification, the middle of the hardest band (0.15-0.3 mm, blurred by the detector).
         On noise-equalised dev seeds 500-519 at operating point 6: 0.05 / 0.06 / 0.07 / 0.08 mm
         gave 0.15-0.3 mm recall 0.747 / 0.753 / 0.747 / 0.734 at 0.07 mm with 0.00 / 0.05 /
-        0.45 / 1.65 false detections per calc-free image. Calcifications are sharp-edged (the phantom's 0.03 mm presampling blur;
-        film: the grain-limited edge), glandular lumps are soft (0.5-1 mm), so the LoG at this
+        0.45 / 1.65 false detections per calc-free image. Calcifications are sharp-edged (the
+        phantom's 0.03 mm presampling blur; film: the grain-limited edge), glandular lumps are soft (0.5-1 mm), so the LoG at this
         scale keeps the former and not the latter. On calc-free phantoms at 0.1 mm (seeds
         1300-1309) the false detections at confidence >= 7 were such lumps (top-hat SNR 7-9,
         LoG SNR median 5.8); the test took them from 6.5 to 0.4 per image and kept 57/57
@@ -298,7 +297,6 @@ class _NoiseCells:
 
     Built once per level and shared by every response measured on it."""
 
-    shape: tuple[int, int]
     cell_px: int
     window_cells: int
     cover: np.ndarray
@@ -322,7 +320,7 @@ def _noise_cells(maskf: np.ndarray, step_mm: float, config: DetectionConfig) -> 
     cover = _cell_means(maskf, cell_px)
     valid = cover > 0.5
     _, nearest = ndimage.distance_transform_edt(~valid, return_indices=True)
-    return _NoiseCells(maskf.shape, cell_px, window_cells, cover, valid, (nearest[0], nearest[1]))
+    return _NoiseCells(cell_px, window_cells, cover, valid, (nearest[0], nearest[1]))
 
 
 def _local_sigma(response: np.ndarray, maskf: np.ndarray, cells: _NoiseCells) -> tuple[np.ndarray, float]:
@@ -646,8 +644,8 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     renumber = np.cumsum(has_piece).astype(np.int32)
     at = np.flatnonzero(chosen)[has_piece[lab]]
     lab, n = renumber[lab[has_piece[lab]]], int(renumber[-1]) + 1
-    peak = _label_max(val[at], lab, n)[1:].astype(np.float64)
     peak_at = at[_label_argmax(val[at], lab, n)[1:]]
+    peak = val[peak_at].astype(np.float64)
     weighted_peak = _label_max(weighted_val[at], lab, n)[1:].astype(np.float64)
     found = peak >= config.seed_snr
     if sharp_val is not None:

@@ -102,8 +102,8 @@ def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
         "seeds": [seeds.start, seeds.stop],
         "calcifications": int(sizes.size),
         "recall_by_size": recall_by_size(sizes, found),
-        "recall_ge_0p3_mm": float(found[big].mean()) if big.any() else None,
-        "recall_0p15_to_0p3_mm": float(found[small].mean()) if small.any() else None,
+        "recall_ge_0p3_mm": recall(big)["recall"],
+        "recall_0p15_to_0p3_mm": recall(small)["recall"],
         # size_mm is the greatest dimension: a thin rod or star of the band has the area (and
         # so the total contrast) of a disk under 0.15 mm
         "recall_0p15_to_0p3_mm_by_area": {"equivalent_diameter_lt_0p15_mm": recall(thin),
