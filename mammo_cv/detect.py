@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from mammo_cv.noise import equalize_noise
 from mammo_cv.types import Anatomy, MammoImage
@@ -70,8 +71,11 @@ class DetectionConfig:
         A cluster is <= 10-20 mm (BI-RADS), so a median over ~20 mm is not raised by it, yet it
         follows the change between fatty and dense tissue.
     seed_snr : float
-        A candidate needs a peak top-hat SNR >= this (sigma units). About 1e-4 false pixels
-        per pixel for Gaussian noise (one-sided 3.7 sigma); set by the phantom/MIAS FROC.
+        A candidate needs a peak SNR >= this (sigma units) in the top-hat or the -LoG finder.
+        4.5 = ``context_min_confidence``: faint candidates are reported only beside confident
+        ones (the context threshold); a higher seed would cap that threshold. Candidates at
+        ``min_confidence`` and above do not depend on it (regions seeded at 4.5-5 are separate
+        hysteresis regions).
     grow_snr : float
         Pixels with SNR >= this join a seed (hysteresis low threshold, sigma units).
     half_max_fraction : float
@@ -184,6 +188,26 @@ class DetectionConfig:
         equalisation, on dev seeds 500-519 (0.07 / 0.1 mm): 7 gave 0.15-0.3 mm recall 0.639 /
         0.715 at 0.00 / 0.05 false per clean image, 6 gave 0.684 / 0.772 at 0.05 / 0.05 and 5
         gave 0.753 / 0.829 at 3.1 / 3.4 (the one-sided 5-sigma Gaussian tail over ~7 M px).
+    context_min_confidence, context_radius_mm, context_min_neighbours : float, float, int
+        Context threshold: a candidate with confidence between ``context_min_confidence`` and
+        ``min_confidence`` is reported too when at least ``context_min_neighbours`` candidates
+        at ``min_confidence`` or more lie within ``context_radius_mm`` of its peak.
+        Micro-calcifications that matter come in groups (BI-RADS: >= 5 within 1 cm), so a faint
+        spot beside confident ones is far likelier to be one than the same spot alone, and the
+        4.5-sigma noise tail that makes 4.5 unusable over a whole breast (~7 M px) is searched
+        only in the few discs of 5 mm around confident groups. 5 mm = half of the 1 cm group; 3
+        neighbours plus the faint one make 4 within it. No effect when ``context_min_confidence
+        >= min_confidence``. On dev seeds 500-519 (0.07 / 0.1 mm), 0.15-0.3 mm recall 0.753 /
+        0.785 -> 0.861 / 0.886 and >= 0.3 mm 0.971 / 0.971 -> 0.979 / 0.976, false detections
+        per calc-free image unchanged (0.05 / 0.00), per image with calcifications 0.10 / 0.00
+        -> 0.55 / 0.00. Other settings: 2 neighbours 0.861 / 0.886 at 0.75 / 0.05 false per
+        image with calcifications, 1 neighbour 2.45 / 0.35; radius 4 mm 0.854 / 0.880 at 0.30 /
+        0.00; threshold 5 (2 neighbours) 0.829 / 0.829 at 0.20 / 0.00. Clusters and vascular
+        chains are built from candidates at ``ClusterConfig.min_member_confidence`` only
+        (:mod:`mammo_cv.pipeline`), so the threshold adds calcifications beside groups, never a
+        group or a chain. Attaching the faint ones to the cluster beside them was measured and
+        not kept: held-out seeds 1000-1019, macro-F1 0.964 -> 0.957 (faint false detections took
+        a cluster's macro label).
     """
 
     noise_equalization: bool = True
@@ -194,7 +218,7 @@ class DetectionConfig:
     noise_cell_mm: float = 4.0
     noise_window_mm: float = 20.0
     noise_floor_fraction: float = 0.5
-    seed_snr: float = 5.0
+    seed_snr: float = 4.5
     grow_snr: float = 3.0
     half_max_fraction: float = 0.5
     min_area_mm2: float = 0.0
@@ -211,6 +235,9 @@ class DetectionConfig:
     sharpness_max_penalty: float = 3.0
     log_weight: float = 1.0
     min_confidence: float = 6.0
+    context_min_confidence: float = 4.5
+    context_radius_mm: float = 5.0
+    context_min_neighbours: int = 3
 
     def __post_init__(self) -> None:
         if not self.tophat_diameters_mm or min(self.tophat_diameters_mm) <= 0:
@@ -230,6 +257,9 @@ class DetectionConfig:
             raise ValueError("sharpness_sigma_mm and sharpness_min_sigma_px must be positive")
         if self.log_weight < 0:
             raise ValueError(f"log_weight must be >= 0, got {self.log_weight}")
+        if self.context_radius_mm < 0 or self.context_min_neighbours < 1:
+            raise ValueError("need context_radius_mm >= 0 and context_min_neighbours >= 1, got "
+                             f"{self.context_radius_mm}, {self.context_min_neighbours}")
 
 
 @dataclass(frozen=True)
@@ -244,7 +274,8 @@ class Detections:
         Monotone "how sure" score of candidate k at index k-1: peak of the scale-weighted SNR
         (``config.scale_weights``), at most the peak sharpness SNR (``config.sharpness_sigma_mm``)
         but at least ``config.log_weight`` x that -LoG SNR at the peak, down-weighted for
-        elongation; >= ``config.min_confidence``.
+        elongation; >= ``config.min_confidence``, or >= ``config.context_min_confidence``
+        beside confident candidates (the context threshold).
     peak_snr : (n,) ndarray of float32
         Peak top-hat response over the local noise sigma, all scales (sigma units).
     area_px : (n,) ndarray of int64
@@ -536,6 +567,23 @@ def _whole_objects(flat: np.ndarray, grey: np.ndarray, background: np.ndarray, h
         & (core_share >= config.whole_min_core_share)]
 
 
+def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray,
+              config: DetectionConfig) -> np.ndarray:
+    """Bool (n,): which ``valid`` candidates are reported. Those at ``config.min_confidence``
+    or more, and those at ``config.context_min_confidence`` or more with at least
+    ``config.context_min_neighbours`` of the former within ``config.context_radius_mm`` of
+    their peak (``peak_mm``, (n, 2) row and column in mm)."""
+    strong = valid & (confidence >= config.min_confidence)
+    faint = np.flatnonzero(valid & ~strong & (confidence >= config.context_min_confidence))
+    if faint.size == 0 or strong.sum() < config.context_min_neighbours:
+        return strong
+    neighbours = cKDTree(peak_mm[strong]).query_ball_point(peak_mm[faint], config.context_radius_mm,
+                                                            return_length=True)
+    reported = strong.copy()
+    reported[faint[neighbours >= config.context_min_neighbours]] = True
+    return reported
+
+
 def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
                           config: DetectionConfig | None = None) -> Detections:
     """Find calcification candidates in one mammogram.
@@ -666,7 +714,7 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     keep &= area >= max(1.0, area_mm2_to_px(config.min_area_mm2, image.spacing_mm))
     keep &= area <= area_mm2_to_px(config.max_area_mm2, image.spacing_mm)
     confidence = weighted_peak * np.minimum(1.0, config.elongation_free / elongation)
-    keep &= confidence >= config.min_confidence
+    keep = _reported(keep, confidence, np.stack([peak_r, peak_c], axis=1) * np.asarray(image.spacing_mm), config)
 
     kept = np.flatnonzero(keep)
     lut = np.zeros(n, np.int32)

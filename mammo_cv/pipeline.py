@@ -84,7 +84,10 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     cluster_id, clusters = cluster_table(calcifications, nipple_rc_mm=nipple_rc_mm, breast_area_mm2=breast_area_mm2,
                                          config=config.clusters, group_config=config.groups)
     calcifications["cluster_id"] = cluster_id
-    vascular = find_vascular(calcifications, config=config.vascular)
+    # faint detections reported only beside confident ones (the detector's context threshold)
+    # owe their place to their neighbours: they join no cluster and no vascular chain
+    vascular = find_vascular(calcifications, config=config.vascular,
+                             members=calcifications["confidence"] >= config.clusters.min_member_confidence)
     calcifications["vascular_chain_id"] = vascular["vascular_chain_id"]
     calcifications["vascular_score"] = vascular["vascular_score"]
     result = Result(image=image, anatomy=anatomy, detections=detections, calc_table=calcifications,

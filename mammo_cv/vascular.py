@@ -174,7 +174,8 @@ def _links(rc, u, length, config):
                                                                       + length[pairs[mutual, 1]])
 
 
-def find_vascular(calcs: dict[str, np.ndarray], *, config: VascularConfig | None = None) -> dict:
+def find_vascular(calcs: dict[str, np.ndarray], *, members: np.ndarray | None = None,
+                  config: VascularConfig | None = None) -> dict:
     """Chains of collinear fragments and tram-track pairs (method in the module docstring).
 
     Parameters
@@ -182,6 +183,9 @@ def find_vascular(calcs: dict[str, np.ndarray], *, config: VascularConfig | None
     calcs : dict of str to (n,) ndarray
         Calcification table (``features.CALC_COLUMNS``); needs ``row_px``, ``col_px``,
         ``row_mm``, ``col_mm``, ``length_mm``, ``elongation`` and ``axis_angle_deg``.
+    members : (n,) array_like of bool, optional
+        The calcifications that may be fragments (default: all); the others get chain -1 and
+        score 0. The pipeline passes the confident detections, as for clusters.
     config : VascularConfig, optional
 
     Returns
@@ -212,7 +216,10 @@ def find_vascular(calcs: dict[str, np.ndarray], *, config: VascularConfig | None
     chain_id = np.full(n, -1, np.int64)
     score = np.zeros(n)
     angle = col["axis_angle_deg"]
-    frag = np.flatnonzero((col["elongation"] >= config.min_elongation) & np.isfinite(angle))
+    fragment = (col["elongation"] >= config.min_elongation) & np.isfinite(angle)
+    if members is not None:
+        fragment &= np.asarray(members, bool)
+    frag = np.flatnonzero(fragment)
     empty = {"vascular_chain_id": chain_id, "vascular_score": score, "chains": empty_chain_table()}
     if frag.size < 2:
         return empty

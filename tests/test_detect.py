@@ -268,3 +268,62 @@ def test_matched_filter_is_off_on_coarse_pixels():
     b = detect_calcifications(image, anatomy, config=DetectionConfig(log_weight=2.0))
     assert len(a) > 0
     assert np.array_equal(a.label_image, b.label_image) and np.array_equal(a.confidence, b.confidence)
+
+
+def _faint_beside(group_rc_mm: tuple[tuple[float, float], ...], seed: int, spacing_mm: float = 0.1):
+    """0.3 mm disks at 12 noise sigma at ``group_rc_mm`` and one at 6.5 sigma at (20, 20) mm."""
+    pixels, rr, cc = _field(spacing_mm, seed)
+    for (r_mm, c_mm), contrast in zip(((20.0, 20.0), *group_rc_mm), (6.5, 12.0, 12.0, 12.0)):
+        pixels[(rr * spacing_mm - r_mm) ** 2 + (cc * spacing_mm - c_mm) ** 2 <= 0.15 ** 2] += contrast
+    image = MammoImage(pixels=pixels, spacing_mm=(spacing_mm, spacing_mm), spacing_source="test")
+    return image, _anatomy(np.ones(pixels.shape, bool))
+
+
+def _confidence_at(dets: Detections, rc_mm: tuple[float, float], spacing_mm: float = 0.1) -> float | None:
+    near = np.hypot(*(dets.peak_rc * spacing_mm - np.asarray(rc_mm)).T) < 0.3
+    return float(dets.confidence[near].max()) if near.any() else None
+
+
+def test_context_threshold_reports_faint_spot_only_beside_a_group():
+    """A faint disk is reported from context_min_confidence up when three confident disks lie
+    within context_radius_mm (5 mm), and only from min_confidence up when they lie 14 mm away."""
+    config = DetectionConfig()
+    beside = ((18.0, 18.0), (18.0, 22.0), (22.5, 20.0))  # 2.0-2.8 mm from the faint disk
+    away = ((30.0, 30.0), (30.0, 34.0), (34.5, 32.0))
+    in_context_band = 0
+    for seed in range(6):
+        for group, needed in ((beside, config.context_min_confidence), (away, config.min_confidence)):
+            image, anatomy = _faint_beside(group, seed)
+            every = _confidence_at(detect_calcifications(image, anatomy, config=DetectionConfig(min_confidence=0.0)),
+                                   (20.0, 20.0))
+            dets = detect_calcifications(image, anatomy, config=config)
+            reported = _confidence_at(dets, (20.0, 20.0))
+            assert every is not None, (seed, group)
+            assert (reported is not None) == (every >= needed), (seed, group, every, reported)
+            assert all(_confidence_at(dets, rc) >= config.min_confidence for rc in group)
+            in_context_band += config.context_min_confidence <= every < config.min_confidence
+    assert in_context_band >= 6  # the rule decided at least 3 seeds' pairs
+
+
+def test_context_threshold_counts_neighbours_within_the_radius():
+    """_reported: faint candidates need context_min_neighbours confident ones within
+    context_radius_mm; confident ones are always reported; invalid ones never."""
+    from mammo_cv.detect import _reported
+    config = DetectionConfig()  # 6 / 4.5 sigma, 5 mm, 3 neighbours
+    strong_mm = np.array([[0.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
+    faint_mm = np.array([[0.0, 4.9], [0.0, 5.2], [3.0, 3.0], [1.0, 1.0]])
+    peak_mm = np.vstack([strong_mm, faint_mm])
+    confidence = np.array([8.0, 7.0, 6.0, 5.0, 5.0, 4.4, 5.5])
+    valid = np.ones(7, bool)
+    # distances to the confident three: (0, 4.9) 4.9 / 2.9 / 5.3 mm -> 2 within 5 mm;
+    # (0, 5.2) 5.2 / 3.2 / 5.6 mm -> 1; (3, 3) is under context_min_confidence; (1, 1) -> 3
+    assert _reported(valid, confidence, peak_mm, config).tolist() == [True] * 3 + [False] * 3 + [True]
+    assert _reported(valid, confidence, peak_mm, DetectionConfig(context_min_neighbours=2)).tolist() == \
+        [True] * 3 + [True, False, False, True]
+    assert _reported(valid, confidence, peak_mm, DetectionConfig(context_radius_mm=8.0)).tolist() == \
+        [True] * 3 + [True, True, False, True]
+    invalid = valid.copy()
+    invalid[[0, 6]] = False  # the 8-sigma one is off the breast: two confident neighbours remain
+    assert _reported(invalid, confidence, peak_mm, config).tolist() == [False, True, True] + [False] * 4
+    no_context = DetectionConfig(context_min_confidence=6.0)
+    assert _reported(valid, confidence, peak_mm, no_context).tolist() == [True] * 3 + [False] * 4

@@ -4,12 +4,8 @@ Seeds 200-207 (calcifications) and 1200-1207 (calcification-free) were not used 
 detector (development used 0-9 and 1000-1009). The poses cycle L-CC, R-CC, L-MLO, R-MLO.
 Issue targets: recall >= 0.95 for calcifications >= 0.3 mm, >= 0.80 for 0.15-0.3 mm, <= 0.5
 false detections per calcification-free image. The assertions are the measured figures at the
-default operating point (min_confidence 7) minus a margin of about 0.03 of recall for the ~300 /
-~60 calcifications per band, so that a regression fails: measured after the -LoG second finder
-(commit 3232cd8; ``summarise`` on seeds 200-207, 120 x 96 mm, 0.07 / 0.1 mm) recall >= 0.3 mm
-0.977 / 0.977; 0.15-0.3 mm 0.576 / 0.712 (0.559 / 0.712 without it); 0.125 / 0.125 false
-detections per calc-free image (1 in 8 images; the floor is the issue target 0.5); split
-0.030 / 0.038.
+default operating point minus a margin of a few calcifications per band, so that a regression
+fails (``summarise`` on seeds 200-207, 120 x 96 mm, 0.07 / 0.1 mm; figures in the test).
 """
 
 from __future__ import annotations
@@ -43,30 +39,36 @@ def _script():
 def test_phantom_recall_false_detections_and_splits(spacing_mm):
     result = _script().summarise(spacing_mm, SEEDS, DetectionConfig(), size_mm=SIZE_MM)
     assert result["calcifications"] > 300
-    # measured on these 8 small phantoms (0.07 / 0.1 mm): 0.984 / 0.980, 0.712 / 0.780 (59 calcifications
-    # of 0.15-0.3 mm), 0.0 / 0.0 false per clean image; the issue's targets are 0.95, 0.80, 0.5
+    # measured on these 8 small phantoms (0.07 / 0.1 mm), with the context threshold: 0.990 /
+    # 0.987, 0.864 / 0.881 (59 calcifications of 0.15-0.3 mm; 0.712 / 0.780 without it), 0.0 /
+    # 0.0 false per clean image and 0.50 / 0.125 per image with calcifications; the issue's
+    # targets are 0.95, 0.80, 0.5
     assert result["recall_ge_0p3_mm"] >= 0.95
-    assert result["recall_0p15_to_0p3_mm"] >= 0.65
+    assert result["recall_0p15_to_0p3_mm"] >= 0.80
     assert result["false_detections_per_calc_free_image"] <= 0.5
+    assert result["false_detections_per_image"] <= 1.0
     # the band's misses are thin pleomorphic fragments (greatest dimension 0.15-0.3 mm, area of a
-    # disk under 0.15 mm); measured: punctate 1.00 / 0.94 (17), area >= 0.15 mm 0.82 / 0.83,
-    # thinner 0.20 / 0.33
+    # disk under 0.15 mm); measured: punctate 1.00 / 0.94 (17), area >= 0.15 mm 0.92 / 0.91,
+    # thinner 0.60 / 0.67 (10 / 6)
     by_area, by_kind = result["recall_0p15_to_0p3_mm_by_area"], result["recall_0p15_to_0p3_mm_by_kind"]
     assert sum(v["n"] for v in by_area.values()) == sum(v["n"] for v in by_kind.values()) > 40
     assert by_kind["punctate"]["recall"] >= 0.9
-    assert (by_area["equivalent_diameter_ge_0p15_mm"]["recall"]
-            > by_area["equivalent_diameter_lt_0p15_mm"]["recall"] + 0.3)
+    assert by_area["equivalent_diameter_ge_0p15_mm"]["recall"] >= 0.85
     assert result["split_fraction"] <= 0.10
 
 
 @pytest.mark.slow
 def test_lower_operating_point_trades_false_detections_for_recall():
     """min_confidence is the reporting operating point: lowering it must not lose recall and
-    must not reduce false detections (monotone), measured on the same phantoms."""
+    must not reduce false detections (monotone), measured on the same phantoms. The context
+    threshold is off here (context_min_confidence = min_confidence), so that only the operating
+    point changes."""
     module = _script()
     seeds = range(200, 204)
-    high = module.summarise(0.1, seeds, DetectionConfig(min_confidence=9.0), size_mm=SIZE_MM)
-    low = module.summarise(0.1, seeds, DetectionConfig(min_confidence=5.0), size_mm=SIZE_MM)
+    high = module.summarise(0.1, seeds, DetectionConfig(min_confidence=9.0, context_min_confidence=9.0),
+                            size_mm=SIZE_MM)
+    low = module.summarise(0.1, seeds, DetectionConfig(min_confidence=5.0, context_min_confidence=5.0),
+                           size_mm=SIZE_MM)
     assert low["recall_ge_0p3_mm"] >= high["recall_ge_0p3_mm"]
     assert low["false_detections_per_calc_free_image"] >= high["false_detections_per_calc_free_image"]
     # measured: 0.15-0.3 mm recall 0.52 at 9 sigma, 0.86 at 5 sigma; false 0.0 and 0.25 per clean image

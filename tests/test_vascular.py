@@ -52,6 +52,18 @@ def test_collinear_fragments_on_a_gentle_curve_form_one_chain():
     np.testing.assert_allclose(out["vascular_score"], expected, atol=1e-3)
 
 
+def test_only_members_form_chains():
+    """Rows outside ``members`` are neither fragments nor links: a chain of 6 split by a
+    non-member in the middle leaves two chains of 3 (gap 6 mm > max_gap_mm) with score 0 there."""
+    table = rods(np.zeros(7), np.arange(7) * 4.5, 0.0)  # 3-mm rods, 1.5-mm gaps
+    members = np.ones(7, bool)
+    members[3] = False
+    out = find_vascular(table, members=members)
+    assert out["vascular_chain_id"].tolist() == [0, 0, 0, -1, 1, 1, 1]
+    assert out["vascular_score"][3] == 0.0 and (out["vascular_score"][members] > 0).all()
+    assert find_vascular(table)["vascular_chain_id"].tolist() == [0] * 7
+
+
 def test_tram_track_pair_2_mm_apart_flags_both_tracks():
     s = np.arange(5) * 4.0
     track_a = rods(50.0 + 0.0 * s, 20.0 + s, 0.0)
