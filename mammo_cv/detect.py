@@ -710,11 +710,12 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     elongation = _moments(lab, rr[at].astype(np.float64), cc[at].astype(np.float64), n - 1)
 
     peak_r, peak_c = rr[peak_at] + r0, cc[peak_at] + c0
+    peak_rc = np.stack([peak_r, peak_c], axis=1)
     keep = found & _allowed_at(anatomy, peak_r, peak_c, spacing_mm, config)
     keep &= area >= max(1.0, area_mm2_to_px(config.min_area_mm2, image.spacing_mm))
     keep &= area <= area_mm2_to_px(config.max_area_mm2, image.spacing_mm)
     confidence = weighted_peak * np.minimum(1.0, config.elongation_free / elongation)
-    keep = _reported(keep, confidence, np.stack([peak_r, peak_c], axis=1) * np.asarray(image.spacing_mm), config)
+    keep = _reported(keep, confidence, peak_rc * np.asarray(image.spacing_mm), config)
 
     kept = np.flatnonzero(keep)
     lut = np.zeros(n, np.int32)
@@ -726,7 +727,7 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
         confidence=confidence[kept].astype(np.float32),
         peak_snr=peak[kept].astype(np.float32),
         area_px=area[kept].astype(np.int64),
-        peak_rc=np.stack([peak_r[kept], peak_c[kept]], axis=1).astype(np.int64),
+        peak_rc=peak_rc[kept].astype(np.int64),
         elongation=elongation[kept].astype(np.float32),
         config=config,
     )

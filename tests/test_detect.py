@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.detect import DetectionConfig, Detections, _whole_objects, detect_calcifications
+from mammo_cv.detect import DetectionConfig, Detections, _reported, _whole_objects, detect_calcifications
 from mammo_cv.types import Anatomy, MammoImage
 
 NOISE_SIGMA = 1.0
@@ -308,7 +308,6 @@ def test_context_threshold_reports_faint_spot_only_beside_a_group():
 def test_context_threshold_counts_neighbours_within_the_radius():
     """_reported: faint candidates need context_min_neighbours confident ones within
     context_radius_mm; confident ones are always reported; invalid ones never."""
-    from mammo_cv.detect import _reported
     config = DetectionConfig()  # 6 / 4.5 sigma, 5 mm, 3 neighbours
     strong_mm = np.array([[0.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
     faint_mm = np.array([[0.0, 4.9], [0.0, 5.2], [3.0, 3.0], [1.0, 1.0]])
