@@ -35,8 +35,8 @@ from scipy import ndimage
 from scipy.cluster.hierarchy import fcluster, linkage
 from skimage import filters, measure, morphology, util
 
-from mammo_cv.clusters import ClusterConfig
-from mammo_cv.detect import DetectionConfig
+from mammo_cv.describe import ClusterConfig
+from mammo_cv.detection.detect import DetectionConfig
 
 __all__ = ["STAGES", "naive_analyze"]
 

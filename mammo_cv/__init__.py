@@ -9,30 +9,30 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from mammo_cv.core.version import __version__
 
 # public name -> module that defines it
 _LAZY = {
     "load_image": "mammo_cv.io",
     "analyze": "mammo_cv.pipeline",
-    "analyze_batch": "mammo_cv.batch",
-    "BatchResult": "mammo_cv.batch",
-    "Result": "mammo_cv.result",
+    "analyze_batch": "mammo_cv.run",
+    "BatchResult": "mammo_cv.run",
+    "Result": "mammo_cv.pipeline",
     "Config": "mammo_cv.config",
-    "load_rules": "mammo_cv.rules",
-    "Rules": "mammo_cv.rules",
-    "RulesError": "mammo_cv.rules",
-    "MammoImage": "mammo_cv.types",
-    "Anatomy": "mammo_cv.types",
-    "Laterality": "mammo_cv.types",
-    "View": "mammo_cv.types",
-    "PresentationIntent": "mammo_cv.types",
-    "ChestWallSide": "mammo_cv.types",
-    "MammoInputError": "mammo_cv.errors",
+    "load_rules": "mammo_cv.classify",
+    "Rules": "mammo_cv.classify",
+    "RulesError": "mammo_cv.classify",
+    "MammoImage": "mammo_cv.core.types",
+    "Anatomy": "mammo_cv.core.types",
+    "Laterality": "mammo_cv.core.types",
+    "View": "mammo_cv.core.types",
+    "PresentationIntent": "mammo_cv.core.types",
+    "ChestWallSide": "mammo_cv.core.types",
+    "MammoInputError": "mammo_cv.core.errors",
     "find_anatomy": "mammo_cv.anatomy",
-    "detect_calcifications": "mammo_cv.detect",
-    "measure_calcifications": "mammo_cv.features",
-    "phantom": "mammo_cv.phantoms",
+    "detect_calcifications": "mammo_cv.detection",
+    "measure_calcifications": "mammo_cv.describe",
+    "phantom": "mammo_cv.synthetic",
 }
 
 __all__ = ["__version__", *_LAZY]

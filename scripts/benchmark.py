@@ -20,7 +20,7 @@ What it measures (issue 8), OpenCV, BLAS and OpenMP limited to one thread:
 * ``fresh_process``: the 4096 x 3328 pipeline run ``--repeat + 1`` times in a fresh process:
   the first run (what each new batch worker pays) against the later ones, with glibc's default
   malloc and with ``GLIBC_TUNABLES`` that keep large freed blocks for reuse (fewer page faults).
-* ``batch``: files per second through ``mammo_cv.batch.analyze_batch`` for 1 and 2 workers on
+* ``batch``: files per second through ``mammo_cv.run.batch.analyze_batch`` for 1 and 2 workers on
   ``--batch-files`` copies of the 2560 x 3328 phantom, and the ratio; end to end, and with the
   worker start-up left out (from a second run on half the files).
 * ``naive``: ``benchmarks/naive_reference.py`` (scikit-image) on the 4096 x 3328 DICOM in the
@@ -56,16 +56,16 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 import mammo_cv  # noqa: E402
-from mammo_cv.anatomy import find_anatomy  # noqa: E402
-from mammo_cv.clusters import cluster_table  # noqa: E402
-from mammo_cv.config import Config  # noqa: E402
-from mammo_cv.detect import detect_calcifications  # noqa: E402
-from mammo_cv.features import measure_calcifications  # noqa: E402
+from mammo_cv.anatomy.landmarks import find_anatomy  # noqa: E402
+from mammo_cv.config.settings import Config  # noqa: E402
+from mammo_cv.describe import cluster_table  # noqa: E402
+from mammo_cv.describe.calcifications import measure_calcifications  # noqa: E402
+from mammo_cv.describe.vascular import find_vascular  # noqa: E402
+from mammo_cv.detection.detect import detect_calcifications  # noqa: E402
 from mammo_cv.io import load_image, write_mammo_dicom  # noqa: E402
 from mammo_cv.io.decode import available_threads  # noqa: E402
-from mammo_cv.phantoms import phantom  # noqa: E402
-from mammo_cv.pipeline import analyze, reclassify  # noqa: E402
-from mammo_cv.vascular import find_vascular  # noqa: E402
+from mammo_cv.pipeline.analysis import analyze, reclassify  # noqa: E402
+from mammo_cv.synthetic.phantoms import phantom  # noqa: E402
 
 CBIS_DDSM_SPACING_MM = 0.05  # DDSM films were digitised at 42-50 um; the files carry no spacing
 STAGES = ("decode", "anatomy", "detection", "features", "clusters", "vascular", "classify", "overlay",
@@ -114,7 +114,7 @@ def stage_times(path: Path, repeat: int, out_dir: Path, *,
     """Median seconds of each stage and of the whole pipeline for one file.
 
     The stages are called as ``pipeline.analyze`` composes them (classify is
-    ``pipeline.reclassify``); the overlay is timed when ``mammo_cv.overlay`` exists (null
+    ``pipeline.reclassify``); the overlay is timed when ``mammo_cv.review.overlay`` exists (null
     otherwise).
     """
     config = Config()
@@ -139,7 +139,7 @@ def stage_times(path: Path, repeat: int, out_dir: Path, *,
     cluster_id, _ = clusters()
     calcs["cluster_id"] = cluster_id
     result = analyze(image, config=config)
-    save_overlay = optional_stage("overlay", "save_overlay")
+    save_overlay = optional_stage("review.overlay", "save_overlay")
     png = out_dir / f"{path.stem}.png"
     seconds: dict[str, float | None] = {
         "decode": median_seconds(lambda: load_image(path, pixel_spacing_mm=pixel_spacing_mm, decode_threads=1),
@@ -191,7 +191,7 @@ def peak_rss_child(path: str, spacing: float | None, overlay: bool, runs: int) -
     """In a fresh interpreter (this script, its imports done): analyze one file ``runs``
     times, print the RSS figures and the first / later run times as JSON on stdout."""
     cv2.setNumThreads(1)
-    save_overlay = optional_stage("overlay", "save_overlay") if overlay else None
+    save_overlay = optional_stage("review.overlay", "save_overlay") if overlay else None
     baseline_mb = _peak_rss_mb()
     seconds = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -241,13 +241,13 @@ def bare_interpreter_rss_mb() -> float:
 
 
 def batch_throughput(folder: Path, source: Path, n_files: int) -> dict[str, object]:
-    """Files per second through ``mammo_cv.batch.analyze_batch`` with 1 and 2 workers, on
+    """Files per second through ``mammo_cv.run.batch.analyze_batch`` with 1 and 2 workers, on
     ``n_files`` copies of ``source`` (each its own study, so the work splits evenly).
 
     ``files_per_second`` is end to end (worker start-up included). ``marginal_files_per_second``
     leaves the start-up out: (n - n/2) files over the time a run of n takes beyond a run of n/2.
     """
-    from mammo_cv.batch import analyze_batch
+    from mammo_cv.run import analyze_batch
 
     image = load_image(source)
     stored = np.round(np.asarray(image.pixels)).astype(np.uint16)

@@ -20,10 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mammo_cv.anatomy import find_anatomy
-from mammo_cv.errors import MammoInputError
+from mammo_cv.anatomy.landmarks import find_anatomy
+from mammo_cv.core.errors import MammoInputError
+from mammo_cv.core.types import Anatomy, ChestWallSide, MammoImage
 from mammo_cv.io import load_image
-from mammo_cv.types import Anatomy, ChestWallSide, MammoImage
 
 IMAGE_SUFFIXES = {".pgm", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
 

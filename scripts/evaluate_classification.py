@@ -49,12 +49,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mammo_cv.config import Config
-from mammo_cv.evaluate import best_overlap, match_clusters, read_mias_annotations
+from mammo_cv.classify.rules import load_rules
+from mammo_cv.config.settings import Config
+from mammo_cv.evaluation.metrics import best_overlap, match_clusters, read_mias_annotations
 from mammo_cv.io import load_image
-from mammo_cv.phantoms import CALC_KINDS, phantom
-from mammo_cv.pipeline import analyze
-from mammo_cv.rules import load_rules
+from mammo_cv.pipeline.analysis import analyze
+from mammo_cv.synthetic.phantoms import CALC_KINDS, phantom
 
 CALC_TYPES = ("secretory", "vascular", "macro")
 SUSPICIOUS_KINDS = ("pleomorphic", "fine_linear_branching")

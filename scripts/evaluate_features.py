@@ -5,8 +5,8 @@ Usage::
     python scripts/evaluate_features.py --out report.json [--spacings 0.07 0.1] [--seeds 0 1 2 3]
     python scripts/evaluate_features.py --out report.json --speed
 
-Each phantom (``mammo_cv.phantoms.phantom``, all calcification kinds, both laterality/view
-alternating with the seed) goes through :func:`mammo_cv.pipeline.analyze`. A true
+Each phantom (``mammo_cv.synthetic.phantoms.phantom``, all calcification kinds, both laterality/view
+alternating with the seed) goes through :func:`mammo_cv.pipeline.analysis.analyze`. A true
 calcification of kind "secretory" is matched to the detection that overlaps most of its
 pixels (``phantom.calc_labels`` vs the detector's label image); it is "split" when more than
 one detection overlaps it. The report gives, per spacing, the median absolute relative error
@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 import numpy as np
 
-from mammo_cv.clusters import cluster_table
-from mammo_cv.features import measure_calcifications
-from mammo_cv.phantoms import phantom
-from mammo_cv.pipeline import analyze
-from mammo_cv.types import MammoImage
-from mammo_cv.vascular import find_vascular
+from mammo_cv.core.types import MammoImage
+from mammo_cv.describe import cluster_table
+from mammo_cv.describe.calcifications import measure_calcifications
+from mammo_cv.describe.vascular import find_vascular
+from mammo_cv.pipeline.analysis import analyze
+from mammo_cv.synthetic.phantoms import phantom
 
 SIZE_MM = (120.0, 96.0)  # a small breast keeps a run short; rod geometry does not depend on it
 

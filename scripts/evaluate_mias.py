@@ -5,7 +5,7 @@ Usage::
     python scripts/evaluate_mias.py DATA_DIR --out report.json [--froc-png froc.png]
 
 DATA_DIR holds ``mdbNNN.pgm`` (0.2 mm pixels) and ``annotations.csv``. The matching rules are
-those of :mod:`mammo_cv.evaluate`. The report gives the FROC, the sensitivity at 0.25, 0.5, 1
+those of :mod:`mammo_cv.evaluation.metrics`. The report gives the FROC, the sensitivity at 0.25, 0.5, 1
 and 2 false-positive clusters per image, the default operating point, a 2-fold split (odd
 refnums vs even refnums) of the default operating point, and per-image results.
 """
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mammo_cv.anatomy import find_anatomy
-from mammo_cv.clusters import ClusterConfig, find_clusters
-from mammo_cv.detect import DetectionConfig, detect_calcifications
-from mammo_cv.evaluate import ImageOutcome, froc_curve, match_clusters, read_mias_annotations, sensitivity_at
-from mammo_cv.features import measure_calcifications
+from mammo_cv.anatomy.landmarks import find_anatomy
+from mammo_cv.describe import ClusterConfig, find_clusters
+from mammo_cv.describe.calcifications import measure_calcifications
+from mammo_cv.detection.detect import DetectionConfig, detect_calcifications
+from mammo_cv.evaluation.metrics import ImageOutcome, froc_curve, match_clusters, read_mias_annotations, sensitivity_at
 from mammo_cv.io import load_image
 
 MIAS_SPACING_MM = 0.2  # mini-MIAS README: 200 micrometre pixel edge
@@ -40,7 +40,7 @@ def analyse(path: Path, circles: list, counts_fp: bool, det_cfg: DetectionConfig
     dets = detect_calcifications(image, anatomy, config=det_cfg)
     seconds = time.perf_counter() - start
     calcs = measure_calcifications(image, dets.label_image, nipple_rc=anatomy.nipple_rc, peak_snr=dets.peak_snr)
-    # the pipeline's inputs (mammo_cv.clusters.cluster_table): measured centroids and shapes
+    # the pipeline's inputs (mammo_cv.describe.grouping.cluster_table): measured centroids and shapes
     _, clusters = find_clusters(calcs["row_mm"], calcs["col_mm"], dets.confidence, length_mm=calcs["length_mm"],
                                 axis_angle_deg=calcs["axis_angle_deg"], elongation=calcs["elongation"],
                                 config=clu_cfg)

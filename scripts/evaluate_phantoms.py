@@ -7,7 +7,7 @@ Usage::
 
 For each spacing, phantoms with calcifications (seeds ``a..b-1``) and calcification-free
 phantoms (seeds ``1000+a..1000+b-1``) cycle through L-CC, R-CC, L-MLO, R-MLO. Reported: recall
-per size band (matching rules of :mod:`mammo_cv.evaluate`), recall for >= 0.3 mm and
+per size band (matching rules of :mod:`mammo_cv.evaluation.metrics`), recall for >= 0.3 mm and
 0.15-0.3 mm (also split by kind and by area: ``size_mm`` is the greatest dimension, and a thin
 rod or star of the band can have the pixel area of a disk under 0.15 mm), the fraction of found
 calcifications split into several detections, and false
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mammo_cv.anatomy import find_anatomy
-from mammo_cv.detect import DetectionConfig, detect_calcifications
-from mammo_cv.evaluate import SIZE_BANDS_MM, label_overlaps, match_calcifications, recall_by_size
-from mammo_cv.phantoms import phantom
+from mammo_cv.anatomy.landmarks import find_anatomy
+from mammo_cv.detection.detect import DetectionConfig, detect_calcifications
+from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, label_overlaps, match_calcifications, recall_by_size
+from mammo_cv.synthetic.phantoms import phantom
 
 FREE_SEED_OFFSET = 1000  # calcification-free phantoms use other seeds than the ones with calcs
 POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
@@ -49,7 +49,7 @@ def overlap_summary(calc_labels: np.ndarray, det_labels: np.ndarray) -> tuple[np
 
 
 def whole_by_size(sizes_mm: np.ndarray, share: np.ndarray, pieces: np.ndarray) -> list[dict]:
-    """Per size band (:data:`mammo_cv.evaluate.SIZE_BANDS_MM`): n, whole-object fraction (one
+    """Per size band (:data:`mammo_cv.evaluation.metrics.SIZE_BANDS_MM`): n, whole-object fraction (one
     detection holds >= ``WHOLE_AREA_FRACTION`` of the area) and split fraction (> 1 detection)."""
     out = []
     for low, high in SIZE_BANDS_MM:

@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mammo_cv.classify import LABELS
-from mammo_cv.phantoms import phantom
-from mammo_cv.pipeline import analyze
+from mammo_cv.classify.classifier import LABELS
+from mammo_cv.pipeline.analysis import analyze
+from mammo_cv.synthetic.phantoms import phantom
 
 CROP_MM = 12.0
 

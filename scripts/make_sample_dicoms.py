@@ -1,6 +1,6 @@
 """Regenerate ``sample_dicoms/``: small synthetic mammograms with ground-truth sidecars.
 
-Each sample is a phantom from :func:`mammo_cv.phantoms.phantom` written with
+Each sample is a phantom from :func:`mammo_cv.synthetic.phantoms.phantom` written with
 :func:`mammo_cv.io.write_mammo_dicom`, plus ``<name>.json`` = the phantom truth, the
 arguments that rebuild it (``phantom_args``) and the DICOM encoding facts (``dicom``).
 Reruns give identical bytes.
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mammo_cv.io import write_mammo_dicom
-from mammo_cv.phantoms import phantom
+from mammo_cv.synthetic.phantoms import phantom
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_dicoms"
 

@@ -14,12 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2  # noqa: E402
 from benchmark import write_phantom_dicoms  # first: it sets one-thread BLAS/OpenMP before numpy loads
 
-import cv2  # noqa: E402
-
-from mammo_cv.anatomy import find_anatomy  # noqa: E402
-from mammo_cv.detect import detect_calcifications  # noqa: E402
+from mammo_cv.anatomy.landmarks import find_anatomy  # noqa: E402
+from mammo_cv.detection.detect import detect_calcifications  # noqa: E402
 from mammo_cv.io import load_image  # noqa: E402
 
 ROWS, COLS, SPACING_MM, REPEAT = 4096, 3328, 0.07, 7

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from mammo_cv.io import write_mammo_dicom
-from mammo_cv.phantoms import phantom
+from mammo_cv.synthetic.phantoms import phantom
 
 SPACING_MM = 0.3
 SIZE_MM = (100.0, 80.0)

@@ -1,4 +1,4 @@
-"""Tests for mammo_cv.anatomy: hand-made breasts with known geometry, bad input, mini-MIAS."""
+"""Tests for mammo_cv.anatomy.landmarks: hand-made breasts with known geometry, bad input, mini-MIAS."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mammo_cv.anatomy import AnatomyConfig, find_anatomy
-from mammo_cv.errors import NoBreastFoundError
-from mammo_cv.types import ChestWallSide, Laterality, MammoImage, View
+from mammo_cv.anatomy.landmarks import AnatomyConfig, find_anatomy
+from mammo_cv.core.errors import NoBreastFoundError
+from mammo_cv.core.types import ChestWallSide, Laterality, MammoImage, View
 
 DATA = Path(__file__).parent / "data"
 
@@ -241,7 +241,7 @@ PHANTOM_CASES = [(spacing, lat, view, seed) for spacing in (0.07, 0.1) for lat i
 @pytest.fixture(scope="module")
 def phantom_results() -> list[tuple[tuple, object, object, object]]:
     """(case, phantom, anatomy with the default config, anatomy with the pectoral-line nipple)."""
-    from mammo_cv.phantoms import phantom
+    from mammo_cv.synthetic.phantoms import phantom
 
     results = []
     for case in PHANTOM_CASES:

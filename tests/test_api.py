@@ -14,8 +14,8 @@ import pytest
 from scipy import ndimage
 
 import mammo_cv
-from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, empty_table
-from mammo_cv.vascular import empty_chain_table
+from mammo_cv.describe.vascular import empty_chain_table
+from mammo_cv.tables import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, empty_table
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_dicoms"
 SAMPLE = SAMPLES / "s01_LCC_proc_m2_explicit.dcm"
@@ -33,8 +33,8 @@ def result(ph):
 
 @pytest.fixture(scope="module")
 def empty_result(result):
-    from mammo_cv.features import CALC_COLUMNS
-    from mammo_cv.clusters import CLUSTER_COLUMNS
+    from mammo_cv.describe import CLUSTER_COLUMNS
+    from mammo_cv.describe.calcifications import CALC_COLUMNS
 
     calc_columns = {name: dtype for name, dtype in CALCIFICATION_CSV_COLUMNS.items() if name != "image_id"}
     assert set(CALC_COLUMNS) <= set(calc_columns)

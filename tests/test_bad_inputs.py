@@ -8,10 +8,15 @@ import os
 from pathlib import Path
 
 import pytest
-from batch_corpus import (BAD_DICOM_EXPECTED, write_bad_dicoms, write_good_studies, write_png_named_dcm,
-                          write_random_bytes)
+from batch_corpus import (
+    BAD_DICOM_EXPECTED,
+    write_bad_dicoms,
+    write_good_studies,
+    write_png_named_dcm,
+    write_random_bytes,
+)
 
-from mammo_cv.cli import main
+from mammo_cv.run.cli import main
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -15,10 +15,19 @@ import numpy as np
 import pytest
 from batch_corpus import PHI, write_good, write_good_studies
 
-from mammo_cv.batch import (ResumeMismatchError, WorkItem, analyze_batch, analyze_study, discover_inputs,
-                            error_outcome, plan_studies, run_batch, run_studies, safe_id)
-from mammo_cv.cli import main
-from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS
+from mammo_cv.run import (
+    ResumeMismatchError,
+    WorkItem,
+    analyze_batch,
+    analyze_study,
+    discover_inputs,
+    error_outcome,
+    plan_studies,
+    run_batch,
+    run_studies,
+)
+from mammo_cv.run.cli import main
+from mammo_cv.tables import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS, safe_id
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -144,7 +153,7 @@ def test_label_counts_match_the_calcification_rows(reference_run):
 def test_run_json_records_provenance(reference_run):
     run = json.loads((reference_run / "run.json").read_text())
     from mammo_cv import __version__
-    from mammo_cv.config import Config
+    from mammo_cv.config.settings import Config
 
     assert run["mammo_cv_version"] == __version__
     assert run["config_digest"] == Config().digest()
@@ -214,7 +223,7 @@ def test_sigkill_then_resume_gives_the_tables_of_an_uninterrupted_run(tmp_path):
     folder = tmp_path / "in"
     write_good_studies(folder, 12)  # 24 images
     out, full = tmp_path / "killed", tmp_path / "full"
-    command = [sys.executable, "-m", "mammo_cv.cli", "analyze", str(folder), "--out", str(out),
+    command = [sys.executable, "-m", "mammo_cv.run.cli", "analyze", str(folder), "--out", str(out),
                "--workers", "1", "--quiet", "--no-overlays"]
     process = subprocess.Popen(command, start_new_session=True)
     try:
@@ -315,14 +324,14 @@ def test_a_study_keeps_no_result_alive_and_draws_the_single_image_overlay(tmp_pa
     """analyze_study drops each image's Result (pixels, label image, masks) before analysing the
     next one and before the study context, and still writes the PNG and labels that the
     single-image path (analyze, study_contexts, reclassify, encode_overlay) gives."""
-    import mammo_cv.classify
-    import mammo_cv.pipeline
-    from mammo_cv.classify import study_contexts
-    from mammo_cv.overlay import encode_overlay
+    import mammo_cv.pipeline.analysis
+    import mammo_cv.run.batch
+    from mammo_cv.pipeline.study import study_contexts
+    from mammo_cv.review.overlay import encode_overlay
 
     write_good_studies(tmp_path / "in", 1)  # one study: left CC and right CC
     study = plan_studies(discover_inputs([tmp_path / "in"], take_raster=False)[0])[0]
-    analyze, pair = mammo_cv.pipeline.analyze, mammo_cv.classify.contexts_from_rod_counts
+    analyze, pair = mammo_cv.run.batch.analyze, mammo_cv.run.batch.pair_study
     made: list[weakref.ref] = []
     alive_at: list[int] = []
 
@@ -336,8 +345,8 @@ def test_a_study_keeps_no_result_alive_and_draws_the_single_image_overlay(tmp_pa
         alive_at.append(sum(ref() is not None for ref in made))
         return pair(*args, **kwargs)
 
-    monkeypatch.setattr(mammo_cv.pipeline, "analyze", tracked_analyze)
-    monkeypatch.setattr(mammo_cv.classify, "contexts_from_rod_counts", tracked_pair)
+    monkeypatch.setattr(mammo_cv.run.batch, "analyze", tracked_analyze)
+    monkeypatch.setattr(mammo_cv.run.batch, "pair_study", tracked_pair)
     outcomes = analyze_study(study, overlays=True)
     monkeypatch.undo()
     assert len(made) == 2 and alive_at == [0, 0, 0]  # before image 2 and before the context: none alive
@@ -345,7 +354,7 @@ def test_a_study_keeps_no_result_alive_and_draws_the_single_image_overlay(tmp_pa
     contexts = study_contexts(results, [item.study_key for item in study])
     assert all(context is not None for context in contexts)
     for outcome, result, context in zip(outcomes, results, contexts):
-        expected = mammo_cv.pipeline.reclassify(result, context)
+        expected = mammo_cv.pipeline.analysis.reclassify(result, context)
         assert outcome.image_row["status"] == "ok"
         assert outcome.overlay_png == encode_overlay(expected)
         assert list(outcome.calcifications["reason"]) == list(expected.calc_table["reason"])

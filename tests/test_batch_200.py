@@ -6,7 +6,7 @@ import shutil
 import pytest
 from batch_corpus import BAD_DICOM_EXPECTED, write_bad_dicoms, write_good_studies
 
-from mammo_cv.cli import main
+from mammo_cv.run.cli import main
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ def report(tmp_path_factory) -> dict:
 
 @pytest.mark.slow
 def test_every_stage_of_every_case_has_a_positive_median(report):
-    has_overlay = importlib.util.find_spec("mammo_cv.overlay") is not None
+    has_overlay = importlib.util.find_spec("mammo_cv.review.overlay") is not None
     assert set(report["cases"]) == {"phantom_500x400", "phantom_500x400_j2k", "phantom_350x400"}
     for name, case in report["cases"].items():
         for stage in STAGES + (OVERLAY_STAGES if has_overlay else ()):

@@ -1,4 +1,4 @@
-"""Rule classifier (mammo_cv.classify) on hand-made tables with known answers, study context,
+"""Rule classifier (mammo_cv.classify.classifier) on hand-made tables with known answers, study context,
 reclassify and a phantom-level check on held-out seeds."""
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from mammo_cv.classify import LABELS, StudyContext, classify, count_rod_like, study_contexts
-from mammo_cv.config import Config
-from mammo_cv.phantoms import CALC_KINDS, phantom
-from mammo_cv.pipeline import analyze, reclassify
-from mammo_cv.rules import DEFAULT_RULES_PATH, load_rules
-from mammo_cv.types import Laterality
+from mammo_cv.classify.classifier import LABELS, StudyContext, classify, count_rod_like
+from mammo_cv.classify.rules import DEFAULT_RULES_PATH, load_rules
+from mammo_cv.config.settings import Config
+from mammo_cv.core.types import Laterality
+from mammo_cv.pipeline.analysis import analyze, reclassify
+from mammo_cv.pipeline.study import study_contexts
+from mammo_cv.synthetic.phantoms import CALC_KINDS, phantom
 
 RULES = load_rules()
 _DEFAULTS = {"length_mm": 0.3, "width_mm": 0.2, "area_mm2": 0.05, "elongation": 1.2, "lucent_center": 0.0,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from mammo_cv import __version__
-from mammo_cv.cli import main
-from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS
+from mammo_cv.run.cli import main
+from mammo_cv.tables import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_dicoms"
 GOOD = ["s01_LCC_proc_m2_explicit.dcm", "s01_RCC_proc_m1_rle.dcm"]
@@ -123,7 +123,7 @@ def test_overlays_are_written_unless_disabled(mixed_folder, tmp_path):
 
 
 def test_rules_file_changes_the_digest_and_a_bad_one_is_a_usage_error(mixed_folder, tmp_path, capsys):
-    from mammo_cv.rules import DEFAULT_RULES_PATH, load_rules
+    from mammo_cv.classify.rules import DEFAULT_RULES_PATH, load_rules
 
     text = DEFAULT_RULES_PATH.read_text()
     assert "min_length_mm = 3.0" in text

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from phantom_tables import truth_calc_table
 
-from mammo_cv.cluster_features import DISTRIBUTIONS, GROUP_COLUMNS, GroupConfig, describe_groups, empty_group_table
-from mammo_cv.clusters import group_calcifications
+from mammo_cv.describe import group_calcifications
+from mammo_cv.describe.groups import DISTRIBUTIONS, GROUP_COLUMNS, GroupConfig, describe_groups, empty_group_table
 
 
 def calc_table(rows_mm, cols_mm, **columns) -> dict[str, np.ndarray]:
@@ -195,7 +195,7 @@ def test_bad_input_and_config_raise():
 
 
 def test_phantom_truth_groups_get_their_distribution_and_extent():
-    from mammo_cv.phantoms import phantom
+    from mammo_cv.synthetic.phantoms import phantom
 
     agree, linear_truth = [], []
     for seed in range(8):

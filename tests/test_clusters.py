@@ -1,14 +1,21 @@
-"""Tests for mammo_cv.clusters: grouping and scoring on hand-made point sets."""
+"""Tests for mammo_cv.describe.grouping: grouping and scoring on hand-made point sets."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from phantom_tables import truth_calc_table
 
-from mammo_cv.clusters import (CLUSTER_COLUMNS, ClusterConfig, cluster_table, collinear_links, densest_count,
-                               find_clusters, group_calcifications, summarize_clusters)
+from mammo_cv.describe import (
+    CLUSTER_COLUMNS,
+    ClusterConfig,
+    cluster_table,
+    collinear_links,
+    densest_count,
+    find_clusters,
+    group_calcifications,
+    summarize_clusters,
+)
 
 
 def test_grouping_by_link_distance_and_size():
@@ -124,7 +131,7 @@ def test_cluster_table_without_clusters_has_every_column():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_phantom_truth_clusters_never_mix_groups_and_find_the_pleomorphic_group(seed):
-    from mammo_cv.phantoms import phantom
+    from mammo_cv.synthetic.phantoms import phantom
 
     ph = phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed)
     table, kind, truth = truth_calc_table(ph)
@@ -201,7 +208,7 @@ def test_collinear_config_validation():
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_phantom_fine_linear_ducts_stay_whole_on_the_truth_table(seed):
     # truth outlines of every fragment of a fine-linear-branching duct: one cluster per duct
-    from mammo_cv.phantoms import phantom
+    from mammo_cv.synthetic.phantoms import phantom
 
     ph = phantom(spacing_mm=0.1, size_mm=(120, 96), seed=seed, calcifications=("fine_linear_branching",))
     table, kind, truth = truth_calc_table(ph)

@@ -6,7 +6,7 @@ import warnings
 import pytest
 from batch_corpus import write_bad_dicoms, write_good_studies
 
-from mammo_cv.cli import main
+from mammo_cv.run.cli import main
 
 distributed = pytest.importorskip("distributed", reason='pip install "mammo_cv[dask]"')
 

@@ -1,4 +1,4 @@
-"""Tests for mammo_cv.detect: synthetic disks of known size and contrast on white noise."""
+"""Tests for mammo_cv.detection.detect: synthetic disks of known size and contrast on white noise."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.detect import DetectionConfig, Detections, _reported, _whole_objects, detect_calcifications
-from mammo_cv.types import Anatomy, MammoImage
+from mammo_cv.core.types import Anatomy, MammoImage
+from mammo_cv.detection.detect import DetectionConfig, Detections, _reported, _whole_objects, detect_calcifications
 
 NOISE_SIGMA = 1.0
 FIELD_MM = 40.0

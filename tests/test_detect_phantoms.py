@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mammo_cv.anatomy import find_anatomy
-from mammo_cv.detect import DetectionConfig, detect_calcifications
-from mammo_cv.phantoms import phantom
+from mammo_cv.anatomy.landmarks import find_anatomy
+from mammo_cv.detection.detect import DetectionConfig, detect_calcifications
+from mammo_cv.synthetic.phantoms import phantom
 
 SEEDS = range(200, 208)
 SIZE_MM = (120.0, 96.0)

@@ -17,7 +17,7 @@ import pkgutil
 import pytest
 
 import mammo_cv
-from mammo_cv.result import Result
+from mammo_cv.pipeline.result import Result
 
 MODULES = sorted(info.name for info in pkgutil.walk_packages(mammo_cv.__path__, "mammo_cv."))
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

@@ -1,4 +1,4 @@
-"""Tests for mammo_cv.evaluate: matching rules, FROC on hand-made outcomes, and the mini-MIAS figures."""
+"""Tests for mammo_cv.evaluation.metrics: matching rules, FROC on hand-made outcomes, and the mini-MIAS figures."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mammo_cv.evaluate import (CalcCircle, ImageOutcome, froc_curve, match_calcifications, match_clusters,
-                               read_mias_annotations, recall_by_size, sensitivity_at, split_fraction)
+from mammo_cv.evaluation.metrics import (
+    CalcCircle,
+    ImageOutcome,
+    froc_curve,
+    match_calcifications,
+    match_clusters,
+    read_mias_annotations,
+    recall_by_size,
+    sensitivity_at,
+    split_fraction,
+)
 
 CSV = """refnum,background,class,severity,x,y_from_bottom,row_from_top,radius_px,note
 mdb001,G,CALC,M,100,900,124,20,

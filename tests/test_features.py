@@ -6,7 +6,7 @@ the pixel grid so that no boundary runs exactly through pixel centres.
 
 Tolerances come from partial volume: the 50 % mask puts each edge within about one pixel of the
 true edge, so a length (two ends) is good to ~2 px and a width (two sides) to ~1 px; relative
-terms cover the skeleton/caliper approximations documented in ``mammo_cv.features``.
+terms cover the skeleton/caliper approximations documented in ``mammo_cv.describe.calcifications``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.features import (CALC_COLUMNS, FeatureConfig, _grouped_median, empty_calc_table,
-                               measure_calcifications)
-from mammo_cv.types import MammoImage
+from mammo_cv.core.types import MammoImage
+from mammo_cv.describe.calcifications import (
+    CALC_COLUMNS,
+    FeatureConfig,
+    _grouped_median,
+    empty_calc_table,
+    measure_calcifications,
+)
 
 SPACINGS = (0.05, 0.1, 0.2)
 FIELD_MM = 8.0
@@ -409,7 +414,7 @@ def test_secretory_rods_measured_on_their_true_masks(spacing):
     # length within 5 % (capsule caps: +0.3-0.5 px, a few % of a >= 3 mm rod), width within
     # 12 % median (the mean thickness along the skeleton includes the rounded caps, thinner
     # than the diameter).
-    from mammo_cv.phantoms import phantom
+    from mammo_cv.synthetic.phantoms import phantom
 
     length_err, width_err = [], []
     for seed in (10, 11, 12):

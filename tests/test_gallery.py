@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.gallery import write_gallery
+from mammo_cv.review.gallery import write_gallery
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -8,9 +8,9 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import JPEG2000Lossless
+from test_io_dicom import raw_dataset
 
 from mammo_cv.io import decode, load_image
-from test_io_dicom import raw_dataset
 
 pytest.importorskip("imagecodecs")
 

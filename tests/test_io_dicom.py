@@ -9,9 +9,9 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from mammo_cv.errors import MammoInputError
+from mammo_cv.core.errors import MammoInputError
+from mammo_cv.core.types import Laterality, PresentationIntent, View
 from mammo_cv.io import load_image, write_mammo_dicom
-from mammo_cv.types import Laterality, PresentationIntent, View
 
 SPOT = (slice(20, 26), slice(30, 36))  # a dense 6 x 6 px spot
 BACKGROUND, DENSE = 200, 3000

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from pydicom.pixels import get_decoder
 from pydicom.uid import JPEGLSLossless
+from test_io_dicom import raw_dataset, save, write  # tests/ is on sys.path (rootdir-less tests)
 
-from mammo_cv.errors import (
+from mammo_cv.core.errors import (
     CorruptPixelDataError,
     ImageTooLargeError,
     MammoInputError,
@@ -21,7 +22,6 @@ from mammo_cv.errors import (
     UnsupportedTransferSyntaxError,
 )
 from mammo_cv.io import load_image
-from test_io_dicom import raw_dataset, save, write  # tests/ is on sys.path (rootdir-less tests)
 
 
 def test_error_classes_share_the_base_and_pickle():
@@ -70,7 +70,9 @@ def _encapsulated(tmp_path, syntax: str):
     ds = raw_dataset(np.zeros((4, 4), np.uint16))
     ds.file_meta.TransferSyntaxUID = syntax
     ds["PixelData"].VR = "OB"
-    ds.PixelData = b"\xfe\xff\x00\xe0\x00\x00\x00\x00\xfe\xff\x00\xe0\x04\x00\x00\x00abcd\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    ds.PixelData = (b"\xfe\xff\x00\xe0\x00\x00\x00\x00"  # empty basic offset table
+                    b"\xfe\xff\x00\xe0\x04\x00\x00\x00abcd"  # one 4-byte fragment
+                    b"\xfe\xff\xdd\xe0\x00\x00\x00\x00")  # sequence delimiter
     ds["PixelData"].is_undefined_length = True
     return save(ds, tmp_path / "x.dcm", implicit_vr=False, little_endian=True)
 

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.errors import MammoInputError, MissingSpacingError, NotMammogramError
+from mammo_cv.core.errors import MammoInputError, MissingSpacingError, NotMammogramError
+from mammo_cv.core.types import Laterality, PresentationIntent, View
 from mammo_cv.io import load_image
 from mammo_cv.io.raster import raster_format, raster_shape
-from mammo_cv.types import Laterality, PresentationIntent, View
 
 
 def ramp(dtype, shape=(37, 53)) -> np.ndarray:

@@ -7,9 +7,9 @@ import numpy as np
 import pydicom
 import pytest
 
-from mammo_cv.errors import MissingSpacingError
+from mammo_cv.core.errors import MissingSpacingError
+from mammo_cv.core.types import Laterality, PresentationIntent, View
 from mammo_cv.io import load_image
-from mammo_cv.types import Laterality, PresentationIntent, View
 
 
 def test_all_real_cases_load_with_labels_from_their_key(real_dicom_cases):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mammo_cv.noise import equalize_noise, noise_curve
+from mammo_cv.detection.noise import equalize_noise, noise_curve
 
 SHAPE = (600, 600)
 

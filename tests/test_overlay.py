@@ -8,13 +8,22 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.config import Config
-from mammo_cv.detect import Detections
-from mammo_cv.overlay import (LABEL_COLOURS, LABELS, OverlayConfig, draw_overlay, encode_overlay, encode_png,
-                             prepare_overlay, render_overlay, save_overlay)
-from mammo_cv.phantoms import phantom
-from mammo_cv.result import Result
-from mammo_cv.types import Anatomy, MammoImage
+from mammo_cv.config.settings import Config
+from mammo_cv.core.types import Anatomy, MammoImage
+from mammo_cv.detection.detect import Detections
+from mammo_cv.pipeline.result import Result
+from mammo_cv.review.overlay import (
+    LABEL_COLOURS,
+    LABELS,
+    OverlayConfig,
+    draw_overlay,
+    encode_overlay,
+    encode_png,
+    prepare_overlay,
+    render_overlay,
+    save_overlay,
+)
+from mammo_cv.synthetic.phantoms import phantom
 
 CONFIG = OverlayConfig()
 

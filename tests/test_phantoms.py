@@ -1,4 +1,4 @@
-"""Tests for mammo_cv.phantoms: determinism, ground-truth consistency, geometry in mm, polarity."""
+"""Tests for mammo_cv.synthetic.phantoms: determinism, ground-truth consistency, geometry in mm, polarity."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mammo_cv.phantoms import CALC_KINDS, KIND_TO_LABEL, PhantomConfig, phantom
-from mammo_cv.types import PresentationIntent
+from mammo_cv.core.types import PresentationIntent
+from mammo_cv.synthetic.phantoms import CALC_KINDS, KIND_TO_LABEL, PhantomConfig, phantom
 
 SIZE_MM = (120.0, 100.0)  # small field: fast, still room for every kind
 

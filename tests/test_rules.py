@@ -1,4 +1,4 @@
-"""Rules file loading and validation (mammo_cv.rules)."""
+"""Rules file loading and validation (mammo_cv.classify.rules)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from mammo_cv.config import Config
-from mammo_cv.rules import DEFAULT_RULES_PATH, RulesError, load_rules
+from mammo_cv.classify.rules import DEFAULT_RULES_PATH, RulesError, load_rules
+from mammo_cv.config.settings import Config
 
 
 def _variant(tmp_path, old: str, new: str):

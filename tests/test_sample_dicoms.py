@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mammo_cv.io import load_image
-from mammo_cv.phantoms import phantom
+from mammo_cv.synthetic.phantoms import phantom
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO / "sample_dicoms"

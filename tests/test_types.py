@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mammo_cv.types import Anatomy, ChestWallSide, Laterality, MammoImage, PresentationIntent, View
-from mammo_cv.units import area_mm2_to_px, mm_to_px, odd_kernel_px
+from mammo_cv.core.types import Anatomy, ChestWallSide, Laterality, MammoImage, PresentationIntent, View
+from mammo_cv.core.units import area_mm2_to_px, mm_to_px, odd_kernel_px
 
 
 @pytest.mark.parametrize("text, expected", [("L", Laterality.LEFT), ("left", Laterality.LEFT),

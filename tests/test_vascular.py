@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from phantom_tables import truth_calc_table
 
-from mammo_cv.vascular import CHAIN_COLUMNS, VascularConfig, empty_chain_table, find_vascular
+from mammo_cv.describe.vascular import CHAIN_COLUMNS, VascularConfig, empty_chain_table, find_vascular
 
 
 def rods(rows_mm, cols_mm, angle_deg, length_mm=3.0, elongation=6.0) -> dict[str, np.ndarray]:
@@ -166,7 +166,7 @@ def test_bad_config_and_missing_columns_raise():
 
 
 def test_phantom_vascular_tram_tracks_are_recovered():
-    from mammo_cv.phantoms import phantom
+    from mammo_cv.synthetic.phantoms import phantom
 
     recovered = []
     for seed in range(8):

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from mammo_cv.errors import MammoInputError, MissingSpacingError
+from mammo_cv.core.errors import MammoInputError, MissingSpacingError
+from mammo_cv.core.types import Laterality, MammoImage, View
 from mammo_cv.io.dicom_meta import parse_spacing_argument
 from mammo_cv.io.dicom_read import read_dicom
 from mammo_cv.io.dicom_write import write_mammo_dicom
 from mammo_cv.io.raster import read_raster
 from mammo_cv.io.sniff import format_from_head
-from mammo_cv.types import Laterality, MammoImage, View
 
 __all__ = ["DEFAULT_MAX_PIXELS", "load_image", "write_mammo_dicom"]
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
-from mammo_cv.errors import MammoInputError, MissingSpacingError, NotMammogramError
-from mammo_cv.types import Laterality, PresentationIntent, View
+from mammo_cv.core.errors import MammoInputError, MissingSpacingError, NotMammogramError
+from mammo_cv.core.types import Laterality, PresentationIntent, View
 
 __all__ = [
     "ACCEPTED_MODALITIES",

@@ -26,7 +26,7 @@ from pydicom.multival import MultiValue
 from pydicom.pixels import apply_modality_lut, get_decoder
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from mammo_cv.errors import (
+from mammo_cv.core.errors import (
     CorruptPixelDataError,
     ImageTooLargeError,
     MammoInputError,
@@ -35,6 +35,7 @@ from mammo_cv.errors import (
     NotMammogramError,
     UnsupportedTransferSyntaxError,
 )
+from mammo_cv.core.types import Laterality, MammoImage, View
 from mammo_cv.io.decode import decode_frame
 from mammo_cv.io.dicom_meta import (
     check_modality,
@@ -43,7 +44,6 @@ from mammo_cv.io.dicom_meta import (
     read_spacing_mm,
     read_view,
 )
-from mammo_cv.types import Laterality, MammoImage, View
 
 __all__ = ["read_dicom"]
 

@@ -23,13 +23,13 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from mammo_cv.core.types import Laterality, PresentationIntent, View
 from mammo_cv.io.dicom_meta import (
     MG_FOR_PRESENTATION_SOP_CLASS,
     MG_FOR_PROCESSING_SOP_CLASS,
     VIEW_CODES,
     parse_spacing_argument,
 )
-from mammo_cv.types import Laterality, PresentationIntent, View
 
 __all__ = ["TRANSFER_SYNTAXES", "write_mammo_dicom"]
 

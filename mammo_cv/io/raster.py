@@ -12,8 +12,8 @@ import struct
 import cv2
 import numpy as np
 
-from mammo_cv.errors import CorruptPixelDataError, ImageTooLargeError, NotMammogramError
-from mammo_cv.types import Laterality, MammoImage, PresentationIntent, View
+from mammo_cv.core.errors import CorruptPixelDataError, ImageTooLargeError, NotMammogramError
+from mammo_cv.core.types import Laterality, MammoImage, PresentationIntent, View
 
 __all__ = ["raster_format", "raster_shape", "read_raster"]
 

@@ -1,10 +1,10 @@
 """BI-RADS groups of calcifications and their description in mm.
 
-Input is the per-calcification table of :mod:`mammo_cv.features` (positions and sizes in mm);
+Input is the per-calcification table of :mod:`mammo_cv.describe.calcifications` (positions and sizes in mm);
 output is one row per group with the schema ``GROUP_COLUMNS``. Positions are member centroids,
 so every number is independent of the pixel spacing.
 
-The groups themselves come from :mod:`mammo_cv.clusters` (one grouping for the whole
+The groups themselves come from :mod:`mammo_cv.describe.grouping` (one grouping for the whole
 package); this module only describes them.
 
 Distribution (:func:`describe_groups`), tested in this order:
@@ -173,7 +173,7 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
         ``row_mm``, ``col_mm``, ``area_mm2``, ``length_mm``, ``width_mm``, ``elongation``,
         ``irregularity`` and ``branching``.
     group_id : (n,) array_like of int
-        From :func:`mammo_cv.clusters.find_clusters`; ids 0..k-1, -1 = in no group.
+        From :func:`mammo_cv.describe.grouping.find_clusters`; ids 0..k-1, -1 = in no group.
     nipple_rc_mm : (float, float)
         Nipple (row, col) in mm, in the same frame as ``row_mm``/``col_mm``.
     breast_area_mm2 : float, optional

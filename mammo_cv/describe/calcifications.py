@@ -61,8 +61,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from skimage.morphology import skeletonize
 
-from mammo_cv.types import MammoImage
-from mammo_cv.units import mean_spacing_mm
+from mammo_cv.core.types import MammoImage
+from mammo_cv.core.units import mean_spacing_mm
 
 __all__ = ["CALC_COLUMNS", "FeatureConfig", "empty_calc_table", "measure_calcifications"]
 
@@ -469,7 +469,7 @@ def measure_calcifications(image: MammoImage, label_image: np.ndarray, *,
     Examples
     --------
     >>> import numpy as np
-    >>> from mammo_cv.types import MammoImage
+    >>> from mammo_cv.core.types import MammoImage
     >>> labels = np.zeros((40, 40), np.int32); labels[10:14, 5:35] = 1
     >>> image = MammoImage(labels.astype(np.float32), (0.1, 0.1), "argument")
     >>> table = measure_calcifications(image, labels, nipple_rc=(12.0, 100.0))

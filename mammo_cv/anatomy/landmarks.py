@@ -25,8 +25,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from mammo_cv.errors import NoBreastFoundError
-from mammo_cv.types import Anatomy, ChestWallSide, Laterality, MammoImage, View
+from mammo_cv.core.errors import NoBreastFoundError
+from mammo_cv.core.types import Anatomy, ChestWallSide, Laterality, MammoImage, View
 
 __all__ = ["AnatomyConfig", "find_anatomy"]
 
@@ -213,7 +213,7 @@ def find_anatomy(image: MammoImage, *, config: AnatomyConfig | None = None) -> A
 
     Examples
     --------
-    >>> from mammo_cv.phantoms import phantom
+    >>> from mammo_cv.synthetic.phantoms import phantom
     >>> anatomy = find_anatomy(phantom(spacing_mm=0.2, seed=1).image)
     >>> anatomy.chest_wall_side
     <ChestWallSide.LEFT: 'left'>

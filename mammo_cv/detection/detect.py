@@ -1,17 +1,17 @@
 """Calcification candidates: multi-scale top-hat, noise-adaptive threshold, blob labelling.
 
 The image is cropped to the breast and variance-stabilised (its noise sigma, measured against
-grey level on the image itself, becomes the same at every grey). Background is removed by
-white top-hats with elliptical kernels sized in mm (small kernels at full resolution, large
-ones on area-downsampled copies so that each kernel stays a few pixels wide), each top-hat
-response is divided by a robust local noise sigma, and the largest signal-to-noise ratio (SNR) over the scales is labelled
-with hysteresis; a large calcification's grey full width at half maximum joins its pieces so
-that it comes out whole, when its bright plateau fills that width (one object, not a cluster).
-Confidence is the largest scale-weighted SNR (coarse scales weigh less), capped by a sharpness
-SNR (a small-scale Laplacian of Gaussian) where the pixels resolve it; there that LoG, the
-matched filter for a small calcification, is also a second candidate finder. Candidates near
-the skin line, on or along the pectoral muscle and outside the breast are removed; elongated
-candidates are down-weighted, not removed.
+grey level on the image itself, becomes the same at every grey). Background is removed by white
+top-hats with elliptical kernels sized in mm (small kernels at full resolution, large ones on
+area-downsampled copies so that each kernel stays a few pixels wide), each top-hat response is
+divided by a robust local noise sigma, and the largest signal-to-noise ratio (SNR) over the
+scales is labelled with hysteresis; a large calcification's grey full width at half maximum
+joins its pieces so that it comes out whole, when its bright plateau fills that width (one
+object, not a cluster). Confidence is the largest scale-weighted SNR (coarse scales weigh
+less), capped by a sharpness SNR (a small-scale Laplacian of Gaussian) where the pixels resolve
+it; there that LoG, the matched filter for a small calcification, is also a second candidate
+finder. Candidates near the skin line, on or along the pectoral muscle and outside the breast
+are removed; elongated candidates are down-weighted, not removed.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from mammo_cv.noise import equalize_noise
-from mammo_cv.types import Anatomy, MammoImage
-from mammo_cv.units import area_mm2_to_px, mean_spacing_mm, odd_kernel_px
+from mammo_cv.core.types import Anatomy, MammoImage
+from mammo_cv.core.units import area_mm2_to_px, mean_spacing_mm, odd_kernel_px
+from mammo_cv.detection.noise import equalize_noise
 
 __all__ = ["DetectionConfig", "Detections", "detect_calcifications"]
 
@@ -39,7 +39,7 @@ class DetectionConfig:
     Attributes
     ----------
     noise_equalization : bool
-        Variance-stabilise the pixels before any filter (:func:`mammo_cv.noise.equalize_noise`):
+        Variance-stabilise the pixels before any filter (:func:`mammo_cv.detection.noise.equalize_noise`):
         quantum noise grows with attenuation (fewer photons behind dense tissue; film grain
         likewise with density), by 2.7x from the fattiest to the densest decile of a phantom breast, far
         faster than the noise cells below can follow. Without it the 7-sigma candidates on
@@ -152,7 +152,8 @@ class DetectionConfig:
         On noise-equalised dev seeds 500-519 at operating point 6: 0.05 / 0.06 / 0.07 / 0.08 mm
         gave 0.15-0.3 mm recall 0.747 / 0.753 / 0.747 / 0.734 at 0.07 mm with 0.00 / 0.05 /
         0.45 / 1.65 false detections per calc-free image. Calcifications are sharp-edged (the
-        phantom's 0.03 mm presampling blur; film: the grain-limited edge), glandular lumps are soft (0.5-1 mm), so the LoG at this
+        phantom's 0.03 mm presampling blur; film: the grain-limited edge), glandular lumps are
+        soft (0.5-1 mm), so the LoG at this
         scale keeps the former and not the latter. On calc-free phantoms at 0.1 mm (seeds
         1300-1309) the false detections at confidence >= 7 were such lumps (top-hat SNR 7-9,
         LoG SNR median 5.8); the test took them from 6.5 to 0.4 per image and kept 57/57
@@ -204,7 +205,7 @@ class DetectionConfig:
         image with calcifications, 1 neighbour 2.45 / 0.35; radius 4 mm 0.854 / 0.880 at 0.30 /
         0.00; threshold 5 (2 neighbours) 0.829 / 0.829 at 0.20 / 0.00. Clusters and vascular
         chains are built from candidates at ``ClusterConfig.min_member_confidence`` only
-        (:mod:`mammo_cv.pipeline`), so the threshold adds calcifications beside groups, never a
+        (:mod:`mammo_cv.pipeline.analysis`), so the threshold adds calcifications beside groups, never a
         group or a chain. Attaching the faint ones to the cluster beside them was measured and
         not kept: held-out seeds 1000-1019, macro-F1 0.964 -> 0.957 (faint false detections took
         a cluster's macro label).
@@ -606,8 +607,8 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
 
     Examples
     --------
-    >>> from mammo_cv.anatomy import find_anatomy
-    >>> from mammo_cv.phantoms import phantom
+    >>> from mammo_cv.anatomy.landmarks import find_anatomy
+    >>> from mammo_cv.synthetic.phantoms import phantom
     >>> image = phantom(spacing_mm=0.2, seed=1).image
     >>> dets = detect_calcifications(image, find_anatomy(image))
     >>> int(dets.label_image.max()) == len(dets) > 0

@@ -2,7 +2,7 @@
 
 The classifier never sees pixels. It reads the calcification table (``features.CALC_COLUMNS``
 plus ``cluster_id``, ``vascular_score``) and the cluster table (``clusters.CLUSTER_COLUMNS``),
-and applies the rules of :mod:`mammo_cv.rules` (``rules.toml``) in this precedence order; the
+and applies the rules of :mod:`mammo_cv.classify.rules` (``rules.toml``) in this precedence order; the
 first rule that matches gives the label:
 
 1. ``suspicious_cluster``: every member of a cluster whose suspicion ``score`` reaches
@@ -39,10 +39,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mammo_cv.rules import Rules
+from mammo_cv.classify.rules import Rules
 
 __all__ = ["LABELS", "StudyContext", "Classification", "classify", "label_tables", "count_rod_like",
-           "contexts_from_rod_counts", "study_contexts"]
+           "contexts_from_rod_counts"]
 
 #: Label vocabulary, in precedence order for ties.
 LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
@@ -199,7 +199,7 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     Examples
     --------
     >>> import numpy as np
-    >>> from mammo_cv.rules import load_rules
+    >>> from mammo_cv.classify.rules import load_rules
     >>> rod = {"length_mm": np.array([6.2]), "width_mm": np.array([0.8]), "area_mm2": np.array([4.5]),
     ...        "elongation": np.array([7.8]), "lucent_center": np.array([0.0]),
     ...        "irregularity": np.array([0.1]), "orientation_to_nipple_deg": np.array([12.0]),
@@ -351,25 +351,3 @@ def contexts_from_rod_counts(lateralities: Sequence[str | None], rod_counts: Seq
     return out
 
 
-def study_contexts(results: Sequence, study_keys: Sequence[str | None]) -> list[StudyContext | None]:
-    """Pair the left and right images of each study.
-
-    Parameters
-    ----------
-    results : sequence of Result
-        Analysed images (``image.laterality``, ``calc_table``, ``config.rules`` are read).
-    study_keys : sequence of str or None
-        One key per result (StudyInstanceUID, or patient and date); None or "" = unknown.
-
-    Returns
-    -------
-    list of StudyContext or None
-        Per result: the rod-like count over the other breast's images of the same study (each
-        image's rods counted with its own ``config.rules``), or None when the laterality or key
-        is unknown or the other breast is not in the run (:func:`contexts_from_rod_counts`).
-    """
-    if len(results) != len(study_keys):
-        raise ValueError(f"got {len(results)} results and {len(study_keys)} study keys")
-    sides = [getattr(r.image.laterality, "value", str(r.image.laterality)) for r in results]
-    rods = [count_rod_like(r.calc_table, r.config.rules) for r in results]
-    return contexts_from_rod_counts(sides, rods, study_keys)

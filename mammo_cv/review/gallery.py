@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from mammo_cv.overlay import LABEL_COLOURS, LABELS
+from mammo_cv.review.overlay import LABEL_COLOURS, LABELS
 
 __all__ = ["write_gallery"]
 

@@ -16,11 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 
 from mammo_cv.config import Config
-from mammo_cv.detect import Detections
-from mammo_cv.types import Anatomy, MammoImage
+from mammo_cv.core.types import Anatomy, MammoImage
+from mammo_cv.core.version import __version__
+from mammo_cv.describe.vascular import CHAIN_COLUMNS
+from mammo_cv.detection.detect import Detections
+from mammo_cv.review.overlay import render_overlay, save_overlay
+from mammo_cv.tables.ids import safe_id
+from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS
+from mammo_cv.tables.writers import to_dataframe
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -90,7 +97,7 @@ class Result:
         """The ``image_id`` this image gets in a batch run (``images.csv``).
 
         The SOP Instance UID, else the file name, made file-name safe by the same function as
-        :mod:`mammo_cv.batch`; ``"image"`` for an image built in memory.
+        :mod:`mammo_cv.run.batch`; ``"image"`` for an image built in memory.
 
         Examples
         --------
@@ -98,7 +105,6 @@ class Result:
         >>> mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image).image_id
         'image'
         """
-        from mammo_cv.batch import safe_id
 
         image = self.image
         return safe_id(image.sop_instance_uid or Path(image.source_path or "").name)
@@ -123,7 +129,6 @@ class Result:
         >>> bool((table["length_mm"] >= table["width_mm"]).all())
         True
         """
-        from mammo_cv.report import CALCIFICATION_CSV_COLUMNS
 
         return _frame(self.calc_table, CALCIFICATION_CSV_COLUMNS, self.image_id)
 
@@ -146,7 +151,6 @@ class Result:
         >>> bool((clusters["n_calcs"].to_numpy() == members[clusters["cluster_id"]].to_numpy()).all())
         True
         """
-        from mammo_cv.report import CLUSTER_CSV_COLUMNS
 
         return _frame(self.cluster_table, CLUSTER_CSV_COLUMNS, self.image_id)
 
@@ -156,7 +160,7 @@ class Result:
         Parameters
         ----------
         **kwargs
-            Passed to :func:`mammo_cv.overlay.render_overlay` (e.g. ``max_side_px=2000``).
+            Passed to :func:`mammo_cv.review.overlay.render_overlay` (e.g. ``max_side_px=2000``).
 
         Returns
         -------
@@ -172,7 +176,6 @@ class Result:
         >>> rgb.dtype, rgb.shape[2], max(rgb.shape[:2]) <= 600
         (dtype('uint8'), 3, True)
         """
-        from mammo_cv.overlay import render_overlay
 
         return render_overlay(self, **kwargs)
 
@@ -184,7 +187,7 @@ class Result:
         path : str or path-like
             Destination ``.png``; its folder is created.
         **kwargs
-            Passed to :func:`mammo_cv.overlay.save_overlay` (e.g. ``max_side_px=2000``).
+            Passed to :func:`mammo_cv.review.overlay.save_overlay` (e.g. ``max_side_px=2000``).
 
         Returns
         -------
@@ -200,7 +203,6 @@ class Result:
         ...     path.read_bytes()[:4]
         b'\\x89PNG'
         """
-        from mammo_cv.overlay import save_overlay
 
         return save_overlay(self, path, **kwargs)
 
@@ -244,9 +246,6 @@ class Result:
         >>> record["image"]["spacing_mm"], len(record["calcifications"]) == len(result.calcifications)
         ([0.2, 0.2], True)
         """
-        from mammo_cv import __version__
-        from mammo_cv.report import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS
-        from mammo_cv.vascular import CHAIN_COLUMNS
 
         image, anatomy = self.image, self.anatomy
         image_id = self.image_id
@@ -327,7 +326,6 @@ class Result:
 
     def _repr_html_(self) -> str:
         """Notebook display: a small overlay thumbnail and the counts per label (escaped HTML)."""
-        import cv2
 
         rgb = self.overlay(max_side_px=_THUMBNAIL_SIDE_PX)
         ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
@@ -357,7 +355,6 @@ def _count(labels: np.ndarray) -> dict[str, int]:
 
 def _frame(table: dict[str, np.ndarray], columns: dict[str, np.dtype], image_id: str) -> pd.DataFrame:
     """DataFrame with exactly ``columns`` (order and dtypes), ``image_id`` filled in."""
-    from mammo_cv.report import to_dataframe
 
     n_rows = len(next(iter(table.values())))
     return to_dataframe({**table, "image_id": np.full(n_rows, image_id, dtype=object)}, columns)

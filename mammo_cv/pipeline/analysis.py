@@ -11,17 +11,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mammo_cv.anatomy import find_anatomy
-from mammo_cv.classify import StudyContext, label_tables
-from mammo_cv.clusters import cluster_table
-from mammo_cv.config import Config
-from mammo_cv.detect import detect_calcifications
-from mammo_cv.features import measure_calcifications
+from mammo_cv.anatomy.landmarks import find_anatomy
+from mammo_cv.classify.classifier import StudyContext
+from mammo_cv.config import Config, resolve_config
+from mammo_cv.core.types import MammoImage
+from mammo_cv.describe.calcifications import measure_calcifications
+from mammo_cv.describe.cluster_table import cluster_table
+from mammo_cv.describe.vascular import find_vascular
+from mammo_cv.detection.detect import detect_calcifications
 from mammo_cv.io import load_image
-from mammo_cv.result import Result
-from mammo_cv.rules import load_rules
-from mammo_cv.types import MammoImage
-from mammo_cv.vascular import find_vascular
+from mammo_cv.pipeline.result import Result
+from mammo_cv.pipeline.study import label_image_tables
 
 __all__ = ["analyze", "reclassify"]
 
@@ -43,7 +43,7 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
         ``Config(rules=load_rules(path))``.
     study : StudyContext, optional
         The other breast of the same study (bilateral secretory support); see
-        :func:`mammo_cv.classify.study_contexts` and :func:`reclassify`.
+        :func:`mammo_cv.pipeline.study.study_contexts` and :func:`reclassify`.
 
     Returns
     -------
@@ -58,7 +58,7 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
 
     Examples
     --------
-    >>> from mammo_cv.phantoms import phantom
+    >>> from mammo_cv.synthetic.phantoms import phantom
     >>> result = analyze(phantom(spacing_mm=0.2, seed=1).image)
     >>> result.anatomy.chest_wall_side.value
     'left'
@@ -66,10 +66,7 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     >>> set(result.calc_table["label"]) <= labels, len(result.calc_table["label"]) > 0
     (True, True)
     """
-    if config is None:
-        config = Config()
-    elif not isinstance(config, Config):
-        config = Config(rules=load_rules(config))
+    config = resolve_config(config)
     if isinstance(source, MammoImage):
         image = source
     else:
@@ -112,6 +109,6 @@ def reclassify(result: Result, study: StudyContext | None = None) -> Result:
         has ``label``, ``score`` (0..1 suspicion) and ``reason`` (object arrays of str; score
         float64); every other field is shared with ``result``.
     """
-    calc_table, cluster_table = label_tables(result.calc_table, result.cluster_table, rules=result.config.rules,
-                                             study=study)
+    calc_table, cluster_table = label_image_tables(result.calc_table, result.cluster_table,
+                                                   rules=result.config.rules, study=study)
     return dataclasses.replace(result, calc_table=calc_table, cluster_table=cluster_table)

@@ -394,7 +394,7 @@ def prepare_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | 
 
     Parameters
     ----------
-    result : mammo_cv.result.Result
+    result : mammo_cv.pipeline.result.Result
         ``image``, ``anatomy`` and ``detections.label_image`` are read (no table).
     max_side_px : int
         Longest side of the output, px; smaller images are not enlarged.
@@ -496,7 +496,7 @@ def render_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | N
 
     Parameters
     ----------
-    result : mammo_cv.result.Result
+    result : mammo_cv.pipeline.result.Result
         Needs ``calc_table["label"]`` and ``cluster_table["label"]``/``["score"]`` (from the
         classifier); ``calc_table`` row with ``calc_id`` k describes ``label_image == k``.
     max_side_px : int
@@ -525,7 +525,7 @@ def encode_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | N
 
     Parameters
     ----------
-    result : mammo_cv.result.Result
+    result : mammo_cv.pipeline.result.Result
     max_side_px : int
         Longest side of the PNG, px.
     config : OverlayConfig, optional
@@ -545,7 +545,7 @@ def save_overlay(result, path: str | os.PathLike[str], *, max_side_px: int = 200
 
     Parameters
     ----------
-    result : mammo_cv.result.Result
+    result : mammo_cv.pipeline.result.Result
     path : path-like
         Destination ``.png``; its folder is created.
     max_side_px : int

@@ -3,7 +3,7 @@
 Calcified vessel walls show as discontinuous elongated fragments lying along one smooth curve,
 often as two parallel tracks (the two walls, 1-3 mm apart). One fragment alone looks like any
 rod, so this module looks at the arrangement of the fragments of the calcification table
-(:mod:`mammo_cv.features`; positions and lengths in mm, ``axis_angle_deg`` from +col toward
+(:mod:`mammo_cv.describe.calcifications`; positions and lengths in mm, ``axis_angle_deg`` from +col toward
 +row in [0, 180)).
 
 Method (all candidate pairs from ``cKDTree.query_pairs``, tests vectorised over pairs):

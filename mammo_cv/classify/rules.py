@@ -2,11 +2,11 @@
 
 A rules file has one table per rule (``[vascular]``, ``[secretory]``, ``[macro]``,
 ``[punctate]``, ``[suspicious_cluster]``); every key must be present, have the right type and
-lie in its range. The shipped file, ``mammo_cv/rules.toml``, cites the source of each threshold.
+lie in its range. The shipped file, ``mammo_cv/classify/rules.toml``, cites the source of each threshold.
 
 Examples
 --------
->>> from mammo_cv.rules import load_rules
+>>> from mammo_cv.classify.rules import load_rules
 >>> rules = load_rules()
 >>> rules.secretory.min_length_mm, len(rules.digest)
 (3.0, 16)
@@ -199,7 +199,7 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> Rules:
     Parameters
     ----------
     path : path, optional
-        A TOML rules file; None = the shipped ``mammo_cv/rules.toml``.
+        A TOML rules file; None = the shipped ``mammo_cv/classify/rules.toml``.
 
     Returns
     -------

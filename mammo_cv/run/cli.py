@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mammo_cv import __version__
+from mammo_cv.config import resolve_config
+from mammo_cv.core.errors import MammoInputError
+from mammo_cv.core.version import __version__
+from mammo_cv.io import load_image
+from mammo_cv.review.gallery import write_gallery
+from mammo_cv.run.batch import run_batch
+from mammo_cv.run.discovery import discover_inputs, plan_studies
+from mammo_cv.run.outcomes import consolidate
+from mammo_cv.run.parts import ResumeMismatchError
+from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS
+from mammo_cv.tables.writers import write_csv, write_json_atomic, write_parquet
 
 __all__ = ["main"]
 
@@ -47,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                          help="worker processes (default: the CPU count)")
     analyze.add_argument("--rules", type=Path, metavar="FILE",
-                         help="classification rules (TOML) instead of the shipped mammo_cv/rules.toml")
+                         help="classification rules (TOML) instead of the shipped mammo_cv/classify/rules.toml")
     analyze.add_argument("--no-overlays", action="store_true", help="do not render overlays/<image_id>.png")
     analyze.add_argument("--resume", action="store_true",
                          help="keep the images already done in DIR (their parts) and do the rest")
@@ -63,8 +73,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from mammo_cv.io import load_image
-
     try:
         image = load_image(args.file, pixel_spacing_mm=args.pixel_spacing)
     except (MammoInputError, OSError) as exc:
@@ -87,11 +95,6 @@ def _utc_now() -> str:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from mammo_cv.batch import (ResumeMismatchError, consolidate, discover_inputs, plan_studies, resolve_config,
-                                run_batch)
-    from mammo_cv.report import (CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, write_csv,
-                                 write_json_atomic, write_parquet)
-
     started = _utc_now()
     try:
         config = resolve_config(args.rules)  # a bad rules file fails here, before any image
@@ -118,8 +121,6 @@ def _analyze(args: argparse.Namespace) -> int:
                                  ("clusters", clusters, CLUSTER_CSV_COLUMNS)):
         write_csv(args.out / f"{name}.csv", table, columns)
         write_parquet(args.out / f"{name}.parquet", table, columns)
-    from mammo_cv.gallery import write_gallery
-
     write_gallery(args.out, images, clusters)
     n_failed = sum(status != "ok" for status in images["status"])
     write_json_atomic(args.out / "run.json", {

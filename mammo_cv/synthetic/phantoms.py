@@ -6,7 +6,7 @@ same calcifications at 0.07 mm and at 0.1 mm. The image model is a linear attenu
 integral ``A`` at 20 keV (fat, glandular tissue, skin, muscle, vessels, strands, calcium), with
 Poisson-like quantum noise at a clinical detector dose and a Gaussian detector blur (constants
 cited in :class:`PhantomConfig`), mapped to 12-bit-like values ``offset + gain * A`` (larger =
-more attenuation, as in :class:`mammo_cv.types.MammoImage`).
+more attenuation, as in :class:`mammo_cv.core.types.MammoImage`).
 
 Size ranges per calcification kind (rods 3-10 x 0.5-1.5 mm, pleomorphic 0.1-0.5 mm in
 < 1 cm, ...) are the BI-RADS 5th-edition descriptors as given in issue 2; they are written
@@ -22,7 +22,7 @@ Group ``extent_mm`` = greatest dimension of the union of its members.
 
 Examples
 --------
->>> from mammo_cv.phantoms import phantom
+>>> from mammo_cv.synthetic.phantoms import phantom
 >>> ph = phantom(spacing_mm=0.2, seed=1)
 >>> ph.image.pixels.shape, ph.image.pixels.dtype
 ((1200, 950), dtype('float32'))
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from mammo_cv.types import ChestWallSide, Laterality, MammoImage, PresentationIntent, View
+from mammo_cv.core.types import ChestWallSide, Laterality, MammoImage, PresentationIntent, View
 
 __all__ = ["CALC_KINDS", "KIND_TO_LABEL", "PhantomConfig", "Phantom", "phantom"]
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields
 
-from mammo_cv.anatomy import AnatomyConfig
-from mammo_cv.cluster_features import GroupConfig
-from mammo_cv.clusters import ClusterConfig
-from mammo_cv.detect import DetectionConfig
-from mammo_cv.features import FeatureConfig
-from mammo_cv.rules import Rules, load_rules
-from mammo_cv.vascular import VascularConfig
+from mammo_cv.anatomy.landmarks import AnatomyConfig
+from mammo_cv.classify.rules import Rules, load_rules
+from mammo_cv.describe.calcifications import FeatureConfig
+from mammo_cv.describe.grouping import ClusterConfig
+from mammo_cv.describe.groups import GroupConfig
+from mammo_cv.describe.vascular import VascularConfig
+from mammo_cv.detection.detect import DetectionConfig
 
-__all__ = ["Config"]
+__all__ = ["Config", "resolve_config"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Config:
         Distribution rules of the cluster description.
     vascular : VascularConfig
     rules : Rules
-        The classifier's rule set; defaults to the shipped ``mammo_cv/rules.toml``.
+        The classifier's rule set; defaults to the shipped ``mammo_cv/classify/rules.toml``.
     """
 
     anatomy: AnatomyConfig = field(default_factory=AnatomyConfig)
@@ -60,3 +61,18 @@ class Config:
         settings["rules"] = {key: value for key, value in settings["rules"].items() if key != "source"}
         text = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resolve_config(config: Config | str | os.PathLike[str] | None) -> Config:
+    """``Config`` as given, the default one for None, or one with the rules file at a path.
+
+    Raises
+    ------
+    RulesError
+        If the rules file does not validate (the message names the key).
+    """
+    if config is None:
+        return Config()
+    if isinstance(config, Config):
+        return config
+    return Config(rules=load_rules(config))

@@ -1,0 +1,1 @@
+"""The bottom layer: types, errors, units and the small helpers every stage shares."""

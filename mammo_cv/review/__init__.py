@@ -1,0 +1,22 @@
+"""Review images: overlay PNGs and the HTML gallery."""
+
+from __future__ import annotations
+
+from mammo_cv.review.gallery import write_gallery
+from mammo_cv.review.overlay import (
+    LABEL_COLOURS,
+    LABELS,
+    OverlayBase,
+    OverlayConfig,
+    draw_overlay,
+    encode_overlay,
+    encode_png,
+    prepare_overlay,
+    render_overlay,
+    save_overlay,
+)
+
+__all__ = [
+    "LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "prepare_overlay", "draw_overlay", "encode_png",
+    "render_overlay", "encode_overlay", "save_overlay", "write_gallery",
+]

@@ -1,0 +1,67 @@
+"""Per-image parts in the output folder: commit one image's outcome, read it back on resume."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from mammo_cv.run.discovery import WorkItem
+from mammo_cv.run.outcomes import ImageOutcome
+from mammo_cv.tables.writers import part_from_json, part_to_json, write_json_atomic
+
+__all__ = ["PARTS_DIR", "OVERLAYS_DIR", "ResumeMismatchError", "commit_outcome", "completed_part"]
+
+
+PARTS_DIR = ".parts"
+
+
+OVERLAYS_DIR = "overlays"
+
+
+class ResumeMismatchError(ValueError):
+    """``--resume`` found parts written with other settings (config, rules or spacing)."""
+
+
+def _part_path(out_dir: Path, image_id: str) -> Path:
+    return out_dir / PARTS_DIR / f"{image_id}.json"
+
+
+def commit_outcome(out_dir: Path, outcome: ImageOutcome, *, settings: dict[str, object]) -> None:
+    """Write one image's overlay (if any) and then its part, each atomically: a part that
+    exists is complete, and its overlay is already in place."""
+    image_id = str(outcome.image_row["image_id"])
+    if outcome.overlay_png is not None:
+        overlay = out_dir / OVERLAYS_DIR / f"{image_id}.png"
+        temporary = overlay.with_name(f".{image_id}.png.tmp")
+        temporary.write_bytes(outcome.overlay_png)
+        os.replace(temporary, overlay)
+    write_json_atomic(_part_path(out_dir, image_id),
+                      part_to_json(outcome.image_row, outcome.calcifications, outcome.clusters, settings=settings))
+
+
+def completed_part(out_dir: Path, item: WorkItem, *, settings: dict[str, object],
+                   overlay: bool = False) -> ImageOutcome | None:
+    """The committed outcome of ``item``, or None when it has no complete part (or, with
+    ``overlay``, an analysed image has no overlay PNG: an earlier run had ``--no-overlays``).
+
+    Raises
+    ------
+    ResumeMismatchError
+        If the part was written with other settings (config digest, pixel spacing).
+    """
+    path = _part_path(out_dir, item.image_id)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        row, calcs, clusters = part_from_json(payload)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent or not a complete part of this schema: the image is redone
+    if payload.get("settings") != settings:
+        raise ResumeMismatchError(
+            f"{path}: made with settings {payload.get('settings')}, but this run has {settings}; "
+            "resume with the same --rules and --pixel-spacing, or write to a new --out folder")
+    if row["source_path"] != str(item.path):
+        return None  # another file now has this id: redo it
+    if overlay and row["status"] == "ok" and not (out_dir / OVERLAYS_DIR / f"{item.image_id}.png").is_file():
+        return None
+    return ImageOutcome(row, calcs, clusters)
