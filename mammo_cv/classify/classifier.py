@@ -40,12 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from mammo_cv.classify.rules import Rules
+from mammo_cv.core.labels import LABELS
 
 __all__ = ["LABELS", "StudyContext", "Classification", "classify", "label_tables", "count_rod_like",
            "contexts_from_rod_counts"]
-
-#: Label vocabulary, in precedence order for ties.
-LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
 
 _CALC_NEEDED = ("length_mm", "width_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
                 "orientation_to_nipple_deg", "cluster_id", "vascular_score")
