@@ -20,10 +20,11 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from mammo_cv.core.files import write_bytes_atomic, write_text_atomic
+from mammo_cv.tables.frames import to_dataframe
 from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, PART_SCHEMA
 
-__all__ = ["empty_table", "concat_tables", "write_csv", "write_parquet", "to_dataframe",
-           "write_json_atomic", "part_to_json", "part_from_json"]
+__all__ = ["empty_table", "concat_tables", "write_csv", "write_parquet", "write_json_atomic", "part_to_json",
+           "part_from_json"]
 
 
 # Significant digits for floats: 0.01 um at 100 mm, far below any measurement's precision,
@@ -135,16 +136,6 @@ def part_from_json(payload: Mapping[str, object]) -> tuple[dict[str, object], di
 
     return (row, table(payload["calcifications"], CALCIFICATION_CSV_COLUMNS),  # type: ignore[arg-type]
             table(payload["clusters"], CLUSTER_CSV_COLUMNS))  # type: ignore[arg-type]
-
-
-def to_dataframe(table: Mapping[str, np.ndarray], columns: Mapping[str, np.dtype]):
-    """The table as a pandas DataFrame with the schema's column order and dtypes; text columns
-    are pandas' ``"string"`` dtype, empty or not. pandas is imported here, not at module import."""
-    import pandas as pd
-
-    return pd.DataFrame({name: pd.array(np.asarray(table[name]).astype(str), dtype="string") if dtype.kind == "O"
-                         else np.asarray(table[name]).astype(dtype, copy=False) for name, dtype in columns.items()},
-                        columns=list(columns))
 
 
 def write_parquet(path: str | os.PathLike[str], table: Mapping[str, np.ndarray],
