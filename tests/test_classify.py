@@ -154,6 +154,23 @@ def test_missing_column_is_named():
         classify(table, NO_CLUSTERS, rules=RULES)
 
 
+def test_a_cluster_id_missing_from_the_cluster_table_is_refused():
+    with pytest.raises(ValueError, match="cluster_id values missing from the cluster table"):
+        classify(calcs({"cluster_id": 3}), clusters({}), rules=RULES)
+
+
+def test_branching_is_read_under_either_name_and_required():
+    members = calcs(*[{"width_mm": 0.2, "cluster_id": 0}] * 6)
+    new = classify(members, clusters({"branching": 0.5}), rules=RULES)
+    old_name = clusters({})
+    old_name["branching_pattern"] = old_name.pop("branching") + 0.5
+    np.testing.assert_array_equal(classify(members, old_name, rules=RULES).cluster_score, new.cluster_score)
+    assert new.cluster_score[0] > classify(members, clusters({}), rules=RULES).cluster_score[0]
+    del old_name["branching_pattern"]
+    with pytest.raises(ValueError, match="branching column"):
+        classify(members, old_name, rules=RULES)
+
+
 def test_analyze_and_reclassify_on_a_phantom(tmp_path):
     ph = phantom(spacing_mm=0.1, size_mm=(120.0, 96.0), seed=2101, calcifications=["secretory", "punctate"])
     result = analyze(ph.image)
