@@ -24,7 +24,7 @@ from mammo_cv.anatomy.landmarks import find_anatomy
 from mammo_cv.describe import ClusterConfig, find_clusters
 from mammo_cv.describe.calcifications import measure_calcifications
 from mammo_cv.detection.detect import DetectionConfig, detect_calcifications
-from mammo_cv.evaluation.metrics import ImageOutcome, froc_curve, match_clusters, read_mias_annotations, sensitivity_at
+from mammo_cv.evaluation.metrics import FrocImage, froc_curve, match_clusters, read_mias_annotations, sensitivity_at
 from mammo_cv.io import load_image
 
 MIAS_SPACING_MM = 0.2  # mini-MIAS README: 200 micrometre pixel edge
@@ -32,7 +32,7 @@ FP_RATES = (0.25, 0.5, 1.0, 2.0)
 
 
 def analyse(path: Path, circles: list, counts_fp: bool, det_cfg: DetectionConfig,
-            clu_cfg: ClusterConfig) -> tuple[ImageOutcome, dict]:
+            clu_cfg: ClusterConfig) -> tuple[FrocImage, dict]:
     """Detect, cluster and match one image."""
     image = load_image(path, pixel_spacing_mm=MIAS_SPACING_MM, view="MLO")
     start = time.perf_counter()
@@ -46,7 +46,7 @@ def analyse(path: Path, circles: list, counts_fp: bool, det_cfg: DetectionConfig
                                 config=clu_cfg)
     centre_px = clusters.centre_mm / np.asarray(image.spacing_mm)
     lesion = match_clusters(centre_px, circles, spacing_mm=MIAS_SPACING_MM)
-    outcome = ImageOutcome(path.stem, clusters.score, lesion, len(circles), counts_fp)
+    outcome = FrocImage(path.stem, clusters.score, lesion, len(circles), counts_fp)
     reported = clusters.score >= clu_cfg.min_score
     record = {
         "refnum": path.stem,
@@ -64,7 +64,7 @@ def analyse(path: Path, circles: list, counts_fp: bool, det_cfg: DetectionConfig
     return outcome, record
 
 
-def operating_point(outcomes: list[ImageOutcome], min_score: float) -> dict:
+def operating_point(outcomes: list[FrocImage], min_score: float) -> dict:
     """Sensitivity and FP clusters/image keeping clusters with score >= ``min_score``."""
     curve = froc_curve(outcomes)
     ok = curve["threshold"] >= min_score
@@ -76,7 +76,7 @@ def operating_point(outcomes: list[ImageOutcome], min_score: float) -> dict:
             "fp_images": sum(o.counts_fp for o in outcomes)}
 
 
-def summary(outcomes: list[ImageOutcome], min_score: float) -> dict:
+def summary(outcomes: list[FrocImage], min_score: float) -> dict:
     curve = froc_curve(outcomes)
     return {
         "sensitivity_at_fp_per_image": {str(f): sensitivity_at(curve, f) for f in FP_RATES},

@@ -1,4 +1,4 @@
-"""Tests for mammo_cv.anatomy.landmarks: hand-made breasts with known geometry, bad input, mini-MIAS."""
+"""Tests for mammo_cv.anatomy.landmarks (find_anatomy): hand-made breasts with known geometry, bad input, mini-MIAS."""
 
 from __future__ import annotations
 

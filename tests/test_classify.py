@@ -40,8 +40,21 @@ ROD = {"length_mm": 6.2, "width_mm": 0.8, "area_mm2": 4.5, "elongation": 7.8, "i
        "orientation_to_nipple_deg": 12.0}
 
 
-def test_labels_vocabulary():
-    assert LABELS == ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
+VASCULAR_ROD = {**ROD, "vascular_score": 0.8}
+MACRO_ROD = {**ROD, "orientation_to_nipple_deg": 60.0}
+
+
+@pytest.mark.parametrize("members, member_labels, label", [
+    ((ROD, VASCULAR_ROD), ["secretory", "vascular"], "secretory"),
+    ((VASCULAR_ROD, ROD), ["vascular", "secretory"], "secretory"),
+    ((MACRO_ROD, VASCULAR_ROD), ["macro", "vascular"], "vascular"),
+])
+def test_a_tied_cluster_takes_the_label_that_comes_first_in_labels(members, member_labels, label):
+    # two benign members with different labels, spread over 30 mm: neither suspicious nor fragmented
+    out = classify(calcs(*({**row, "cluster_id": 0} for row in members)), clusters({"extent_mm": 30.0}), rules=RULES)
+    assert list(out.calc_label) == member_labels
+    assert list(out.cluster_label) == [label]
+    assert out.cluster_reason[0].endswith(f"-> mostly {label}")
 
 
 @pytest.mark.parametrize("row, label, words", [
@@ -139,6 +152,23 @@ def test_missing_column_is_named():
     del table["vascular_score"]
     with pytest.raises(ValueError, match="vascular_score"):
         classify(table, NO_CLUSTERS, rules=RULES)
+
+
+def test_a_cluster_id_missing_from_the_cluster_table_is_refused():
+    with pytest.raises(ValueError, match="cluster_id values missing from the cluster table"):
+        classify(calcs({"cluster_id": 3}), clusters({}), rules=RULES)
+
+
+def test_branching_is_read_under_either_name_and_required():
+    members = calcs(*[{"width_mm": 0.2, "cluster_id": 0}] * 6)
+    new = classify(members, clusters({"branching": 0.5}), rules=RULES)
+    old_name = clusters({})
+    old_name["branching_pattern"] = old_name.pop("branching") + 0.5
+    np.testing.assert_array_equal(classify(members, old_name, rules=RULES).cluster_score, new.cluster_score)
+    assert new.cluster_score[0] > classify(members, clusters({}), rules=RULES).cluster_score[0]
+    del old_name["branching_pattern"]
+    with pytest.raises(ValueError, match="branching column"):
+        classify(members, old_name, rules=RULES)
 
 
 def test_analyze_and_reclassify_on_a_phantom(tmp_path):

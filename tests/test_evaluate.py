@@ -11,7 +11,7 @@ import pytest
 
 from mammo_cv.evaluation.metrics import (
     CalcCircle,
-    ImageOutcome,
+    FrocImage,
     froc_curve,
     match_calcifications,
     match_clusters,
@@ -51,10 +51,10 @@ def test_match_clusters_radius_and_minimum_radius():
 
 def test_froc_counts_lesions_once_and_fps_on_all_images():
     outcomes = [
-        ImageOutcome("a", np.array([9.0, 8.0, 3.0]), np.array([0, 0, -1]), 1),  # 2 hits on one lesion
-        ImageOutcome("b", np.array([5.0]), np.array([-1]), 0),                  # normal: one FP
-        ImageOutcome("c", np.array([7.0]), np.array([0]), 2),                   # one of two lesions
-        ImageOutcome("d", np.array([10.0]), np.array([-1]), 0, counts_fp=False),  # diffuse: ignored
+        FrocImage("a", np.array([9.0, 8.0, 3.0]), np.array([0, 0, -1]), 1),  # 2 hits on one lesion
+        FrocImage("b", np.array([5.0]), np.array([-1]), 0),                  # normal: one FP
+        FrocImage("c", np.array([7.0]), np.array([0]), 2),                   # one of two lesions
+        FrocImage("d", np.array([10.0]), np.array([-1]), 0, counts_fp=False),  # diffuse: ignored
     ]
     curve = froc_curve(outcomes)
     by_t = dict(zip(curve["threshold"], zip(curve["sensitivity"], curve["fp_per_image"])))

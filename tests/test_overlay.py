@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from mammo_cv.config.settings import Config
+from mammo_cv.core.labels import LABELS
 from mammo_cv.core.types import Anatomy, MammoImage
 from mammo_cv.detection.detect import Detections
 from mammo_cv.pipeline.result import Result
 from mammo_cv.review.overlay import (
     LABEL_COLOURS,
-    LABELS,
     OverlayConfig,
     draw_overlay,
     encode_overlay,

@@ -132,6 +132,24 @@ def test_chest_wall_and_nipple_sides(laterality, side):
     assert (c > mask.shape[1] / 2) == (expected == "left")
 
 
+def test_a_right_chest_wall_mirrors_the_image_and_its_truth():
+    left, right = (phantom(spacing_mm=0.3, size_mm=SIZE_MM, laterality="L", view="MLO", seed=2, chest_wall_side=side)
+                   for side in ("left", "right"))
+    n_cols = left.image.shape[1]
+    np.testing.assert_array_equal(right.calc_labels, left.calc_labels[:, ::-1])
+    np.testing.assert_array_equal(right.breast_mask, left.breast_mask[:, ::-1])
+    assert left.truth["calcifications"]
+    for a, b in zip(left.truth["calcifications"], right.truth["calcifications"]):
+        assert (b["row_px"], b["col_px"]) == (a["row_px"], n_cols - 1 - a["col_px"])
+        if a["angle_deg"] is None:
+            assert b["angle_deg"] is None
+        else:  # both rounded to 0.001 deg
+            assert b["angle_deg"] == pytest.approx((180.0 - a["angle_deg"]) % 180.0, abs=1e-3)
+    (r0, c0), (r1, c1) = left.truth["pectoral_line"]
+    assert right.truth["pectoral_line"] == [[r0, n_cols - 1 - c0], [r1, n_cols - 1 - c1]]
+    assert right.truth["nipple_rc"] == [left.truth["nipple_rc"][0], n_cols - 1 - left.truth["nipple_rc"][1]]
+
+
 @pytest.mark.parametrize("laterality", ["L", "R"])
 def test_mlo_has_pectoral_muscle_and_cc_has_none(phantoms, laterality):
     assert phantoms(0.1, laterality, "CC").truth["pectoral_line"] is None

@@ -1,20 +1,22 @@
-"""Breast anatomy: breast mask, chest-wall side, pectoral muscle and nipple.
+"""Breast anatomy: breast mask, chest-wall side, pectoral muscle and nipple, composed.
 
 Everything is computed on a coarse, isotropic working grid (``AnatomyConfig.working_spacing_mm``)
 in a canonical orientation with the chest wall on the left (column 0); results are flipped back
-and scaled to the stored pixel grid of the input on the way out.
+and scaled to the stored pixel grid of the input on the way out
+(:mod:`mammo_cv.anatomy.working_grid`).
 
 Steps
 -----
-1. Breast mask: smoothed working image, threshold between the background level and the tissue
-   level (both from an Otsu split), opening to cut thin bridges to labels and film borders, the
-   largest component, holes filled, outline smoothed.
-2. Chest-wall side: the column edge where the breast is tallest (the breast tapers towards the
-   nipple). Laterality tags break near-ties only.
-3. Pectoral muscle (oblique/lateral views): gradient-directed Hough transform on the upper
-   chest-wall part of the breast, accepted only when the muscle side is clearly brighter.
-4. Nipple: the centre of the skin-line segment farthest from the pectoral line (or from the
-   chest wall when no muscle is found).
+1. Breast mask (:mod:`mammo_cv.anatomy.breast`): smoothed working image, threshold between the
+   background level and the tissue level (both from an Otsu split), opening to cut thin bridges
+   to labels and film borders, the largest component, holes filled, outline smoothed.
+2. Chest-wall side (:mod:`mammo_cv.anatomy.chest_wall`): the column edge where the breast is
+   tallest (the breast tapers towards the nipple). Laterality tags break near-ties only.
+3. Pectoral muscle (oblique/lateral views, :mod:`mammo_cv.anatomy.pectoral`): gradient-directed
+   Hough transform on the upper chest-wall part of the breast, accepted only when the muscle
+   side is clearly brighter.
+4. Nipple (:mod:`mammo_cv.anatomy.nipple`): the centre of the skin-line segment farthest from the
+   pectoral line (or from the chest wall when no muscle is found).
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
+from mammo_cv.anatomy.breast import breast_mask
+from mammo_cv.anatomy.chest_wall import chest_wall_side
+from mammo_cv.anatomy.nipple import find_nipple
+from mammo_cv.anatomy.pectoral import Pectoral, find_pectoral, half_plane_mask
+from mammo_cv.anatomy.working_grid import WorkingGrid, upsample_mask
 from mammo_cv.core.errors import NoBreastFoundError
-from mammo_cv.core.types import Anatomy, ChestWallSide, Laterality, MammoImage, View
+from mammo_cv.core.types import Anatomy, ChestWallSide, MammoImage, View
 
 __all__ = ["AnatomyConfig", "find_anatomy"]
 
@@ -155,40 +161,6 @@ class AnatomyConfig:
                              f"got {self.nipple_reference!r}")
 
 
-@dataclass(frozen=True)
-class _Grid:
-    """Working grid: isotropic ``spacing_mm``, ``shape`` (rows, cols), chest wall flipped left."""
-
-    spacing_mm: float
-    shape: tuple[int, int]
-    full_shape: tuple[int, int]
-    flipped: bool
-
-    def to_full(self, rc_canonical: np.ndarray) -> np.ndarray:
-        """(K, 2) canonical working (row, col) -> (K, 2) float64 (row, col) in the full grid."""
-        rc = np.asarray(rc_canonical, dtype=np.float64).reshape(-1, 2).copy()
-        if self.flipped:
-            rc[:, 1] = self.shape[1] - 1 - rc[:, 1]
-        scale = np.array(self.full_shape, dtype=np.float64) / np.array(self.shape)
-        return (rc + 0.5) * scale - 0.5
-
-
-@dataclass(frozen=True)
-class _Pectoral:
-    """Pectoral edge n . (row, col) = rho in canonical working px, n = (sin t, cos t)."""
-
-    theta_deg: float
-    rho_px: float
-    top_rc: tuple[float, float]
-    chest_wall_rc: tuple[float, float]  # lower end: on the chest wall, or on the breast's lower border
-    contrast: float
-
-    @property
-    def normal(self) -> np.ndarray:
-        t = np.deg2rad(self.theta_deg)
-        return np.array([np.sin(t), np.cos(t)])
-
-
 def find_anatomy(image: MammoImage, *, config: AnatomyConfig | None = None) -> Anatomy:
     """Find the breast, chest-wall side, pectoral muscle and nipple of one mammogram.
 
@@ -219,6 +191,36 @@ def find_anatomy(image: MammoImage, *, config: AnatomyConfig | None = None) -> A
     <ChestWallSide.LEFT: 'left'>
     """
     cfg = AnatomyConfig() if config is None else config
+    work, spacing_mm = _working_image(image, cfg)
+    smooth = cv2.GaussianBlur(work, (0, 0), cfg.smoothing_sigma_mm / spacing_mm)
+    mask, levels, notes = breast_mask(
+        work, smooth, spacing_mm, threshold_fraction=cfg.threshold_fraction,
+        skin_threshold_fraction=cfg.skin_threshold_fraction, skin_reach_mm=cfg.skin_reach_mm,
+        min_contrast_to_noise=cfg.min_contrast_to_noise, opening_mm=cfg.opening_mm,
+        edge_strip_mm=cfg.edge_strip_mm, min_breast_area_mm2=cfg.min_breast_area_mm2, path=image.source_path)
+    side, side_note = chest_wall_side(mask, image.laterality, tie_ratio=cfg.tie_ratio,
+                                      edge_band_fraction=cfg.edge_band_fraction)
+    notes.append(side_note)
+
+    grid = WorkingGrid(spacing_mm, work.shape, image.shape, side is ChestWallSide.RIGHT)
+    mask_c = grid.canonical(mask)
+    pectoral, pectoral_note = _pectoral_on_view(grid.canonical(work), mask_c, levels, image.view, grid, cfg)
+    notes.append(pectoral_note)
+    reference = pectoral if cfg.nipple_reference == "pectoral" else None
+    nipple_rc = grid.to_full(find_nipple(mask_c, reference, spacing_mm, tolerance_mm=cfg.nipple_tolerance_mm))[0]
+
+    breast = upsample_mask(mask, image.shape, cfg.outline_sigma_mm / spacing_mm)
+    pectoral_mask, pectoral_line = _pectoral_outputs(pectoral, grid, breast)
+    return Anatomy(breast_mask=breast, chest_wall_side=side, pectoral_mask=pectoral_mask,
+                   pectoral_line=pectoral_line, nipple_rc=(float(nipple_rc[0]), float(nipple_rc[1])),
+                   method_notes=tuple(notes))
+
+
+def _working_image(image: MammoImage, cfg: AnatomyConfig) -> tuple[np.ndarray, float]:
+    """The image reduced (area mean) to the isotropic working grid: ((m, n) float32, spacing mm).
+
+    Raises NoBreastFoundError for an image too small, non-finite or constant.
+    """
     path = image.source_path
     extent_mm = np.array(image.shape) * np.array(image.spacing_mm)
     if extent_mm.min() < cfg.min_extent_mm:
@@ -231,296 +233,29 @@ def find_anatomy(image: MammoImage, *, config: AnatomyConfig | None = None) -> A
         raise NoBreastFoundError(path, "pixel data contain NaN or infinite values")
     if np.ptp(work) <= 0:
         raise NoBreastFoundError(path, "image is constant")
+    return work, spacing_mm
 
-    smooth = cv2.GaussianBlur(work, (0, 0), cfg.smoothing_sigma_mm / spacing_mm)
-    mask, levels, notes = _breast_mask_working(work, smooth, spacing_mm, cfg, path)
-    side, side_note = _chest_wall_side(mask, image.laterality, cfg)
-    notes.append(side_note)
 
-    grid = _Grid(spacing_mm, work_shape, image.shape, side is ChestWallSide.RIGHT)
-    mask_c = np.ascontiguousarray(mask[:, ::-1]) if grid.flipped else mask
-    work_c = np.ascontiguousarray(work[:, ::-1]) if grid.flipped else work
+def _pectoral_on_view(work_c: np.ndarray, mask_c: np.ndarray, levels: tuple[float, float], view: View,
+                      grid: WorkingGrid, cfg: AnatomyConfig) -> tuple[Pectoral | None, str]:
+    """The pectoral muscle on oblique/lateral views (stronger evidence asked when the view is
+    unknown); not searched on the others."""
+    if not (view.is_oblique_or_lateral or view is View.UNKNOWN):
+        return None, f"pectoral: not searched on view {view.value}"
+    min_contrast = cfg.pectoral_min_contrast if view.is_oblique_or_lateral else cfg.pectoral_min_contrast_unknown_view
+    return find_pectoral(
+        work_c, mask_c, levels, grid.spacing_mm, min_contrast=min_contrast, sigma_mm=cfg.pectoral_sigma_mm,
+        skin_margin_mm=cfg.pectoral_skin_margin_mm, angle_range_deg=cfg.pectoral_angle_range_deg,
+        angle_spread_deg=cfg.pectoral_angle_spread_deg, inlier_mm=cfg.pectoral_inlier_mm,
+        band_mm=cfg.pectoral_band_mm, min_area_fraction=cfg.pectoral_min_area_fraction,
+        max_area_fraction=cfg.pectoral_max_area_fraction)
 
-    pectoral = None
-    if image.view.is_oblique_or_lateral or image.view is View.UNKNOWN:
-        min_contrast = (cfg.pectoral_min_contrast if image.view.is_oblique_or_lateral
-                        else cfg.pectoral_min_contrast_unknown_view)
-        pectoral, pect_note = _find_pectoral(work_c, mask_c, levels, spacing_mm, min_contrast, cfg)
-        notes.append(pect_note)
-    else:
-        notes.append(f"pectoral: not searched on view {image.view.value}")
 
-    reference = pectoral if cfg.nipple_reference == "pectoral" else None
-    nipple_c = _find_nipple(mask_c, reference, spacing_mm, cfg)
-    nipple_rc = grid.to_full(nipple_c)[0]
-
-    breast_mask = _upsample_mask(mask, image.shape, cfg.outline_sigma_mm / spacing_mm)
+def _pectoral_outputs(pectoral: Pectoral | None, grid: WorkingGrid, breast: np.ndarray):
+    """(M, N) bool muscle mask inside ``breast`` and the line's ((row, col), (row, col)) ends in
+    the stored grid; all False and None without a muscle."""
     if pectoral is None:
-        pectoral_mask = np.zeros(image.shape, dtype=bool)
-        pectoral_line = None
-    else:
-        pectoral_mask = _half_plane_mask(pectoral, grid) & breast_mask
-        ends = grid.to_full(np.array([pectoral.top_rc, pectoral.chest_wall_rc]))
-        pectoral_line = ((float(ends[0, 0]), float(ends[0, 1])), (float(ends[1, 0]), float(ends[1, 1])))
-    return Anatomy(breast_mask=breast_mask, chest_wall_side=side, pectoral_mask=pectoral_mask,
-                   pectoral_line=pectoral_line, nipple_rc=(float(nipple_rc[0]), float(nipple_rc[1])),
-                   method_notes=tuple(notes))
-
-
-def _otsu(values: np.ndarray, bins: int = 256) -> float:
-    """Otsu threshold of a 1-D float array (histogram of ``bins`` bins)."""
-    hist, edges = np.histogram(values, bins=bins)
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    p = hist / hist.sum()
-    w0 = np.cumsum(p)
-    m0 = np.cumsum(p * centres)
-    mean = m0[-1]
-    w1 = 1.0 - w0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mean * w0 - m0) ** 2 / (w0 * w1)
-    between = np.nan_to_num(between[:-1], nan=0.0, posinf=0.0)
-    return float(edges[int(np.argmax(between)) + 1])
-
-
-def _breast_mask_working(work: np.ndarray, smooth: np.ndarray, spacing_mm: float, cfg: AnatomyConfig,
-                         path: str | None) -> tuple[np.ndarray, tuple[float, float], list[str]]:
-    """Breast mask on the working grid, from the working image and its smoothed copy.
-
-    Returns
-    -------
-    mask : (m, n) ndarray of bool
-    levels : (float, float)
-        (background, tissue) levels in pixel units (medians of the two Otsu classes).
-    notes : list of str
-    """
-    values = smooth.ravel()
-    threshold = _otsu(values)
-    upper = values > threshold
-    background = float(np.median(values[~upper]))
-    tissue = float(np.median(values[upper]))
-    residual = work.ravel()[upper] - values[upper]
-    noise = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
-    if not tissue - background > cfg.min_contrast_to_noise * noise:
-        raise NoBreastFoundError(path, f"no breast-like foreground: tissue/background contrast "
-                                       f"{tissue - background:.3g} is below {cfg.min_contrast_to_noise:g}"
-                                       f" x noise ({noise:.3g})")
-    level = background + cfg.threshold_fraction * (tissue - background)
-    raw = _drop_edge_strips(smooth > level, int(np.ceil(cfg.edge_strip_mm / spacing_mm))).astype(np.uint8)
-
-    size = max(3, int(round(cfg.opening_mm / spacing_mm)) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=4)
-    if count < 2:
-        raise NoBreastFoundError(path, "no foreground above the breast threshold")
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    area_mm2 = float(stats[largest, cv2.CC_STAT_AREA]) * spacing_mm**2
-    if area_mm2 < cfg.min_breast_area_mm2:
-        raise NoBreastFoundError(path, f"largest foreground region is {area_mm2:.0f} mm^2, "
-                                       f"below {cfg.min_breast_area_mm2:g} mm^2")
-    core = (labels == largest).astype(np.uint8)
-    reach = 2 * int(round(cfg.skin_reach_mm / spacing_mm)) + 1
-    near_core = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
-    skin_level = background + cfg.skin_threshold_fraction * (tissue - background)
-    grown = _drop_edge_strips((smooth > skin_level) & (near_core > 0), int(np.ceil(cfg.edge_strip_mm / spacing_mm)))
-    _, grown_labels = cv2.connectedComponents((grown | (core > 0)).astype(np.uint8), connectivity=4)
-    mask = ndimage.binary_fill_holes(grown_labels == grown_labels[core > 0][0])
-    notes = [f"breast: threshold {level:.4g}, skin {skin_level:.4g} (background {background:.4g}, "
-             f"tissue {tissue:.4g}), {count - 2} other region(s) dropped"]
-    return mask, (background, tissue), notes
-
-
-def _drop_edge_strips(mask: np.ndarray, depth_px: int) -> np.ndarray:
-    """Clear foreground within ``depth_px`` of each image edge where it does not continue at
-    that depth (same column or row). (m, n) bool -> (m, n) bool."""
-    out = mask.copy()
-    rows, cols = mask.shape
-    if rows > 2 * depth_px:
-        out[:depth_px] &= mask[depth_px][None, :]
-        out[rows - depth_px:] &= mask[rows - 1 - depth_px][None, :]
-    if cols > 2 * depth_px:
-        out[:, :depth_px] &= mask[:, depth_px][:, None]
-        out[:, cols - depth_px:] &= mask[:, cols - 1 - depth_px][:, None]
-    return out
-
-
-def _chest_wall_side(mask: np.ndarray, laterality: Laterality,
-                     cfg: AnatomyConfig) -> tuple[ChestWallSide, str]:
-    """Chest-wall side: the end of the breast's column range where the breast is taller."""
-    heights = mask.sum(axis=0).astype(np.float64)
-    cols = np.flatnonzero(heights)
-    c0, c1 = int(cols[0]), int(cols[-1])
-    band = max(1, int(round(cfg.edge_band_fraction * (c1 - c0 + 1))))
-    left = float(heights[c0:c0 + band].mean())
-    right = float(heights[c1 - band + 1:c1 + 1].mean())
-    if abs(left - right) >= cfg.tie_ratio * max(left, right):
-        side = ChestWallSide.LEFT if left > right else ChestWallSide.RIGHT
-        return side, f"chest wall: {side.value} (edge heights {left:.0f} vs {right:.0f} px)"
-    # Conventional storage puts the chest wall of a left breast on the image's left.
-    by_tag = {Laterality.LEFT: ChestWallSide.LEFT, Laterality.RIGHT: ChestWallSide.RIGHT}
-    side = by_tag.get(laterality, ChestWallSide.LEFT if left >= right else ChestWallSide.RIGHT)
-    return side, f"chest wall: {side.value} (near tie, decided by laterality {laterality.value})"
-
-
-def _find_pectoral(work: np.ndarray, mask: np.ndarray, levels: tuple[float, float],
-                   spacing_mm: float, min_contrast: float,
-                   cfg: AnatomyConfig) -> tuple[_Pectoral | None, str]:
-    """Pectoral edge in the canonical working grid (chest wall at the left).
-
-    Edge points in the upper chest-wall part of the breast whose gradient points to the
-    upper-left corner (brighter towards the muscle) vote, weighted by gradient magnitude, for
-    lines whose normal is within ``pectoral_angle_spread_deg`` of their gradient direction.
-    The best line is accepted if it cuts a corner triangle of plausible size that is clearly
-    brighter than the tissue beyond it.
-    """
-    smooth = cv2.GaussianBlur(work, (0, 0), cfg.pectoral_sigma_mm / spacing_mm)
-    grad_r = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
-    grad_c = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
-
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    top, bottom, c0, c1 = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
-    margin = max(3, int(round(2 * cfg.pectoral_skin_margin_mm / spacing_mm)) | 1)
-    inner = cv2.erode(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin)))
-    inner[int(top + 0.75 * (bottom - top)):, :] = 0
-    inner[:, int(c0 + 0.75 * (c1 - c0)):] = 0
-    rr, cc = np.nonzero(inner)
-    gr, gc = grad_r[rr, cc], grad_c[rr, cc]
-    theta_pt = np.rad2deg(np.arctan2(-gr, -gc))
-    magnitude = np.hypot(gr, gc)
-    lo, hi = cfg.pectoral_angle_range_deg
-    spread = cfg.pectoral_angle_spread_deg
-    keep = (theta_pt > lo - spread) & (theta_pt < hi + spread)
-    if keep.sum() < 10:
-        return None, "pectoral: not found (no edge pointing to the chest-wall corner)"
-    keep &= magnitude >= np.percentile(magnitude[keep], 75)
-    rr, cc, theta_pt, magnitude = rr[keep], cc[keep], theta_pt[keep], magnitude[keep]
-
-    thetas = np.arange(lo, hi + 0.5, 1.0)
-    t = np.deg2rad(thetas)
-    rho = rr[:, None] * np.sin(t)[None, :] + cc[:, None] * np.cos(t)[None, :]
-    votes = np.abs(theta_pt[:, None] - thetas[None, :]) <= spread
-    n_rho = int(np.hypot(*mask.shape)) + 2
-    index = np.arange(thetas.size)[None, :] * n_rho + np.clip(np.round(rho), 0, n_rho - 1).astype(np.intp)
-    weights = np.broadcast_to(magnitude[:, None], votes.shape)[votes]
-    accumulator = np.bincount(index[votes], weights=weights, minlength=thetas.size * n_rho)
-    accumulator = cv2.blur(accumulator.reshape(thetas.size, n_rho).astype(np.float32), (3, 3))
-    k_theta, k_rho = np.unravel_index(int(np.argmax(accumulator)), accumulator.shape)
-    theta, rho_line = _refine_line(np.stack([rr, cc], axis=1).astype(np.float64), theta_pt, magnitude,
-                                   float(thetas[k_theta]), float(k_rho),
-                                   cfg.pectoral_inlier_mm / spacing_mm, spread)
-    if not lo <= theta <= hi:
-        return None, f"pectoral: not found (refined edge at {theta:.0f} deg is out of range)"
-    s, c = np.sin(np.deg2rad(theta)), np.cos(np.deg2rad(theta))
-
-    c_top = (rho_line - top * s) / c
-    r_cw = (rho_line - c0 * c) / s
-    min_len_px = cfg.pectoral_band_mm / spacing_mm
-    if not (c0 + min_len_px < c_top < c1 and r_cw > top + min_len_px):
-        return None, (f"pectoral: not found (best line at {theta:.0f} deg does not cut the "
-                      f"upper chest-wall corner)")
-    # A steep muscle edge may leave the breast through its lower border instead of the chest wall.
-    end_rc = (r_cw, float(c0)) if r_cw <= bottom else (float(bottom), (rho_line - bottom * s) / c)
-
-    grid_r, grid_c = np.indices(mask.shape)
-    signed = grid_r * s + grid_c * c - rho_line
-    muscle = mask & (signed < 0)
-    fraction = muscle.sum() / mask.sum()
-    if not cfg.pectoral_min_area_fraction <= fraction <= cfg.pectoral_max_area_fraction:
-        return None, f"pectoral: not found (corner region is {100 * fraction:.0f} % of the breast)"
-    band = cfg.pectoral_band_mm / spacing_mm
-    near = mask & (grid_r <= end_rc[0])
-    inside = near & (signed > -band) & (signed < 0)
-    outside = near & (signed >= 0) & (signed < band)
-    contrast = (float(np.median(smooth[inside])) - float(np.median(smooth[outside]))) / (levels[1] - levels[0])
-    if contrast < min_contrast:
-        return None, f"pectoral: not found (edge contrast {contrast:.2f} < {min_contrast:.2f})"
-    pectoral = _Pectoral(theta_deg=theta, rho_px=rho_line, top_rc=(float(top), float(c_top)),
-                         chest_wall_rc=(float(end_rc[0]), float(end_rc[1])), contrast=contrast)
-    return pectoral, f"pectoral: found at {theta:.0f} deg, contrast {contrast:.2f}"
-
-
-def _refine_line(points: np.ndarray, theta_pt: np.ndarray, weights: np.ndarray, theta_deg: float,
-                 rho_px: float, inlier_px: float, spread_deg: float, iterations: int = 2) -> tuple[float, float]:
-    """Refine a Hough line by magnitude-weighted total least squares on its inliers: edge
-    points (K, 2) within ``inlier_px`` of the line whose gradient angle is within
-    ``spread_deg``. Returns (theta_deg, rho_px) with the normal kept towards +row/+col."""
-    for _ in range(iterations):
-        t = np.deg2rad(theta_deg)
-        distance = points @ np.array([np.sin(t), np.cos(t)]) - rho_px
-        inliers = (np.abs(distance) <= inlier_px) & (np.abs(theta_pt - theta_deg) <= spread_deg)
-        if inliers.sum() < 10:
-            break
-        w = weights[inliers]
-        centre = (w[:, None] * points[inliers]).sum(axis=0) / w.sum()
-        offsets = points[inliers] - centre
-        normal = np.linalg.eigh((w[:, None] * offsets).T @ offsets)[1][:, 0]  # smallest eigenvalue
-        normal = normal if normal[1] > 0 else -normal
-        theta_deg = float(np.rad2deg(np.arctan2(normal[0], normal[1])))
-        rho_px = float(centre @ normal)
-    return theta_deg, rho_px
-
-
-def _find_nipple(mask: np.ndarray, pectoral: _Pectoral | None, spacing_mm: float,
-                 cfg: AnatomyConfig) -> np.ndarray:
-    """Nipple (row, col) in the canonical working grid: centre of the skin-line run farthest
-    from the pectoral line (or from the chest-wall column). Returns (2,) float64."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    contour = max(contours, key=len)[:, 0, ::-1].astype(np.float64)  # (K, 2) as (row, col)
-    if pectoral is None:
-        distance = contour[:, 1] - contour[:, 1].min()
-    else:
-        distance = contour @ pectoral.normal - pectoral.rho_px
-    rows, cols = mask.shape
-    on_border = ((contour[:, 0] <= 0) | (contour[:, 0] >= rows - 1)
-                 | (contour[:, 1] <= 0) | (contour[:, 1] >= cols - 1))
-    if on_border.all():
-        on_border[:] = False
-    distance = np.where(on_border, -np.inf, distance)
-    apex = int(np.argmax(distance))
-    near = distance >= distance[apex] - cfg.nipple_tolerance_mm / spacing_mm
-    ahead = np.roll(near, -apex)
-    behind = np.roll(near[::-1], apex + 1)
-    if ahead.all():
-        return contour[near].mean(axis=0)
-    n_ahead = int(np.argmin(ahead))
-    n_behind = int(np.argmin(behind))
-    run = (apex + np.arange(-n_behind, n_ahead)) % len(contour)
-    return contour[run].mean(axis=0)
-
-
-def _upsample_mask(mask: np.ndarray, full_shape: tuple[int, int], sigma_px: float) -> np.ndarray:
-    """Working bool mask -> (M, N) bool mask with a smoothed outline.
-
-    The smoothed mask is upsampled as uint8 (0-255), not float32: the full-size temporary is
-    a quarter of the size and the resize is ~2.5x faster; the 0.5 level moves by < 1/255.
-    """
-    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma_px)
-    soft_u8 = np.rint(soft * 255.0).astype(np.uint8)
-    return cv2.resize(soft_u8, full_shape[::-1], interpolation=cv2.INTER_LINEAR) > 127
-
-
-def _half_plane_mask(pectoral: _Pectoral, grid: _Grid) -> np.ndarray:
-    """(M, N) bool: the muscle side (n . p < rho) of the pectoral line in the full grid."""
-    rows, cols = grid.shape
-    corners = np.array([[-0.5, -0.5], [-0.5, cols - 0.5], [rows - 0.5, cols - 0.5], [rows - 0.5, -0.5]])
-    polygon = _clip_half_plane(corners, pectoral.normal, pectoral.rho_px)
-    out = np.zeros(grid.full_shape, dtype=np.uint8)
-    if len(polygon) >= 3:
-        full = grid.to_full(polygon)
-        points = np.round(full[:, ::-1] * 16).astype(np.int32)  # (x, y), 4 fractional bits
-        cv2.fillPoly(out, [points], 1, lineType=cv2.LINE_8, shift=4)
-    return out.view(bool)  # 0/1 bytes: a view, not a second full-size copy
-
-
-def _clip_half_plane(polygon: np.ndarray, normal: np.ndarray, rho: float) -> np.ndarray:
-    """Clip a convex polygon ((K, 2) row, col) to {p : normal . p <= rho} (Sutherland-Hodgman)."""
-    signed = polygon @ normal - rho
-    out = []
-    for k in range(len(polygon)):
-        p, q, sp, sq = polygon[k], polygon[(k + 1) % len(polygon)], signed[k], signed[(k + 1) % len(polygon)]
-        if sp <= 0:
-            out.append(p)
-        if (sp < 0 < sq) or (sq < 0 < sp):
-            out.append(p + (q - p) * sp / (sp - sq))
-    return np.array(out).reshape(-1, 2)
+        return np.zeros(grid.full_shape, dtype=bool), None
+    ends = grid.to_full(np.array([pectoral.top_rc, pectoral.chest_wall_rc]))
+    line = ((float(ends[0, 0]), float(ends[0, 1])), (float(ends[1, 0]), float(ends[1, 1])))
+    return half_plane_mask(pectoral, grid) & breast, line

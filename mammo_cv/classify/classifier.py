@@ -39,19 +39,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mammo_cv.classify.rules import Rules
+from mammo_cv.classify.rules import Rules, SuspiciousClusterRule
+from mammo_cv.core.labels import LABELS
 
 __all__ = ["LABELS", "StudyContext", "Classification", "classify", "label_tables", "count_rod_like",
            "contexts_from_rod_counts"]
 
-#: Label vocabulary, in precedence order for ties.
-LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
-
 _CALC_NEEDED = ("length_mm", "width_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
                 "orientation_to_nipple_deg", "cluster_id", "vascular_score")
 _CLUSTER_NEEDED = ("cluster_id", "pleomorphism", "distribution", "extent_mm")
-# Fraction of members that branch: ``branching`` in cluster_features (issue 4), formerly
-# ``branching_pattern``; the first present is read.
+# Column of the fraction of members that branch: ``branching``, or ``branching_pattern`` (accepted
+# too); the first present is read.
 _BRANCHING_COLUMNS = ("branching", "branching_pattern")
 _RAISING_DISTRIBUTIONS = ("linear", "segmental")
 
@@ -210,24 +208,76 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     >>> out.calc_label[0], out.calc_reason[0]
     ('secretory', 'rod 6.2 mm x 0.80 mm, elongation 7.8, 12 deg to nipple -> secretory (large rod-like)')
     """
+    c, k_ids = _checked_tables(calc_table, cluster_table)
+    bilateral_rods = _bilateral_rods(study, rules)
+    label, kind = _benign_labels(c, rules, bilateral_rods > 0)
+    reason = _calc_reasons(label, kind, c, rules, bilateral_rods)
+    member_row = _member_rows(c["cluster_id"], k_ids)
+    clusters = _cluster_facts(c, label, member_row, cluster_table, rules)
+    cluster_label = _cluster_labels(label, member_row, clusters)
+    cluster_reason = _cluster_reasons(clusters, cluster_label, rules)
+    _relabel_members(label, reason, c, member_row, k_ids, clusters)
+    return Classification(calc_label=label, calc_reason=reason, cluster_label=cluster_label,
+                          cluster_score=clusters.score.astype(np.float64), cluster_reason=cluster_reason)
+
+
+def _checked_tables(calc_table: dict[str, np.ndarray],
+                    cluster_table: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The calcification columns the rules read, as float64, and the cluster ids, (k,) int64."""
     c = {name: _column(calc_table, name, "calcification").astype(np.float64) for name in _CALC_NEEDED}
     k_ids = _column(cluster_table, "cluster_id", "cluster").astype(np.int64)
     for name in _CLUSTER_NEEDED:
         _column(cluster_table, name, "cluster")
-    n, k = c["length_mm"].shape[0], k_ids.shape[0]
-    bilateral_rods = 0
-    if study is not None and study.contralateral_rod_count >= rules.secretory.min_contralateral_rods:
-        bilateral_rods = int(study.contralateral_rod_count)
-    label, kind = _benign_labels(c, rules, bilateral_rods > 0)
-    reason = np.array([_calc_reason(label[i], kind[i], {name: c[name][i] for name in c}, rules, bilateral_rods)
-                       for i in range(n)], dtype=object).reshape(n)
+    return c, k_ids
 
-    # clusters: map each calcification's cluster id to its cluster-table row
+
+def _bilateral_rods(study: StudyContext | None, rules: Rules) -> int:
+    """Rod-like calcifications in the other breast, when enough to support secretory; else 0."""
+    if study is not None and study.contralateral_rod_count >= rules.secretory.min_contralateral_rods:
+        return int(study.contralateral_rod_count)
+    return 0
+
+
+def _calc_reasons(label: np.ndarray, kind: np.ndarray, c: dict[str, np.ndarray], rules: Rules,
+                  bilateral_rods: int) -> np.ndarray:
+    """The reason of every row's rule 2-6 label, (n,) ndarray of object (str)."""
+    n = label.shape[0]
+    return np.array([_calc_reason(label[i], kind[i], {name: c[name][i] for name in c}, rules, bilateral_rods)
+                     for i in range(n)], dtype=object).reshape(n)
+
+
+def _member_rows(cluster_id: np.ndarray, k_ids: np.ndarray) -> np.ndarray:
+    """Row of each calcification's cluster in the cluster table, -1 for none: (n,) ndarray of int64."""
+    n = cluster_id.shape[0]
     row_of = {int(cid): j for j, cid in enumerate(k_ids)}
-    member_row = np.array([row_of.get(int(cid), -1) for cid in c["cluster_id"]], np.int64).reshape(n)
-    if np.any((c["cluster_id"] >= 0) & (member_row < 0)):
+    member_row = np.array([row_of.get(int(cid), -1) for cid in cluster_id], np.int64).reshape(n)
+    if np.any((cluster_id >= 0) & (member_row < 0)):
         raise ValueError("calcification table has cluster_id values missing from the cluster table")
-    sus = rules.suspicious_cluster
+    return member_row
+
+
+@dataclass(frozen=True)
+class _Clusters:
+    """What the cluster rules measured, one (k,) array per field (counts as float64 or int64)."""
+
+    n_members: np.ndarray
+    n_fine: np.ndarray
+    n_linear: np.ndarray
+    pleomorphism: np.ndarray
+    distribution: np.ndarray
+    fill: np.ndarray
+    macro_length_mm: np.ndarray
+    extent_mm: np.ndarray
+    score: np.ndarray
+    fragmented: np.ndarray
+    suspicious: np.ndarray
+
+
+def _cluster_facts(c: dict[str, np.ndarray], label: np.ndarray, member_row: np.ndarray,
+                   cluster_table: dict[str, np.ndarray], rules: Rules) -> _Clusters:
+    """Rule 1 and the fragmented-macro check on every cluster: counts, score, verdicts."""
+    sus, mac = rules.suspicious_cluster, rules.macro
+    k = len(cluster_table["cluster_id"])
     inside = member_row >= 0
     rows = member_row[inside]
     benign = np.isin(label, ("vascular", "secretory", "macro"))[inside]
@@ -236,25 +286,11 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     n_members = np.bincount(rows, minlength=k).astype(np.float64)
     n_fine = np.bincount(rows, fine, minlength=k)
     n_linear = np.bincount(rows, fine_linear, minlength=k)
-    fine_fraction = np.divide(n_fine, n_members, out=np.zeros(k), where=n_members > 0)
-    linear_fraction = np.divide(n_linear, n_fine, out=np.zeros(k), where=n_fine > 0)
     pleo = np.nan_to_num(np.asarray(cluster_table["pleomorphism"], np.float64))
-    branching_name = next((name for name in _BRANCHING_COLUMNS if name in cluster_table), None)
-    if branching_name is None:
-        raise ValueError(f"cluster table lacks a branching column {_BRANCHING_COLUMNS}")
-    branching = np.nan_to_num(np.asarray(cluster_table[branching_name], np.float64))
-    morphology = np.minimum(1.0, np.maximum.reduce([pleo / sus.full_pleomorphism,
-                                                    linear_fraction / sus.full_linear_fraction,
-                                                    branching / sus.full_linear_fraction]))
     distribution = np.asarray(cluster_table["distribution"], object).reshape(k)
-    raising = np.isin(distribution.astype(str), _RAISING_DISTRIBUTIONS)
-    count_term = np.minimum(1.0, n_fine / sus.min_fine_calcs)
-    score = fine_fraction * (sus.count_weight * count_term + sus.morphology_weight * morphology
-                             + sus.distribution_weight * raising)
-    score = np.clip(score, 0.0, 1.0)
+    score = _suspicion_score(n_members, n_fine, n_linear, pleo, _branching(cluster_table), distribution, sus)
 
     # one macro calcification split into pieces: the pieces fill the cluster, or one macro piece spans it
-    mac = rules.macro
     extent = np.asarray(cluster_table["extent_mm"], np.float64)
     disk_mm2 = 0.25 * np.pi * extent ** 2
     fill = np.divide(np.bincount(rows, c["area_mm2"][inside], minlength=k), disk_mm2,
@@ -266,39 +302,85 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
         (macro_length > 0) & (macro_length >= mac.fragment_min_length_fraction * extent))
     score = np.where(fragmented, 0.0, score)
     suspicious = (score >= sus.min_score) & (n_fine >= sus.min_fine_calcs_label)
+    return _Clusters(n_members=n_members, n_fine=n_fine, n_linear=n_linear, pleomorphism=pleo,
+                     distribution=distribution, fill=fill, macro_length_mm=macro_length, extent_mm=extent,
+                     score=score, fragmented=fragmented, suspicious=suspicious)
 
-    # cluster labels: suspicious, else the most common member label (ties: LABELS order)
+
+def _branching(cluster_table: dict[str, np.ndarray]) -> np.ndarray:
+    """Fraction of branching members per cluster, (k,) float64 (NaN -> 0)."""
+    branching_name = next((name for name in _BRANCHING_COLUMNS if name in cluster_table), None)
+    if branching_name is None:
+        raise ValueError(f"cluster table lacks a branching column {_BRANCHING_COLUMNS}")
+    return np.nan_to_num(np.asarray(cluster_table[branching_name], np.float64))
+
+
+def _suspicion_score(n_members: np.ndarray, n_fine: np.ndarray, n_linear: np.ndarray, pleo: np.ndarray,
+                     branching: np.ndarray, distribution: np.ndarray, sus: SuspiciousClusterRule) -> np.ndarray:
+    """The cluster score of the module docstring, (k,) float64 in [0, 1]."""
+    k = n_members.shape[0]
+    fine_fraction = np.divide(n_fine, n_members, out=np.zeros(k), where=n_members > 0)
+    linear_fraction = np.divide(n_linear, n_fine, out=np.zeros(k), where=n_fine > 0)
+    morphology = np.minimum(1.0, np.maximum.reduce([pleo / sus.full_pleomorphism,
+                                                    linear_fraction / sus.full_linear_fraction,
+                                                    branching / sus.full_linear_fraction]))
+    raising = np.isin(distribution.astype(str), _RAISING_DISTRIBUTIONS)
+    count_term = np.minimum(1.0, n_fine / sus.min_fine_calcs)
+    score = fine_fraction * (sus.count_weight * count_term + sus.morphology_weight * morphology
+                             + sus.distribution_weight * raising)
+    return np.clip(score, 0.0, 1.0)
+
+
+def _cluster_labels(label: np.ndarray, member_row: np.ndarray, clusters: _Clusters) -> np.ndarray:
+    """Suspicious, else fragmented macro, else the most common member label (ties: LABELS order): (k,) object."""
+    k = clusters.score.shape[0]
+    inside = member_row >= 0
     votes = np.zeros((k, len(LABELS)), np.int64)
-    np.add.at(votes, (rows, np.array([LABELS.index(name) for name in label[inside]], np.int64)), 1)
-    cluster_label = np.select([suspicious, fragmented], ["suspicious_cluster", "macro"],
+    np.add.at(votes, (member_row[inside], np.array([LABELS.index(name) for name in label[inside]], np.int64)), 1)
+    cluster_label = np.select([clusters.suspicious, clusters.fragmented], ["suspicious_cluster", "macro"],
                               np.array(LABELS, object)[np.argmax(votes, axis=1)])
-    cluster_label = np.asarray(cluster_label, dtype=object).reshape(k)
-    cluster_reason = np.array([
-        (f"{int(n_members[j])} pieces cover {fill[j]:.0%} of the disk spanning the cluster, largest macro piece "
-         f"{macro_length[j]:.1f} mm of {extent[j]:.1f} mm extent -> macro (one fragmented coarse calcification)")
-        if fragmented[j] else
-        (f"{int(n_members[j])} calcs, {int(n_fine[j])} fine (< {sus.max_fine_width_mm:g} mm), "
-         f"{int(n_linear[j])} fine-linear, pleomorphism {pleo[j]:.2f}, {distribution[j]} distribution "
-         f"-> score {score[j]:.2f} " + (f">= {sus.min_score:g} -> suspicious_cluster" if suspicious[j] else
-                                        f"(suspicious needs >= {sus.min_score:g} and >= "
-                                        f"{sus.min_fine_calcs_label} fine) -> mostly {cluster_label[j]}"))
-        for j in range(k)], dtype=object).reshape(k)
+    return np.asarray(cluster_label, dtype=object).reshape(k)
 
+
+def _cluster_reasons(clusters: _Clusters, cluster_label: np.ndarray, rules: Rules) -> np.ndarray:
+    """The reason of every cluster's label, (k,) ndarray of object (str)."""
+    return np.array([_cluster_reason(clusters, j, cluster_label[j], rules) for j in range(len(cluster_label))],
+                    dtype=object).reshape(len(cluster_label))
+
+
+def _cluster_reason(cl: _Clusters, j: int, label: str, rules: Rules) -> str:
+    """Reason of cluster row ``j``, with its measured values."""
+    sus = rules.suspicious_cluster
+    if cl.fragmented[j]:
+        return (f"{int(cl.n_members[j])} pieces cover {cl.fill[j]:.0%} of the disk spanning the cluster, largest macro "
+                f"piece {cl.macro_length_mm[j]:.1f} mm of {cl.extent_mm[j]:.1f} mm extent -> macro (one fragmented "
+                "coarse calcification)")
+    verdict = (f">= {sus.min_score:g} -> suspicious_cluster" if cl.suspicious[j] else
+               f"(suspicious needs >= {sus.min_score:g} and >= {sus.min_fine_calcs_label} fine) -> mostly {label}")
+    return (f"{int(cl.n_members[j])} calcs, {int(cl.n_fine[j])} fine (< {sus.max_fine_width_mm:g} mm), "
+            f"{int(cl.n_linear[j])} fine-linear, pleomorphism {cl.pleomorphism[j]:.2f}, {cl.distribution[j]} "
+            f"distribution -> score {cl.score[j]:.2f} " + verdict)
+
+
+def _relabel_members(label: np.ndarray, reason: np.ndarray, c: dict[str, np.ndarray], member_row: np.ndarray,
+                     k_ids: np.ndarray, clusters: _Clusters) -> None:
+    """Give the members of fragmented clusters "macro" and of suspicious clusters "suspicious_cluster",
+    with their reasons (in place)."""
+    inside = member_row >= 0
+    rows = member_row[inside]
     in_fragmented = inside.copy()
-    in_fragmented[inside] = fragmented[rows]
+    in_fragmented[inside] = clusters.fragmented[rows]
     for i in np.flatnonzero(in_fragmented & (label != "macro")):
         reason[i] = (f"{c['length_mm'][i]:.2f} mm x {c['width_mm'][i]:.2f} mm, piece of cluster "
                      f"{int(k_ids[member_row[i]])} -> macro (fragment of one coarse calcification)")
     label[in_fragmented] = "macro"
     in_suspicious = inside.copy()
-    in_suspicious[inside] = suspicious[rows]
+    in_suspicious[inside] = clusters.suspicious[rows]
     for i in np.flatnonzero(in_suspicious):
         j = member_row[i]
         reason[i] = (f"{c['length_mm'][i]:.2f} mm x {c['width_mm'][i]:.2f} mm, member of cluster "
-                     f"{int(k_ids[j])} (score {score[j]:.2f}) -> suspicious_cluster")
+                     f"{int(k_ids[j])} (score {clusters.score[j]:.2f}) -> suspicious_cluster")
     label[in_suspicious] = "suspicious_cluster"
-    return Classification(calc_label=label, calc_reason=reason, cluster_label=cluster_label,
-                          cluster_score=score.astype(np.float64), cluster_reason=cluster_reason)
 
 
 def label_tables(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndarray], *, rules: Rules,

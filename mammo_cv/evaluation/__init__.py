@@ -5,7 +5,7 @@ from __future__ import annotations
 from mammo_cv.evaluation.metrics import (
     SIZE_BANDS_MM,
     CalcCircle,
-    ImageOutcome,
+    FrocImage,
     best_overlap,
     froc_curve,
     label_overlaps,
@@ -18,6 +18,6 @@ from mammo_cv.evaluation.metrics import (
 )
 
 __all__ = [
-    "CalcCircle", "ImageOutcome", "read_mias_annotations", "match_clusters", "froc_curve", "sensitivity_at",
+    "CalcCircle", "FrocImage", "read_mias_annotations", "match_clusters", "froc_curve", "sensitivity_at",
     "match_calcifications", "recall_by_size", "split_fraction", "label_overlaps", "best_overlap", "SIZE_BANDS_MM",
 ]

@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "CalcCircle",
-    "ImageOutcome",
+    "FrocImage",
     "read_mias_annotations",
     "match_clusters",
     "froc_curve",
@@ -55,8 +55,8 @@ class CalcCircle:
 
 
 @dataclass(frozen=True)
-class ImageOutcome:
-    """Scored clusters of one image after matching.
+class FrocImage:
+    """One image's scored clusters matched to its lesions: what :func:`froc_curve` counts.
 
     Attributes
     ----------
@@ -138,7 +138,7 @@ def match_clusters(centre_rc_px: np.ndarray, circles: list[CalcCircle], *, spaci
     return np.where(inside.any(axis=1), nearest, -1).astype(np.int64)
 
 
-def froc_curve(outcomes: list[ImageOutcome]) -> dict[str, np.ndarray]:
+def froc_curve(outcomes: list[FrocImage]) -> dict[str, np.ndarray]:
     """Sensitivity and false-positive clusters per image as the score threshold falls.
 
     Returns

@@ -90,11 +90,7 @@ def load_image(path: str | os.PathLike[str], *,
     ((64, 48), (0.2, 0.2), 'argument')
     """
     path = os.fspath(path)
-    spacing = None if pixel_spacing_mm is None else parse_spacing_argument(pixel_spacing_mm)
-    laterality_enum = None if laterality is None else Laterality.from_tag(
-        str(getattr(laterality, "value", laterality)), tag="laterality argument")
-    view_enum = None if view is None else View.from_tag(
-        str(getattr(view, "value", view)), tag="view argument")
+    spacing, laterality_enum, view_enum = _overrides(pixel_spacing_mm, laterality, view)
     with open(path, "rb") as handle:
         head = handle.read(132)
     kind = format_from_head(head)
@@ -102,14 +98,31 @@ def load_image(path: str | os.PathLike[str], *,
         return read_dicom(path, force=kind is None, pixel_spacing_mm=spacing,
                           laterality=laterality_enum, view=view_enum, max_pixels=max_pixels,
                           frame=frame, decode_threads=decode_threads)
+    return _load_raster(path, kind, spacing_mm=spacing, laterality=laterality_enum, view=view_enum,
+                        max_pixels=max_pixels, frame=frame)
+
+
+def _overrides(pixel_spacing_mm: float | Sequence[float] | None, laterality: Laterality | str | None,
+               view: View | str | None) -> tuple[tuple[float, float] | None, Laterality | None, View | None]:
+    """The caller's spacing (row, col) mm, laterality and view, checked; None where not given."""
+    spacing = None if pixel_spacing_mm is None else parse_spacing_argument(pixel_spacing_mm)
+    laterality_enum = None if laterality is None else Laterality.from_tag(
+        str(getattr(laterality, "value", laterality)), tag="laterality argument")
+    view_enum = None if view is None else View.from_tag(
+        str(getattr(view, "value", view)), tag="view argument")
+    return spacing, laterality_enum, view_enum
+
+
+def _load_raster(path: str, kind: str, *, spacing_mm: tuple[float, float] | None, laterality: Laterality | None,
+                 view: View | None, max_pixels: int, frame: int | None) -> MammoImage:
+    """A PGM/PNG/TIFF file (``kind``) as a ``MammoImage``; the spacing must be given, labels default to unknown."""
     if frame not in (None, 0):
         raise MammoInputError(path, f"frame={frame}: {kind.upper()} files hold one frame (0)")
-    if spacing is None:
+    if spacing_mm is None:
         raise MissingSpacingError(
             path, f"{kind.upper()} files carry no pixel spacing; pass pixel_spacing_mm= "
             "(CLI: --pixel-spacing), e.g. 0.2 for mini-MIAS")
     with open(path, "rb") as handle:
         data = handle.read()
-    return read_raster(path, data, kind, spacing_mm=spacing,
-                       laterality=laterality_enum or Laterality.UNKNOWN,
-                       view=view_enum or View.UNKNOWN, max_pixels=max_pixels)
+    return read_raster(path, data, kind, spacing_mm=spacing_mm, laterality=laterality or Laterality.UNKNOWN,
+                       view=view or View.UNKNOWN, max_pixels=max_pixels)

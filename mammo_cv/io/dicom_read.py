@@ -260,17 +260,52 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
     laterality = laterality if laterality is not None else read_laterality(ds, path, frame=frame)
     view = view if view is not None else read_view(ds, path)
     intent = read_presentation_intent(ds, path)
+    pixels = _decode_modality(ds, index, path, threads=decode_threads)
+    pixels, window = _apply_polarity(pixels, _display_window(ds), ds)
+    return MammoImage(
+        pixels=pixels,
+        spacing_mm=spacing_mm,
+        spacing_source=spacing_source,
+        laterality=laterality,
+        view=view,
+        presentation_intent=intent,
+        photometric=str(ds.PhotometricInterpretation).strip().upper(),
+        bits_stored=int(ds.get("BitsStored", ds.BitsAllocated)),
+        source_path=path,
+        sop_instance_uid=str(ds.SOPInstanceUID) if ds.get("SOPInstanceUID") else None,
+        study_instance_uid=str(ds.StudyInstanceUID) if ds.get("StudyInstanceUID") else None,
+        display_window=window,
+    )
+
+
+def _decode_modality(ds: Dataset, index: int | None, path: str, *, threads: int | None) -> np.ndarray:
+    """Decode one frame and apply the modality LUT: (Rows, Columns) float32.
+
+    The encoded Pixel Data is dropped from ``ds`` once decoded, and the integer frame once
+    converted, so at most one full-size copy of each is held.
+    """
     try:
-        stored = decode_frame(ds, index, threads=decode_threads)
+        stored = decode_frame(ds, index, threads=threads)
     except Exception as exc:  # decoder errors come in many types; all mean bad data here
         syntax = UID(ds.file_meta.TransferSyntaxUID)
         raise CorruptPixelDataError(
             path, f"cannot decode Pixel Data (7FE0,0010) ({syntax.name}): {type(exc).__name__}: {exc}"
         ) from exc
     del ds.PixelData  # the encoded bytes are not needed any more: at most 6 bytes/px held
-    pixels = _modality_lut(stored, ds)
-    del stored  # one full-size integer copy at a time
-    window = _display_window(ds)
+    return _modality_lut(stored, ds)
+
+
+def _apply_polarity(pixels: np.ndarray, window: tuple[float, float] | None,
+                    ds: Dataset) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """Invert MONOCHROME1 or INVERSE data (and their window) around the modality-LUT range, in place.
+
+    Returns
+    -------
+    pixels : (M, N) ndarray of float32
+        ``pixels`` itself, now growing with attenuation.
+    window : (float, float) or None
+        The display window in the same units.
+    """
     photometric = str(ds.PhotometricInterpretation).strip().upper()
     shape = str(ds.get("PresentationLUTShape", "")).strip().upper()
     if photometric == "MONOCHROME1" or shape == "INVERSE":
@@ -279,17 +314,4 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
         np.subtract(pivot, pixels, out=pixels)
         if window is not None:
             window = (float(pivot) - window[1], float(pivot) - window[0])
-    return MammoImage(
-        pixels=pixels,
-        spacing_mm=spacing_mm,
-        spacing_source=spacing_source,
-        laterality=laterality,
-        view=view,
-        presentation_intent=intent,
-        photometric=photometric,
-        bits_stored=int(ds.get("BitsStored", ds.BitsAllocated)),
-        source_path=path,
-        sop_instance_uid=str(ds.SOPInstanceUID) if ds.get("SOPInstanceUID") else None,
-        study_instance_uid=str(ds.StudyInstanceUID) if ds.get("StudyInstanceUID") else None,
-        display_window=window,
-    )
+    return pixels, window

@@ -1,43 +1,35 @@
 """``Result``: what :func:`mammo_cv.analyze` returns for one mammogram.
 
-The tables are kept as dicts of numpy arrays (the pipeline's fixed schemas); the pandas views,
-the overlay, the plot and the notebook display are built on demand, so that pandas and
-matplotlib are imported only when asked for.
+The tables are kept as dicts of numpy arrays (the pipeline's fixed schemas). The views are
+built on demand by the stage that owns them: DataFrames and JSON records by
+:mod:`mammo_cv.tables`, the overlay, the plot and the notebook display by
+:mod:`mammo_cv.review`; so pandas and matplotlib are imported only when asked for.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import math
 import os
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from mammo_cv.config import Config
 from mammo_cv.core.types import Anatomy, MammoImage
-from mammo_cv.core.version import __version__
-from mammo_cv.describe.vascular import CHAIN_COLUMNS
 from mammo_cv.detection.detect import Detections
+from mammo_cv.review.notebook import plot_result, result_html, summary_text
 from mammo_cv.review.overlay import render_overlay, save_overlay
+from mammo_cv.tables.frames import image_frame
 from mammo_cv.tables.ids import safe_id
+from mammo_cv.tables.records import label_counts, result_record
 from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS
-from mammo_cv.tables.writers import to_dataframe
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
     from matplotlib.axes import Axes
 
 __all__ = ["Result"]
-
-# Longest side of the notebook thumbnail, px: small enough that a notebook of many results
-# stays light (a 256 px PNG overlay is ~20-60 kB), large enough to see clusters.
-_THUMBNAIL_SIDE_PX = 256
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -116,7 +108,7 @@ class Result:
         Returns
         -------
         pandas.DataFrame
-            Columns ``report.CALCIFICATION_CSV_COLUMNS`` (``image_id``, ``calc_id``, positions
+            Columns ``mammo_cv.tables.CALCIFICATION_CSV_COLUMNS`` (``image_id``, ``calc_id``, positions
             in px of the stored grid and in mm, sizes in mm, angles in degrees, ...).
 
         Examples
@@ -130,7 +122,7 @@ class Result:
         True
         """
 
-        return _frame(self.calc_table, CALCIFICATION_CSV_COLUMNS, self.image_id)
+        return image_frame(self.calc_table, CALCIFICATION_CSV_COLUMNS, self.image_id)
 
     @property
     def clusters(self) -> pd.DataFrame:
@@ -139,7 +131,7 @@ class Result:
         Returns
         -------
         pandas.DataFrame
-            Columns ``report.CLUSTER_CSV_COLUMNS``; ``cluster_id`` matches the
+            Columns ``mammo_cv.tables.CLUSTER_CSV_COLUMNS``; ``cluster_id`` matches the
             ``cluster_id`` of the member rows of :attr:`calcifications`.
 
         Examples
@@ -152,7 +144,7 @@ class Result:
         True
         """
 
-        return _frame(self.cluster_table, CLUSTER_CSV_COLUMNS, self.image_id)
+        return image_frame(self.cluster_table, CLUSTER_CSV_COLUMNS, self.image_id)
 
     def overlay(self, **kwargs: Any) -> np.ndarray:
         """The image with its findings drawn on it.
@@ -223,8 +215,7 @@ class Result:
         >>> sum(counts["calcifications"].values()) == len(result.calcifications)
         True
         """
-        return {"calcifications": _count(self.calc_table["label"]),
-                "clusters": _count(self.cluster_table["label"])}
+        return label_counts(self.calc_table, self.cluster_table)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything in plain JSON-serialisable values (NaN becomes None).
@@ -247,41 +238,7 @@ class Result:
         ([0.2, 0.2], True)
         """
 
-        image, anatomy = self.image, self.anatomy
-        image_id = self.image_id
-        return {
-            "mammo_cv_version": __version__,
-            "image_id": image_id,
-            "image": {
-                "source_path": image.source_path,
-                "shape_px": list(image.shape),
-                "spacing_mm": [float(s) for s in image.spacing_mm],
-                "spacing_source": image.spacing_source,
-                "laterality": image.laterality.value,
-                "view": image.view.value,
-                "presentation_intent": image.presentation_intent.value,
-                "photometric": image.photometric,
-                "bits_stored": int(image.bits_stored),
-                "sop_instance_uid": image.sop_instance_uid,
-                "study_instance_uid": image.study_instance_uid,
-                "display_window": None if image.display_window is None else [float(v) for v in image.display_window],
-            },
-            "anatomy": {
-                "chest_wall_side": anatomy.chest_wall_side.value,
-                "nipple_rc_px": [float(v) for v in anatomy.nipple_rc],
-                "pectoral_line_rc_px": (None if anatomy.pectoral_line is None
-                                        else [[float(v) for v in end] for end in anatomy.pectoral_line]),
-                "breast_area_mm2": float(np.count_nonzero(anatomy.breast_mask)) * image.pixel_area_mm2,
-                "pectoral_area_mm2": float(np.count_nonzero(anatomy.pectoral_mask)) * image.pixel_area_mm2,
-                "method_notes": list(anatomy.method_notes),
-            },
-            "counts": self.label_counts(),
-            "calcifications": _records(self.calc_table, CALCIFICATION_CSV_COLUMNS, image_id),
-            "clusters": _records(self.cluster_table, CLUSTER_CSV_COLUMNS, image_id),
-            "vascular_chains": _records(self.vascular_chains, CHAIN_COLUMNS, image_id),
-            "config": {"digest": self.config.digest(), "rules_digest": self.config.rules.digest,
-                       "rules_source": self.config.rules.source},
-        }
+        return result_record(self)
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Show :meth:`overlay` on matplotlib axes whose coordinates are stored-grid px.
@@ -310,66 +267,11 @@ class Result:
         True
         >>> plt.close(ax.figure)
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 6 * self.image.shape[0] / self.image.shape[1]))
-        rows, cols = self.image.shape
-        ax.imshow(self.overlay(**kwargs), extent=(-0.5, cols - 0.5, rows - 0.5, -0.5), interpolation="antialiased")
-        ax.set_title(_summary_text(self))
-        ax.set_xlabel("col (px)")
-        ax.set_ylabel("row (px)")
-        return ax
+        return plot_result(self, ax, **kwargs)
 
     def __repr__(self) -> str:
-        return f"<Result {_summary_text(self)}>"
+        return f"<Result {summary_text(self)}>"
 
     def _repr_html_(self) -> str:
         """Notebook display: a small overlay thumbnail and the counts per label (escaped HTML)."""
-
-        rgb = self.overlay(max_side_px=_THUMBNAIL_SIDE_PX)
-        ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
-        if not ok:
-            raise RuntimeError(f"{self.image_id}: PNG encoding of the overlay thumbnail failed")
-        data = base64.b64encode(png.tobytes()).decode("ascii")
-        counts = self.label_counts()
-        rows = "".join(
-            f"<tr><td>{html.escape(kind)}</td><td>{html.escape(label)}</td><td>{n}</td></tr>"
-            for kind in ("calcifications", "clusters") for label, n in counts[kind].items())
-        return (f"<div><b>{html.escape(_summary_text(self))}</b><br>"
-                f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.image_id)} overlay">'
-                f"<table><tr><th>table</th><th>label</th><th>n</th></tr>{rows}</table></div>")
-
-
-def _summary_text(result: Result) -> str:
-    image = result.image
-    name = Path(image.source_path).name if image.source_path else result.image_id
-    return (f"{name}: {image.laterality.value} {image.view.value}, "
-            f"{len(result.calc_table['calc_id'])} calcifications, "
-            f"{len(result.cluster_table['cluster_id'])} clusters")
-
-
-def _count(labels: np.ndarray) -> dict[str, int]:
-    return dict(sorted(Counter(str(label) for label in labels).items()))
-
-
-def _frame(table: dict[str, np.ndarray], columns: dict[str, np.dtype], image_id: str) -> pd.DataFrame:
-    """DataFrame with exactly ``columns`` (order and dtypes), ``image_id`` filled in."""
-
-    n_rows = len(next(iter(table.values())))
-    return to_dataframe({**table, "image_id": np.full(n_rows, image_id, dtype=object)}, columns)
-
-
-def _records(table: dict[str, np.ndarray], columns: dict[str, np.dtype], image_id: str) -> list[dict[str, Any]]:
-    """Rows of ``columns`` as dicts of plain Python values (``image_id`` filled in); NaN becomes None."""
-    names = list(columns)
-    n_rows = len(next(iter(table.values())))
-    values = {name: ([image_id] * n_rows if name == "image_id" else np.asarray(table[name]).astype(dtype).tolist())
-              for name, dtype in columns.items()}
-    return [{name: _plain(values[name][i]) for name in names} for i in range(n_rows)]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+        return result_html(self)

@@ -1,8 +1,9 @@
-"""Review images: overlay PNGs and the HTML gallery."""
+"""Review images: overlay PNGs, the HTML gallery and the notebook views of one result."""
 
 from __future__ import annotations
 
 from mammo_cv.review.gallery import write_gallery
+from mammo_cv.review.notebook import THUMBNAIL_SIDE_PX, plot_result, result_html, summary_text
 from mammo_cv.review.overlay import (
     LABEL_COLOURS,
     LABELS,
@@ -18,5 +19,6 @@ from mammo_cv.review.overlay import (
 
 __all__ = [
     "LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "prepare_overlay", "draw_overlay", "encode_png",
-    "render_overlay", "encode_overlay", "save_overlay", "write_gallery",
+    "render_overlay", "encode_overlay", "save_overlay", "write_gallery", "THUMBNAIL_SIDE_PX", "summary_text",
+    "plot_result", "result_html",
 ]

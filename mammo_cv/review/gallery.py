@@ -19,7 +19,9 @@ from urllib.parse import quote
 
 import numpy as np
 
-from mammo_cv.review.overlay import LABEL_COLOURS, LABELS
+from mammo_cv.core.files import write_text_atomic
+from mammo_cv.core.labels import LABELS
+from mammo_cv.review.overlay import LABEL_COLOURS
 
 __all__ = ["write_gallery"]
 
@@ -201,11 +203,4 @@ def write_gallery(out_dir: str | os.PathLike[str], images, clusters, *, overlay_
         f"<main id=\"cards\">\n{cards}\n</main><script>{_JS}</script></body></html>\n"
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "index.html"
-    tmp = out_dir / f".index.html.{os.getpid()}.tmp"
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_text_atomic(out_dir / "index.html", page)

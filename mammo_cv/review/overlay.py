@@ -40,11 +40,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mammo_cv.core.files import write_bytes_atomic
+from mammo_cv.core.labels import LABELS
+
 __all__ = ["LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "prepare_overlay", "draw_overlay",
            "encode_png", "render_overlay", "encode_overlay", "save_overlay"]
-
-#: The label vocabulary, in legend order.
-LABELS: tuple[str, ...] = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
 
 #: RGB colour of each label: the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"),
 #: whose colours stay distinct under the common colour-vision deficiencies.
@@ -562,10 +562,4 @@ def save_overlay(result, path: str | os.PathLike[str], *, max_side_px: int = 200
         raise ValueError(f"{path}: overlays are PNG files; use a .png name")
     png = encode_overlay(result, max_side_px=max_side_px, config=config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(png)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_bytes_atomic(path, png)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from mammo_cv.core.files import write_bytes_atomic
 from mammo_cv.run.discovery import WorkItem
 from mammo_cv.run.outcomes import ImageOutcome
 from mammo_cv.tables.writers import part_from_json, part_to_json, write_json_atomic
@@ -32,10 +32,7 @@ def commit_outcome(out_dir: Path, outcome: ImageOutcome, *, settings: dict[str, 
     exists is complete, and its overlay is already in place."""
     image_id = str(outcome.image_row["image_id"])
     if outcome.overlay_png is not None:
-        overlay = out_dir / OVERLAYS_DIR / f"{image_id}.png"
-        temporary = overlay.with_name(f".{image_id}.png.tmp")
-        temporary.write_bytes(outcome.overlay_png)
-        os.replace(temporary, overlay)
+        write_bytes_atomic(out_dir / OVERLAYS_DIR / f"{image_id}.png", outcome.overlay_png)
     write_json_atomic(_part_path(out_dir, image_id),
                       part_to_json(outcome.image_row, outcome.calcifications, outcome.clusters, settings=settings))
 

@@ -788,10 +788,209 @@ def _parse_kinds(calcifications: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(k for k in CALC_KINDS if k in kinds)
 
 
+# --------------------------------------------------------------------------------------------
+# Steps of phantom()
+
+
+def _checked_arguments(laterality: str, view: str, spacing_mm: float, size_mm: tuple[float, float],
+                       chest_wall_side: str | None) -> tuple[Laterality, View, float, tuple[float, float],
+                                                             ChestWallSide]:
+    """Laterality, view, spacing (mm), field size (rows, cols) mm and chest-wall side, checked."""
+    lat = Laterality.from_tag(laterality, tag="laterality")
+    vw = View.from_tag(view, tag="view")
+    if lat is Laterality.UNKNOWN or vw is View.UNKNOWN:
+        raise ValueError(f"laterality and view must be known, got {laterality!r}, {view!r}")
+    spacing = float(spacing_mm)
+    if not 0.01 <= spacing <= 1.0:
+        raise ValueError(f"spacing_mm must be in [0.01, 1.0] mm, got {spacing_mm}")
+    size = (float(size_mm[0]), float(size_mm[1]))
+    if min(size) < 40.0:
+        raise ValueError(f"size_mm must be at least 40 mm each way, got {size_mm}")
+    if chest_wall_side is None:
+        side = ChestWallSide.LEFT if lat is Laterality.LEFT else ChestWallSide.RIGHT
+    else:
+        side = ChestWallSide(chest_wall_side)
+    return lat, vw, spacing, size, side
+
+
+@dataclass(frozen=True)
+class _Paths:
+    """The breast on the canonical pixel grid: (M, N) mask and X-ray path lengths in mm."""
+
+    mask: np.ndarray              # bool, inside the breast (pectoral muscle included)
+    muscle_mm: np.ndarray | None  # float32 path through the pectoral muscle, None on CC
+    inner_mm: np.ndarray          # path below the skin
+    skin_mm: np.ndarray           # path through the skin
+
+
+def _breast_paths(breast: _Breast, shape: tuple[int, int], spacing: float, cfg: PhantomConfig) -> _Paths:
+    """Breast mask and path lengths: a compressed periphery (half-cylinder of radius T/2) inside the
+    skin line, and a pectoral wedge whose path grows from its edge inward."""
+    rows_mm = (np.arange(shape[0], dtype=np.float32) * spacing)[:, None]
+    cols_mm = (np.arange(shape[1], dtype=np.float32) * spacing)[None, :]
+    semi = np.where(rows_mm < breast.center_row_mm, breast.semi_up_mm, breast.semi_down_mm).astype(np.float32)
+    rho2 = ((rows_mm - breast.center_row_mm) / semi) ** 2 + (cols_mm / breast.depth_mm) ** 2
+    mask = rho2 <= 1.0
+    muscle_mm = None
+    if breast.pectoral is not None:
+        signed = breast.pectoral_signed_mm(rows_mm, cols_mm)
+        mask |= signed > 0
+        # muscle path grows from its edge inward (a wedge seen obliquely), 1-mm soft edge
+        muscle_mm = (np.clip(signed + 0.5, 0.0, 1.0) * breast.thickness_mm
+                     * np.clip(0.4 + signed / cfg.pectoral_ramp_mm, 0.0, 1.0)).astype(np.float32)
+    radius = 0.5 * breast.thickness_mm  # compressed periphery: half-cylinder of radius T/2
+    pad = int(math.ceil(radius / spacing)) + 2
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, 0, pad, 0, cv2.BORDER_REPLICATE)
+    edge_mm = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[pad:, pad:] * np.float32(spacing)
+    depth = np.minimum(edge_mm, radius)
+    total = 2.0 * np.sqrt(np.clip(radius ** 2 - (radius - depth) ** 2, 0.0, None))
+    inner_r = radius - cfg.skin_thickness_mm
+    inner = 2.0 * np.sqrt(np.clip(inner_r ** 2 - (radius - depth) ** 2, 0.0, None))
+    return _Paths(mask=mask, muscle_mm=muscle_mm, inner_mm=inner, skin_mm=total - inner)
+
+
+def _gland_fraction(rng: np.random.Generator, breast: _Breast, size_mm: tuple[float, float],
+                    shape: tuple[int, int], age_years: float, cfg: PhantomConfig) -> np.ndarray:
+    """Glandular volume fraction (0..1) on the pixel grid, (M, N) float32; its mean falls with age."""
+    tex = _texture(rng, size_mm, cfg)
+    target = float(np.clip(cfg.gland_fraction_at_50 + cfg.gland_fraction_per_year * (age_years - 50.0),
+                           *cfg.gland_fraction_range))
+    return cv2.resize(_gland_fraction_coarse(tex, breast, size_mm, target, cfg).astype(np.float32),
+                      (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _vessels_and_strands(rng: np.random.Generator, breast: _Breast,
+                         cfg: PhantomConfig) -> tuple[list[tuple[np.ndarray, float]], list[tuple[np.ndarray, float]]]:
+    """Vessel and fibrous-strand paths ((K, 2) mm) with their widths (mm)."""
+    vessels = [(_curve_points(rng, breast, (0.02, 0.3), (0.05, 0.3), (2.0, 10.0), 0.25),
+                float(rng.uniform(*cfg.vessel_width_range_mm)))
+               for _ in range(int(rng.integers(*cfg.vessel_count_range, endpoint=True)))]
+    strands = [(_curve_points(rng, breast, (0.1, 0.8), (0.0, 0.15), (0.5, 4.0), 0.25),
+                float(rng.uniform(*cfg.strand_width_range_mm)))
+               for _ in range(int(rng.integers(*cfg.strand_count_range, endpoint=True)))]
+    strands = [(path[int(len(path) * rng.uniform(0.0, 0.4)):], w) for path, w in strands]
+    return vessels, strands
+
+
+def _tissue_attenuation(paths: _Paths, gland: np.ndarray, vessels, strands, breast: _Breast, spacing: float,
+                        cfg: PhantomConfig) -> np.ndarray:
+    """Line integral of attenuation (fat, glands, skin, vessels, strands, muscle): (M, N) float32, 0 outside."""
+    shape = paths.mask.shape
+    inner = paths.inner_mm
+    d_mu = cfg.mu_gland_per_mm - cfg.mu_fat_per_mm
+    att = (cfg.mu_fat_per_mm * inner + d_mu * gland * inner + cfg.mu_gland_per_mm * paths.skin_mm
+           + d_mu * _draw_vessels(shape, vessels, spacing)
+           + d_mu * cfg.strand_path_mm * _draw_strands(shape, strands, spacing)
+           * np.clip(inner / breast.thickness_mm, 0.0, 1.0))
+    if paths.muscle_mm is not None:  # muscle replaces fat along its path
+        att += (cfg.mu_muscle_per_mm - cfg.mu_fat_per_mm) * np.minimum(paths.muscle_mm, inner)
+    return np.where(paths.mask, att, 0.0).astype(np.float32)
+
+
+def _place_calcifications(rngs: Sequence[np.random.Generator], placer: _Placer, kinds: tuple[str, ...],
+                          vessels) -> tuple[list[_Calc], int]:
+    """Every requested kind placed in mm, groups first, each kind drawing from its own stream of
+    ``rngs``; returns the calcifications and the number of groups."""
+    calcs: list[_Calc] = []
+    next_group = 0
+    if "pleomorphic" in kinds:
+        members = _gen_pleomorphic(rngs[0], placer, next_group)
+        next_group += bool(members)
+        calcs += members
+    if "fine_linear_branching" in kinds:
+        members = _gen_flb(rngs[1], placer, next_group)
+        next_group += bool(members)
+        calcs += members
+    if "vascular" in kinds:
+        members = _gen_vascular(rngs[2], placer, next_group, vessels)
+        next_group += bool(members)
+        calcs += members
+    calcs += _gen_macro(rngs[3], placer, kinds)
+    if "secretory" in kinds:
+        calcs += _gen_secretory(rngs[4], placer)
+    if "punctate" in kinds:
+        calcs += _gen_punctate(rngs[5], placer)
+    return calcs, next_group
+
+
+def _expose(att: np.ndarray, reference: float, rng: np.random.Generator, spacing: float,
+            cfg: PhantomConfig) -> np.ndarray:
+    """Quantum noise (Gaussian approximation of Poisson counts; ``att`` is changed in place), detector
+    blur and the stored values: (M, N) float32 in [0, ``cfg.max_value``]. ``reference`` is the path
+    behind which the exposure control sets the detector dose."""
+    quanta_per_px = (cfg.detector_air_kerma_uGy * cfg.photons_per_mm2_per_uGy * cfg.detector_dqe
+                     / (1.0 + cfg.scatter_to_primary) ** 2 * spacing ** 2)
+    photons = quanta_per_px * np.exp(reference - att)
+    att += rng.standard_normal(att.shape, dtype=np.float32) / np.sqrt(photons).astype(np.float32)
+    att = cv2.GaussianBlur(att, (0, 0), cfg.detector_blur_sigma_mm / spacing)
+    return np.clip(cfg.value_offset + cfg.value_gain * att, 0.0, cfg.max_value).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Canonical frame (mm, or px before the flip) -> stored grid px."""
+
+    spacing_mm: float
+    n_cols: int
+    flipped: bool
+
+    def col_px(self, col_px: float) -> float:
+        return float(self.n_cols - 1 - col_px if self.flipped else col_px)
+
+    def to_px(self, rc_mm) -> list[float]:
+        """(row, col) mm in the canonical frame -> [row, col] px in the stored grid."""
+        r, c = rc_mm[0] / self.spacing_mm, rc_mm[1] / self.spacing_mm
+        return [float(r), self.col_px(c)]
+
+    def angle_deg(self, angle_deg: float) -> float:
+        """A display angle (deg counter-clockwise from +col) in the stored grid."""
+        return float((180.0 - angle_deg) % 180.0 if self.flipped else angle_deg)
+
+
+def _pectoral_truth(breast: _Breast, frame: _Frame) -> list[list[float]] | None:
+    """The pectoral line's ends [[row, col], [row, col]] px (top edge, chest wall), None on CC."""
+    if breast.pectoral is None:
+        return None
+    return [frame.to_px((0.0, breast.pectoral[1])), frame.to_px((breast.pectoral[0], 0.0))]
+
+
+def _calc_truth(calcs: list[_Calc], centroids: list[tuple[float, float]], frame: _Frame) -> list[dict]:
+    """One truth row per calcification (see the module docstring's truth conventions)."""
+    calc_rows = []
+    for k, (calc, (r, c)) in enumerate(zip(calcs, centroids)):
+        length, width, angle = _feret(calc.outline)
+        width = width if calc.calibre_mm is None else calc.calibre_mm
+        isotropic = calc.kind in _ISOTROPIC_KINDS
+        calc_rows.append({
+            "id": k + 1, "kind": calc.kind, "label": KIND_TO_LABEL[calc.kind], "group_id": calc.group_id,
+            "row_px": float(r), "col_px": frame.col_px(c),
+            "size_mm": round(length, 4), "length_mm": round(length, 4), "width_mm": round(width, 4),
+            "angle_deg": None if isotropic else round(frame.angle_deg(angle), 3),
+        })
+    return calc_rows
+
+
+def _group_truth(calcs: list[_Calc], calc_rows: list[dict], n_groups: int) -> list[dict]:
+    """One truth row per group: label, distribution, centre (row, col) px, extent mm, member count."""
+    groups = []
+    for gid in range(n_groups):
+        members = [c for c in calcs if c.group_id == gid]
+        rows_ = [row for row in calc_rows if row["group_id"] == gid]
+        kind = members[0].kind
+        groups.append({
+            "group_id": gid, "label": KIND_TO_LABEL[kind],
+            "distribution": "grouped" if kind == "pleomorphic" else "linear",
+            "center_rc": [float(np.mean([r["row_px"] for r in rows_])), float(np.mean([r["col_px"] for r in rows_]))],
+            "extent_mm": round(_feret(np.concatenate([m.outline for m in members]))[0], 4),
+            "n_calcs": len(members),
+        })
+    return groups
+
+
 def phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240.0, 190.0),
-                 laterality: str = "L", view: str = "CC", seed: int = 0,
-                 calcifications: str | Sequence[str] = "all", age_years: float = 65,
-                 chest_wall_side: str | None = None, config: PhantomConfig | None = None) -> Phantom:
+            laterality: str = "L", view: str = "CC", seed: int = 0,
+            calcifications: str | Sequence[str] = "all", age_years: float = 65,
+            chest_wall_side: str | None = None, config: PhantomConfig | None = None) -> Phantom:
     """Synthesise a mammogram with known anatomy and calcifications.
 
     Parameters
@@ -827,152 +1026,40 @@ def phantom(*, spacing_mm: float = 0.1, size_mm: tuple[float, float] = (240.0, 1
     True
     """
     cfg = config or PhantomConfig()
-    lat = Laterality.from_tag(laterality, tag="laterality")
-    vw = View.from_tag(view, tag="view")
-    if lat is Laterality.UNKNOWN or vw is View.UNKNOWN:
-        raise ValueError(f"laterality and view must be known, got {laterality!r}, {view!r}")
-    spacing = float(spacing_mm)
-    if not 0.01 <= spacing <= 1.0:
-        raise ValueError(f"spacing_mm must be in [0.01, 1.0] mm, got {spacing_mm}")
-    size = (float(size_mm[0]), float(size_mm[1]))
-    if min(size) < 40.0:
-        raise ValueError(f"size_mm must be at least 40 mm each way, got {size_mm}")
-    if chest_wall_side is None:
-        side = ChestWallSide.LEFT if lat is Laterality.LEFT else ChestWallSide.RIGHT
-    else:
-        side = ChestWallSide(chest_wall_side)
+    lat, vw, spacing, size, side = _checked_arguments(laterality, view, spacing_mm, size_mm, chest_wall_side)
     kinds = _parse_kinds(calcifications)
 
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(9)]
     rng_anat, rng_tex, rng_noise, rng_calc = streams[0], streams[1], streams[2], streams[3:]
     breast = _make_breast(rng_anat, size, vw.is_oblique_or_lateral, cfg)
     shape = (int(round(size[0] / spacing)), int(round(size[1] / spacing)))
-    rows_mm = (np.arange(shape[0], dtype=np.float32) * spacing)[:, None]
-    cols_mm = (np.arange(shape[1], dtype=np.float32) * spacing)[None, :]
+    paths = _breast_paths(breast, shape, spacing, cfg)
+    gland = _gland_fraction(rng_tex, breast, size, shape, age_years, cfg)
+    vessels, strands = _vessels_and_strands(rng_anat, breast, cfg)
+    att = _tissue_attenuation(paths, gland, vessels, strands, breast, spacing, cfg)
+    # The exposure control sets the detector dose behind the breast's median path, taken before
+    # the calcifications so that phantoms with and without them share it.
+    reference = float(np.median(att[paths.mask]))
 
-    # --- breast mask and distance to the skin line
-    semi = np.where(rows_mm < breast.center_row_mm, breast.semi_up_mm, breast.semi_down_mm).astype(np.float32)
-    rho2 = ((rows_mm - breast.center_row_mm) / semi) ** 2 + (cols_mm / breast.depth_mm) ** 2
-    mask = rho2 <= 1.0
-    muscle_mm = None
-    if breast.pectoral is not None:
-        signed = breast.pectoral_signed_mm(rows_mm, cols_mm)
-        mask |= signed > 0
-        # muscle path grows from its edge inward (a wedge seen obliquely), 1-mm soft edge
-        muscle_mm = (np.clip(signed + 0.5, 0.0, 1.0) * breast.thickness_mm
-                     * np.clip(0.4 + signed / cfg.pectoral_ramp_mm, 0.0, 1.0)).astype(np.float32)
-    radius = 0.5 * breast.thickness_mm  # compressed periphery: half-cylinder of radius T/2
-    pad = int(math.ceil(radius / spacing)) + 2
-    padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, 0, pad, 0, cv2.BORDER_REPLICATE)
-    edge_mm = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[pad:, pad:] * np.float32(spacing)
-    depth = np.minimum(edge_mm, radius)
-    total = 2.0 * np.sqrt(np.clip(radius ** 2 - (radius - depth) ** 2, 0.0, None))
-    inner_r = radius - cfg.skin_thickness_mm
-    inner = 2.0 * np.sqrt(np.clip(inner_r ** 2 - (radius - depth) ** 2, 0.0, None))
-    skin = total - inner
-
-    # --- fibroglandular texture, vessels, strands
-    tex = _texture(rng_tex, size, cfg)
-    target = float(np.clip(cfg.gland_fraction_at_50 + cfg.gland_fraction_per_year * (age_years - 50.0),
-                           *cfg.gland_fraction_range))
-    gland = cv2.resize(_gland_fraction_coarse(tex, breast, size, target, cfg).astype(np.float32),
-                       (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    vessels = [(_curve_points(rng_anat, breast, (0.02, 0.3), (0.05, 0.3), (2.0, 10.0), 0.25),
-                float(rng_anat.uniform(*cfg.vessel_width_range_mm)))
-               for _ in range(int(rng_anat.integers(*cfg.vessel_count_range, endpoint=True)))]
-    strands = [(_curve_points(rng_anat, breast, (0.1, 0.8), (0.0, 0.15), (0.5, 4.0), 0.25),
-                float(rng_anat.uniform(*cfg.strand_width_range_mm)))
-               for _ in range(int(rng_anat.integers(*cfg.strand_count_range, endpoint=True)))]
-    strands = [(path[int(len(path) * rng_anat.uniform(0.0, 0.4)):], w) for path, w in strands]
-    d_mu = cfg.mu_gland_per_mm - cfg.mu_fat_per_mm
-    att = (cfg.mu_fat_per_mm * inner + d_mu * gland * inner + cfg.mu_gland_per_mm * skin
-           + d_mu * _draw_vessels(shape, vessels, spacing)
-           + d_mu * cfg.strand_path_mm * _draw_strands(shape, strands, spacing)
-           * np.clip(inner / breast.thickness_mm, 0.0, 1.0))
-    if muscle_mm is not None:  # muscle replaces fat along its path
-        att += (cfg.mu_muscle_per_mm - cfg.mu_fat_per_mm) * np.minimum(muscle_mm, inner)
-    att = np.where(mask, att, 0.0).astype(np.float32)
-
-    reference = float(np.median(att[mask]))
-
-    # --- calcifications: placed in mm, drawn in local patches
-    placer = _Placer(breast, cfg)
-    calcs: list[_Calc] = []
-    next_group = 0
-    if "pleomorphic" in kinds:
-        members = _gen_pleomorphic(rng_calc[0], placer, next_group)
-        next_group += bool(members)
-        calcs += members
-    if "fine_linear_branching" in kinds:
-        members = _gen_flb(rng_calc[1], placer, next_group)
-        next_group += bool(members)
-        calcs += members
-    if "vascular" in kinds:
-        members = _gen_vascular(rng_calc[2], placer, next_group, vessels)
-        next_group += bool(members)
-        calcs += members
-    calcs += _gen_macro(rng_calc[3], placer, kinds)
-    if "secretory" in kinds:
-        calcs += _gen_secretory(rng_calc[4], placer)
-    if "punctate" in kinds:
-        calcs += _gen_punctate(rng_calc[5], placer)
+    calcs, n_groups = _place_calcifications(rng_calc, _Placer(breast, cfg), kinds, vessels)
     labels = np.zeros(shape, np.int32)
     centroids = [_draw_calc(att, labels, k + 1, calc, spacing, cfg) for k, calc in enumerate(calcs)]
+    pixels = _expose(att, reference, rng_noise, spacing, cfg)
 
-    # --- quantum noise (Gaussian approximation of Poisson counts), detector blur, values. The
-    # exposure control sets the detector dose behind the breast's median path (``reference``,
-    # taken before the calcifications so that phantoms with and without them share it).
-    quanta_per_px = (cfg.detector_air_kerma_uGy * cfg.photons_per_mm2_per_uGy * cfg.detector_dqe
-                     / (1.0 + cfg.scatter_to_primary) ** 2 * spacing ** 2)
-    photons = quanta_per_px * np.exp(reference - att)
-    att += rng_noise.standard_normal(shape, dtype=np.float32) / np.sqrt(photons).astype(np.float32)
-    att = cv2.GaussianBlur(att, (0, 0), cfg.detector_blur_sigma_mm / spacing)
-    pixels = np.clip(cfg.value_offset + cfg.value_gain * att, 0.0, cfg.max_value).astype(np.float32)
-
+    mask = paths.mask
     flip = side is ChestWallSide.RIGHT
     if flip:
         pixels, mask, labels = (np.ascontiguousarray(a[:, ::-1]) for a in (pixels, mask, labels))
     label_box = _burn_label(pixels, mask, f"{lat.value} {vw.value}", spacing, not flip, cfg)
-
-    def to_px(rc_mm) -> list[float]:
-        r, c = rc_mm[0] / spacing, rc_mm[1] / spacing
-        return [float(r), float(shape[1] - 1 - c if flip else c)]
-
-    def out_angle(angle: float) -> float:
-        return float((180.0 - angle) % 180.0 if flip else angle)
-
-    calc_rows = []
-    for k, (calc, (r, c)) in enumerate(zip(calcs, centroids)):
-        length, width, angle = _feret(calc.outline)
-        width = width if calc.calibre_mm is None else calc.calibre_mm
-        isotropic = calc.kind in _ISOTROPIC_KINDS
-        calc_rows.append({
-            "id": k + 1, "kind": calc.kind, "label": KIND_TO_LABEL[calc.kind], "group_id": calc.group_id,
-            "row_px": float(r), "col_px": float(shape[1] - 1 - c if flip else c),
-            "size_mm": round(length, 4), "length_mm": round(length, 4), "width_mm": round(width, 4),
-            "angle_deg": None if isotropic else round(out_angle(angle), 3),
-        })
-    groups = []
-    for gid in range(next_group):
-        members = [c for c in calcs if c.group_id == gid]
-        rows_ = [row for row in calc_rows if row["group_id"] == gid]
-        kind = members[0].kind
-        groups.append({
-            "group_id": gid, "label": KIND_TO_LABEL[kind],
-            "distribution": "grouped" if kind == "pleomorphic" else "linear",
-            "center_rc": [float(np.mean([r["row_px"] for r in rows_])), float(np.mean([r["col_px"] for r in rows_]))],
-            "extent_mm": round(_feret(np.concatenate([m.outline for m in members]))[0], 4),
-            "n_calcs": len(members),
-        })
-    pectoral_line = None
-    if breast.pectoral is not None:
-        pectoral_line = [to_px((0.0, breast.pectoral[1])), to_px((breast.pectoral[0], 0.0))]
+    frame = _Frame(spacing, shape[1], flip)
+    calc_rows = _calc_truth(calcs, centroids, frame)
     truth = {
         "schema": 1, "seed": int(seed), "spacing_mm": [spacing, spacing], "shape": list(shape),
         "size_mm": list(size), "laterality": lat.value, "view": vw.value, "age_years": float(age_years),
-        "chest_wall_side": side.value, "nipple_rc": to_px(breast.nipple_mm), "pectoral_line": pectoral_line,
+        "chest_wall_side": side.value, "nipple_rc": frame.to_px(breast.nipple_mm),
+        "pectoral_line": _pectoral_truth(breast, frame),
         "label_box": [int(v) for v in label_box], "compressed_thickness_mm": round(breast.thickness_mm, 3),
-        "calcifications": calc_rows, "groups": groups,
+        "calcifications": calc_rows, "groups": _group_truth(calcs, calc_rows, n_groups),
     }
     image = MammoImage(pixels=pixels, spacing_mm=(spacing, spacing), spacing_source="phantom",
                        laterality=lat, view=vw, presentation_intent=PresentationIntent.FOR_PROCESSING,

@@ -16,14 +16,15 @@ import io
 import json
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import numpy as np
 
+from mammo_cv.core.files import write_bytes_atomic, write_text_atomic
+from mammo_cv.tables.frames import to_dataframe
 from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, PART_SCHEMA
 
-__all__ = ["empty_table", "concat_tables", "write_csv", "write_parquet", "to_dataframe",
-           "write_json_atomic", "part_to_json", "part_from_json"]
+__all__ = ["empty_table", "concat_tables", "write_csv", "write_parquet", "write_json_atomic", "part_to_json",
+           "part_from_json"]
 
 
 # Significant digits for floats: 0.01 um at 100 mm, far below any measurement's precision,
@@ -74,22 +75,13 @@ def write_csv(path: str | os.PathLike[str], table: Mapping[str, np.ndarray],
     n_rows = len(next(iter(table.values()))) if table else 0
     cells = [[_format(value, dtype) for value in table[name]] for name, dtype in columns.items()]
     writer.writerows(zip(*cells) if n_rows else [])
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_json_atomic(path: str | os.PathLike[str], payload: Mapping[str, object]) -> None:
     """Write ``payload`` as indented UTF-8 JSON; the file appears complete or not at all."""
     text = json.dumps(payload, indent=2, sort_keys=False, allow_nan=True) + "\n"
-    _atomic_write_bytes(Path(path), text.encode("utf-8"))
+    write_text_atomic(path, text)
 
 
 def _column_values(values: np.ndarray, dtype: np.dtype) -> list:
@@ -146,16 +138,6 @@ def part_from_json(payload: Mapping[str, object]) -> tuple[dict[str, object], di
             table(payload["clusters"], CLUSTER_CSV_COLUMNS))  # type: ignore[arg-type]
 
 
-def to_dataframe(table: Mapping[str, np.ndarray], columns: Mapping[str, np.dtype]):
-    """The table as a pandas DataFrame with the schema's column order and dtypes; text columns
-    are pandas' ``"string"`` dtype, empty or not. pandas is imported here, not at module import."""
-    import pandas as pd
-
-    return pd.DataFrame({name: pd.array(np.asarray(table[name]).astype(str), dtype="string") if dtype.kind == "O"
-                         else np.asarray(table[name]).astype(dtype, copy=False) for name, dtype in columns.items()},
-                        columns=list(columns))
-
-
 def write_parquet(path: str | os.PathLike[str], table: Mapping[str, np.ndarray],
                   columns: Mapping[str, np.dtype]) -> bool:
     """Write a Parquet copy of ``table`` atomically when pyarrow is installed.
@@ -169,8 +151,5 @@ def write_parquet(path: str | os.PathLike[str], table: Mapping[str, np.ndarray],
         import pyarrow  # noqa: F401  (the Parquet engine)
     except ImportError:
         return False
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    to_dataframe(table, columns).to_parquet(temporary, index=False)
-    os.replace(temporary, path)
+    write_bytes_atomic(path, to_dataframe(table, columns).to_parquet(None, index=False))
     return True
