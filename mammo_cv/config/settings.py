@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field, fields
 
 from mammo_cv.anatomy.landmarks import AnatomyConfig
-from mammo_cv.classify.rules import Rules, load_rules
+from mammo_cv.classify.rules import Rules
 from mammo_cv.config.couplings import check_couplings
 from mammo_cv.describe.calcifications import FeatureConfig
 from mammo_cv.describe.grouping import ClusterConfig
@@ -22,7 +21,7 @@ from mammo_cv.describe.groups import GroupConfig
 from mammo_cv.describe.vascular import VascularConfig
 from mammo_cv.detection.detect import DetectionConfig
 
-__all__ = ["Config", "resolve_config"]
+__all__ = ["Config"]
 
 
 @dataclass(frozen=True)
@@ -71,18 +70,3 @@ class Config:
         settings["rules"] = {key: value for key, value in settings["rules"].items() if key != "source"}
         text = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def resolve_config(config: Config | str | os.PathLike[str] | None) -> Config:
-    """``Config`` as given, the default one for None, or one with the rules file at a path.
-
-    Raises
-    ------
-    RulesError
-        If the rules file does not validate (the message names the key).
-    """
-    if config is None:
-        return Config()
-    if isinstance(config, Config):
-        return config
-    return Config(rules=load_rules(config))
