@@ -143,3 +143,59 @@ def test_rules_file_changes_the_digest_and_a_bad_one_is_a_usage_error(mixed_fold
                  "--rules", str(broken)]) == 2
     assert "min_lenght_mm" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()  # refused before any work
+
+
+def test_settings_file_and_rules_file_reach_run_json(mixed_folder, tmp_path, capsys):
+    from mammo_cv.classify.rules import load_rules
+    from mammo_cv.config import load_settings
+
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[detection]\nskin_margin_mm = 6.0\n\n[rules.secretory]\nmin_length_mm = 4.0\n")
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[macro]\nmin_length_mm = 1.5\n")
+    out = tmp_path / "o"
+    assert main(["analyze", str(mixed_folder / "nested"), "--out", str(out), "--workers", "1", "--quiet",
+                 "--no-overlays", "--config", str(settings), "--rules", str(rules)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["settings_file"] == str(settings.resolve()) and run["arguments"]["config"] == str(settings)
+    assert run["config"]["detection"]["skin_margin_mm"] == 6.0
+    # --rules replaces the [rules.*] sections of --config: secretory keeps its default
+    assert run["config"]["rules"]["macro"]["min_length_mm"] == 1.5
+    assert run["config"]["rules"]["secretory"]["min_length_mm"] == 3.0
+    assert run["rules_digest"] == load_rules(rules).digest
+    expected = load_settings(settings)
+    assert run["config_digest"] != expected.digest()  # the rules file changed the rule set
+    only_settings = tmp_path / "s"
+    assert main(["analyze", str(mixed_folder / "nested"), "--out", str(only_settings), "--workers", "1",
+                 "--quiet", "--no-overlays", "--config", str(settings)]) == 0
+    run = json.loads((only_settings / "run.json").read_text())
+    assert run["config_digest"] == expected.digest() and run["rules_file"] is None
+    assert run["config"]["rules"]["secretory"]["min_length_mm"] == 4.0
+
+
+def test_a_bad_settings_file_is_a_usage_error_before_any_work(mixed_folder, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[clusters]\nmin_member_confidence = 5.0\n")
+    assert main(["analyze", str(mixed_folder / "nested"), "--out", str(tmp_path / "b"), "--quiet",
+                 "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: [clusters] min_member_confidence: must equal [detection] min_confidence" in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_config_defaults_prints_a_settings_file_of_the_defaults(tmp_path, capsys):
+    from mammo_cv.config import Config, load_settings, settings_toml
+
+    assert main(["config", "--defaults"]) == 0
+    text = capsys.readouterr().out
+    assert text == settings_toml()
+    path = tmp_path / "defaults.toml"
+    path.write_text(text)
+    assert load_settings(path) == Config() and load_settings(path).digest() == Config().digest()
+
+
+def test_config_command_needs_defaults(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["config"])
+    assert exit_info.value.code == 2
+    assert "--defaults" in capsys.readouterr().err

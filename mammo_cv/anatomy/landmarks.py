@@ -159,6 +159,17 @@ class AnatomyConfig:
         if self.nipple_reference not in ("pectoral", "chest_wall"):
             raise ValueError(f"nipple_reference: expected 'pectoral' or 'chest_wall', "
                              f"got {self.nipple_reference!r}")
+        low_deg, high_deg = self.pectoral_angle_range_deg
+        if not 0.0 <= low_deg < high_deg <= 90.0:
+            raise ValueError(f"pectoral_angle_range_deg must be (min, max) with 0 <= min < max <= 90, "
+                             f"got {self.pectoral_angle_range_deg}")
+        if self.skin_threshold_fraction > self.threshold_fraction:
+            raise ValueError("skin_threshold_fraction must be <= threshold_fraction (the skin level is the lower one)")
+        if self.pectoral_min_contrast_unknown_view < self.pectoral_min_contrast:
+            raise ValueError("pectoral_min_contrast_unknown_view must be >= pectoral_min_contrast "
+                             "(an unknown view asks for stronger evidence)")
+        if self.pectoral_min_area_fraction > self.pectoral_max_area_fraction:
+            raise ValueError("pectoral_min_area_fraction must be <= pectoral_max_area_fraction")
 
 
 def find_anatomy(image: MammoImage, *, config: AnatomyConfig | None = None) -> Anatomy:

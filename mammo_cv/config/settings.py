@@ -2,25 +2,26 @@
 
 Each stage owns its own frozen config dataclass, with its thresholds in mm and their sources;
 ``Config`` only gathers them so that one object can be passed through ``analyze`` and recorded
-in every output.
+in every output, and checks the settings of different stages that must agree
+(:mod:`mammo_cv.config.couplings`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field, fields
 
 from mammo_cv.anatomy.landmarks import AnatomyConfig
-from mammo_cv.classify.rules import Rules, load_rules
+from mammo_cv.classify.rules import Rules
+from mammo_cv.config.couplings import check_couplings
 from mammo_cv.describe.calcifications import FeatureConfig
 from mammo_cv.describe.grouping import ClusterConfig
 from mammo_cv.describe.groups import GroupConfig
 from mammo_cv.describe.vascular import VascularConfig
 from mammo_cv.detection.detect import DetectionConfig
 
-__all__ = ["Config", "resolve_config"]
+__all__ = ["Config"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,12 @@ class Config:
         Distribution rules of the cluster description.
     vascular : VascularConfig
     rules : Rules
-        The classifier's rule set; defaults to the shipped ``mammo_cv/classify/rules.toml``.
+        The classifier's rule set; defaults to ``Rules()``.
+
+    Raises
+    ------
+    SettingsError
+        When settings that must agree do not (:data:`mammo_cv.config.couplings.COUPLINGS`).
     """
 
     anatomy: AnatomyConfig = field(default_factory=AnatomyConfig)
@@ -46,7 +52,10 @@ class Config:
     clusters: ClusterConfig = field(default_factory=ClusterConfig)
     groups: GroupConfig = field(default_factory=GroupConfig)
     vascular: VascularConfig = field(default_factory=VascularConfig)
-    rules: Rules = field(default_factory=load_rules)
+    rules: Rules = field(default_factory=Rules)
+
+    def __post_init__(self) -> None:
+        check_couplings({f.name: asdict(getattr(self, f.name)) for f in fields(self) if f.name != "rules"})
 
     def to_dict(self) -> dict:
         """Every setting as plain JSON-serialisable values; ``rules`` also carries its
@@ -61,18 +70,3 @@ class Config:
         settings["rules"] = {key: value for key, value in settings["rules"].items() if key != "source"}
         text = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def resolve_config(config: Config | str | os.PathLike[str] | None) -> Config:
-    """``Config`` as given, the default one for None, or one with the rules file at a path.
-
-    Raises
-    ------
-    RulesError
-        If the rules file does not validate (the message names the key).
-    """
-    if config is None:
-        return Config()
-    if isinstance(config, Config):
-        return config
-    return Config(rules=load_rules(config))

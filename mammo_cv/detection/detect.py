@@ -261,6 +261,9 @@ class DetectionConfig:
         if self.context_radius_mm < 0 or self.context_min_neighbours < 1:
             raise ValueError("need context_radius_mm >= 0 and context_min_neighbours >= 1, got "
                              f"{self.context_radius_mm}, {self.context_min_neighbours}")
+        if len(self.scale_weights) != len(self.tophat_diameters_mm):
+            raise ValueError(f"scale_weights needs one weight per tophat_diameters_mm, got {len(self.scale_weights)} "
+                             f"for {len(self.tophat_diameters_mm)} scales")
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     pixel_spacing_mm : float or (float, float), optional
         Passed to ``load_image`` when ``source`` is a path (required for raster files).
     config : Config or path, optional
-        Settings of every stage; defaults to ``Config()``. A path is a rules file:
-        ``Config(rules=load_rules(path))``.
+        Settings of every stage; defaults to ``Config()``. A path is a settings file
+        (:func:`mammo_cv.config.load_settings`: sections ``[detection]``, ``[rules.macro]``,
+        ..., any subset of the keys). A rules-only file: ``Config(rules=load_rules(path))``.
     study : StudyContext, optional
         The other breast of the same study (bilateral secretory support); see
         :func:`mammo_cv.pipeline.study.study_contexts` and :func:`reclassify`.
@@ -53,8 +54,8 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     ------
     MammoInputError
         Unreadable input, or an image with no breast (``NoBreastFoundError``).
-    RulesError
-        ``config`` is a rules file that does not validate.
+    SettingsError
+        ``config`` is a settings file that does not validate (the message names the key).
 
     Examples
     --------

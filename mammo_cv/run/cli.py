@@ -1,4 +1,4 @@
-"""The ``mammo-cv`` command: ``analyze`` folders of mammograms, ``inspect`` one file."""
+"""The ``mammo-cv`` command: ``analyze`` folders of mammograms, ``inspect`` one file, print the ``config``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mammo_cv.config import resolve_config
+from mammo_cv.config import resolve_config, settings_toml
 from mammo_cv.core.errors import MammoInputError
 from mammo_cv.core.version import __version__
 from mammo_cv.io import load_image
@@ -56,8 +56,12 @@ def _parser() -> argparse.ArgumentParser:
                               "PGM/PNG/TIFF files too (they carry no spacing)")
     analyze.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                          help="worker processes (default: the CPU count)")
+    analyze.add_argument("--config", type=Path, metavar="FILE",
+                         help="settings file (TOML): any subset of the keys that `mammo-cv config --defaults` "
+                              "prints; the rest keep their defaults")
     analyze.add_argument("--rules", type=Path, metavar="FILE",
-                         help="classification rules (TOML) instead of the shipped mammo_cv/classify/rules.toml")
+                         help="classification rules file (TOML, any subset of the keys of "
+                              "mammo_cv/classify/rules.toml); replaces the [rules.*] sections of --config")
     analyze.add_argument("--no-overlays", action="store_true", help="do not render overlays/<image_id>.png")
     analyze.add_argument("--resume", action="store_true",
                          help="keep the images already done in DIR (their parts) and do the rest")
@@ -69,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect", help="print what the loader reads from one file")
     inspect.add_argument("file", type=Path, metavar="FILE")
     inspect.add_argument("--pixel-spacing", type=_positive_float, metavar="MM")
+
+    config = commands.add_parser("config", help="print settings files")
+    config.add_argument("--defaults", action="store_true", required=True,
+                        help="print the full settings file: every key with its default, unit, range and description")
     return parser
 
 
@@ -97,9 +105,9 @@ def _utc_now() -> str:
 def _analyze(args: argparse.Namespace) -> int:
     started = _utc_now()
     try:
-        config = resolve_config(args.rules)  # a bad rules file fails here, before any image
+        config = resolve_config(args.config, rules=args.rules)  # a bad settings or rules file fails before any image
         files, skipped = discover_inputs(args.inputs, take_raster=args.pixel_spacing is not None)
-    except (OSError, ValueError) as exc:  # a missing INPUT or rules file, a rules file that does not validate
+    except (OSError, ValueError) as exc:  # a missing INPUT, settings or rules file that does not validate
         print(f"mammo-cv: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not files:
@@ -127,10 +135,12 @@ def _analyze(args: argparse.Namespace) -> int:
         "mammo_cv_version": __version__,
         "config_digest": config.digest(),
         "rules_digest": config.rules.digest,
+        "settings_file": None if args.config is None else str(args.config.resolve()),
         "rules_file": None if args.rules is None else str(args.rules.resolve()),
         "config": config.to_dict(),
         "arguments": {"inputs": [str(i) for i in args.inputs], "out": str(args.out),
                       "pixel_spacing": args.pixel_spacing, "workers": args.workers,
+                      "config": None if args.config is None else str(args.config),
                       "rules": None if args.rules is None else str(args.rules),
                       "no_overlays": args.no_overlays, "resume": args.resume, "dask": args.dask},
         "started_utc": started, "finished_utc": _utc_now(),
@@ -147,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mammo-cv``; returns the exit code (0 ok, 1 some files failed,
     2 usage error or nothing processed)."""
     args = _parser().parse_args(argv)
+    if args.command == "config":
+        print(settings_toml(), end="")
+        return EXIT_OK
     return _inspect(args) if args.command == "inspect" else _analyze(args)
 
 
