@@ -154,9 +154,9 @@ _CALCIFICATION_DOCS: dict[str, ColumnDoc] = {
     "col_mm": ColumnDoc("mm", "`col_px` times the column spacing."),
     "area_mm2": ColumnDoc("mm²", "Pixel count times pixel area."),
     "length_mm": ColumnDoc("mm", (
-        "Greatest extent: the skeleton's longest path plus the half width at each end for elongated "
-        "objects, else the maximum Feret diameter (the larger of the two for elongated objects; "
-        "exact definition in `mammo_cv.describe.calcifications`).")),
+        "Greatest extent: for an elongated object without holes, the larger of its skeleton's longest "
+        "path (plus the half width at each end) and its maximum Feret diameter; for a blob or a ring, "
+        "the maximum Feret diameter (exact definition in `mammo_cv.describe.calcifications`).")),
     "width_mm": ColumnDoc("mm", "Mean thickness along the medial axis; the minimum Feret diameter for a blob."),
     "elongation": ColumnDoc("", "`length_mm / width_mm`."),
     "tapering": ColumnDoc("", (
