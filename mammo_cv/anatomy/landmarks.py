@@ -41,92 +41,86 @@ __all__ = ["AnatomyConfig", "find_anatomy"]
 class AnatomyConfig:
     """Parameters of :func:`find_anatomy`. Sizes in mm, angles in degrees.
 
+    How each default was chosen is recorded in ``docs/validation.md``.
+
     Attributes
     ----------
     working_spacing_mm : float
-        Pixel size of the working grid. 0.8 mm keeps a 4096 x 3328 image at ~370 x 300 px
-        (speed budget) while the skin line and the pectoral edge (several mm wide transitions
-        on film and FFDM) stay resolved.
+        Pixel size of the isotropic working grid, mm. 0.8 mm keeps a 4096 x 3328 image at about
+        370 x 300 px (speed) while the skin line and the pectoral edge, transitions several mm wide,
+        stay resolved.
     smoothing_sigma_mm : float
-        Gaussian sigma applied before thresholding; removes quantum noise and film grain
-        (grain and noise are < 0.5 mm; the skin-line transition is 2-5 mm wide on mini-MIAS).
+        Gaussian sigma applied before thresholding, mm; removes quantum noise and film grain (< 0.5 mm)
+        but not the 2-5 mm skin-line transition.
     threshold_fraction : float
-        Core breast threshold = background + fraction x (tissue - background), levels being
-        the medians of the two Otsu classes. 0.2 sits inside the skin-line fall-off on
-        mini-MIAS profiles (background ~0-15, subcutaneous fat ~90-150 on the 8-bit scale) and
-        keeps film fog, which can bridge the breast to a label, out of the core.
+        Core breast threshold = background + fraction x (tissue - background), the levels being the
+        medians of the two Otsu classes. 0.2 lies inside the skin-line fall-off and keeps film fog, which
+        can bridge the breast to a label, out of the core.
     skin_threshold_fraction : float
-        Lower level used only within ``skin_reach_mm`` of the core, to bring the outline out to
-        the skin line (seen visually on contrast-stretched mini-MIAS images: 0.2 ends 2-5 mm
-        inside the skin, 0.1 on it, 0.05 takes fog and label halos).
+        Lower level used only within ``skin_reach_mm`` of the core, to bring the outline out to the skin
+        line: 0.1 ends on the skin, where 0.2 ends 2-5 mm inside it and 0.05 takes fog and label halos.
     skin_reach_mm : float
-        How far beyond the core the skin threshold may grow the mask (the 0.2 -> 0.1 gap is
-        2-5 mm on mini-MIAS).
+        How far beyond the core the skin threshold may grow the mask, mm: the 2-5 mm between the two
+        levels.
     min_contrast_to_noise : float
-        Minimum (tissue - background) / noise, levels being the Otsu class medians and noise the
-        robust std of the unsmoothed working image in the tissue class (texture included).
-        Pure Gaussian, uniform or Poisson noise images give ~0.2; mini-MIAS dev images >= 27.
+        Minimum (tissue - background) / noise, the noise being the robust std of the unsmoothed working
+        image in the tissue class. Below it the image holds no breast (NoBreastFoundError): pure noise
+        images give about 0.2, the mini-MIAS mammograms 27 or more.
     opening_mm : float
-        Diameter of the opening that cuts thin bridges between the breast and burned-in
-        labels or film-border strips (bridges seen on mini-MIAS are 1-3 mm wide).
+        Diameter of the opening that cuts thin bridges between the breast and burned-in labels or
+        film-border strips, mm (such bridges are 1-3 mm wide).
     edge_strip_mm : float
-        Foreground within this distance of an image edge is kept only where the foreground
-        continues at this depth (same column for top/bottom edges, same row for left/right):
-        removes scanner lines and film-border bands along image edges (<= ~3 mm wide, plus
-        fog, on mini-MIAS) without eating the breast where it meets the edge.
+        Foreground within this distance of an image edge is kept only where it continues at this depth,
+        mm: removes scanner lines and film-border bands (up to ~3 mm plus fog) without eating the breast
+        where it meets the edge.
     outline_sigma_mm : float
-        Gaussian sigma used to smooth the mask outline before returning it at full resolution.
+        Gaussian sigma that smooths the mask outline before it is returned at full resolution, mm.
     min_extent_mm : float
-        Images smaller than this along either axis cannot hold a breast (brief: ~20 mm).
+        Images smaller than this along either axis cannot hold a breast, mm.
     min_breast_area_mm2 : float
-        Smallest accepted breast footprint; a small breast on CC covers > 30 cm^2, so 4 cm^2
-        only rejects specks and labels.
+        Smallest accepted breast footprint, mm^2. A small breast on CC covers more than 30 cm^2, so
+        4 cm^2 only rejects specks and labels.
     tie_ratio : float
-        Chest-wall side: if the edge heights differ by less than this fraction, the
-        laterality tag (if any) decides.
+        Chest-wall side: when the two edge heights differ by less than this fraction, the laterality tag
+        (if any) decides.
     edge_band_fraction : float
-        Chest-wall side: width of the band at each end of the breast (fraction of its width)
-        over which the breast height is averaged.
+        Chest-wall side: width of the band at each end of the breast, as a fraction of its width, over
+        which the breast height is averaged.
     pectoral_sigma_mm : float
-        Gaussian sigma before the gradient for the pectoral edge. Small structures (vessels)
-        should not vote, and the skin edge must stay > ~4 sigma away from the voting points
-        (see ``pectoral_skin_margin_mm``): with 2.5 mm the skin edge tilted the fitted muscle
-        edge by 2-3 degrees on the hand-made MLO test image; 1.5 mm does not.
+        Gaussian sigma before the gradient for the pectoral edge, mm: vessels should not vote, and the
+        skin edge must stay more than ~4 sigma from the voting points (``pectoral_skin_margin_mm``).
     pectoral_skin_margin_mm : float
-        Edge points within this distance of the skin line are ignored (the skin edge is the
-        strongest edge of the image and must not be taken for the muscle).
+        Edge points within this distance of the skin line are ignored, mm: the skin edge is the strongest
+        edge of the image and must not be taken for the muscle.
     pectoral_angle_range_deg : tuple of float
-        Accepted angle of the muscle edge's normal from the image row axis, (min, max). On MLO
-        the muscle edge runs from the top edge down to the chest wall at 45-85 degrees from the
-        horizontal (normal 5-45 degrees); the range is widened to (2, 60) for tilted films.
+        Accepted angle (min, max) of the muscle edge's normal from the image row axis, deg. On MLO the
+        edge runs at 45-85 deg from the horizontal (normal 5-45 deg), widened to (2, 60) for tilted films.
     pectoral_angle_spread_deg : float
-        Each edge point votes for line angles within this distance of its gradient direction.
+        Each edge point votes for line angles within this distance of its gradient direction, deg.
     pectoral_inlier_mm : float
-        Edge points within this distance of the Hough line refine it by weighted least
-        squares (the Hough grid is 1 degree x 1 working px; 1 degree is 2.4 mm over 140 mm).
+        Edge points within this distance of the Hough line refine it by weighted least squares, mm (the
+        Hough grid is 1 deg x 1 working px; 1 deg is 2.4 mm over 140 mm).
     pectoral_min_contrast : float
-        Minimum (muscle band median - adjacent band median) / (tissue - background) across the
-        fitted line on oblique/lateral views. Measured on mini-MIAS: true edges give >= ~0.08.
+        Minimum (muscle band median - adjacent band median) / (tissue - background) across the fitted
+        line on oblique and lateral views; true muscle edges give 0.08 or more.
     pectoral_min_contrast_unknown_view : float
-        Same, when the view is unknown (stronger evidence required).
+        The same when the view is unknown: stronger evidence is required.
     pectoral_band_mm : float
-        Width of the bands on each side of the line used for the contrast test.
+        Width of the bands on each side of the line used for the contrast test, mm.
     pectoral_max_area_fraction : float
-        A muscle larger than this fraction of the breast is rejected (the pectoral is a corner
-        triangle; on mini-MIAS it covers < ~35 % of the breast).
+        A muscle larger than this fraction of the breast is rejected: the pectoral is a corner triangle,
+        under ~35 % of the breast.
     pectoral_min_area_fraction : float
         A muscle smaller than this fraction of the breast is treated as not found.
     nipple_reference : {"pectoral", "chest_wall"}
-        What the nipple is farthest from on oblique/lateral views when a pectoral line is
-        found: the chest-wall column edge (default), or the pectoral line. The nipple is the
-        apex of the breast profile, and in a compressed MLO the profile's apex is the point
-        farthest from the detector's chest-wall edge; the farthest point from a steep pectoral
-        line drifts 20 mm toward the inframammary fold (measured on the phantoms, whose nipple
-        is at the profile apex). CC views and views without a muscle always use the chest wall.
+        What the nipple is farthest from on oblique and lateral views when a pectoral line is found. The
+        nipple is the apex of the breast profile, the point farthest from the chest-wall edge in a
+        compressed MLO; the point farthest from a steep pectoral line drifts toward the inframammary
+        fold. CC views and views without a muscle always use the chest wall.
     nipple_tolerance_mm : float
-        Skin-line points within this distance of the farthest one form the nipple segment,
-        whose centre is returned (the nipple is ~10 mm wide; a rounded skin line is within
-        2 mm of its apex over ~20-30 mm).
+        Skin-line points within this distance of the farthest one form the nipple segment, whose centre
+        is returned, mm (the nipple is ~10 mm wide; a rounded skin line stays within 2 mm of its apex
+        over 20-30 mm).
     """
 
     working_spacing_mm: float = 0.8

@@ -97,47 +97,45 @@ _PAD_PX = 2
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """Thresholds of the morphology features (mm or dimensionless).
+    """Thresholds of the morphology features (mm, px or dimensionless).
+
+    How each default was chosen is recorded in ``docs/validation.md``.
 
     Attributes
     ----------
     end_fraction : float
-        Tapering compares the width on the outer ``end_fraction`` of the skeleton path at each
-        end with the width on the rest. 0.2 (outer 20 % vs middle 60 %) follows the issue-4
-        brief: long enough to hold >= 2 px per end on a 1 mm rod at 0.1 mm.
+        Tapering compares the width on the outer ``end_fraction`` of the skeleton path at each end with
+        the width on the rest. 0.2 (outer 20 % against the middle 60 %) still holds 2 px or more per end
+        on a 1-mm rod at 0.1 mm.
     min_elongation_tapering : float
-        Tapering is 0 below this elongation: a blob has no ends. 2.0 = the BI-RADS sense of
-        "linear" (clearly longer than wide).
+        Tapering is 0 below this elongation: a blob has no ends. 2.0 is the BI-RADS sense of "linear"
+        (clearly longer than wide).
     min_elongation_axis : float
-        Orientation to the nipple is NaN below this elongation. At 1.5 the principal axis of a
-        digitised ellipse is stable to a few degrees even at 5 px length (measured on
-        synthetic ellipses); rounder objects have no meaningful axis.
+        ``orientation_to_nipple_deg`` is NaN below this elongation: rounder objects have no meaningful
+        axis. At 1.5 the principal axis of a digitised ellipse is stable to a few degrees even 5 px long.
     width_correction_px : float
-        ``c`` in ``width = 2 * mean(DT) - c``. The textbook half-pixel correction (``c = 1``:
-        the edge lies half a pixel before the first background centre on each side) holds for
-        axis-aligned rods only. At generic angles some background centre lies just outside
-        the edge, and skeleton pixels sit off the medial axis, so that ``c = 0`` is unbiased:
-        measured error +0.0 to +0.13 px (sd 0.2 px) on 25 anti-aliased capsules (0.4-1 mm wide,
-        random angle and offset) per spacing of 0.05, 0.1 and 0.2 mm. Axis-aligned rods read
-        up to +1 px wide.
+        ``c`` in ``width = 2 * mean(DT) - c``, px. The textbook ``c = 1`` holds for axis-aligned rods
+        only; at generic angles skeleton pixels sit off the medial axis and ``c = 0`` is unbiased
+        (axis-aligned rods then read up to 1 px wide).
     end_correction_px : float
-        Subtracted from the DT at each end of the skeleton path when extending it to the tip.
-        Along the path the first background centre is a whole pixel past the end pixel but the
-        edge 0.5 px (axial end) to ~1 px (round cap) away: 0.25 px per end. A 1 px line of
-        15 px then reads 15.5 px; random capsules (as above) read +0.3 to +0.5 px long (mean),
-        tapered rods -1.3 to -1.5 px (tips thinner than a pixel are not in the mask).
+        Subtracted from the DT at each end of the skeleton path when extending it to the tip, px: the edge
+        lies 0.5 px (flat end) to ~1 px (round cap) beyond the end pixel, against a whole pixel to the
+        first background centre.
     core_depth_fraction : float
-        Lucent centre: the core is the part of the filled object deeper than this fraction of
-        its maximum depth (0.5: the inner half radius of a disk, i.e. inside the lumen of an
-        eggshell whose shell is <= half its radius, BI-RADS "rim"/"eggshell" calcifications).
+        Lucent centre: the core is the part of the filled object deeper than this fraction of its maximum
+        depth. 0.5, the inner half radius of a disk: inside the lumen of an eggshell whose shell is at most
+        half its radius (BI-RADS rim calcifications).
     ring_distance_mm : float
-        The local background is the median of a one-pixel square ring this far outside the
-        object's bounding box: beyond the blur halo (system PSF FWHM ~0.1 mm for FFDM) and
-        inside a typical 1-2 mm inter-calcification gap; labelled pixels are left out.
+        The local background is the median of a one-pixel square ring this far outside the object's
+        bounding box, mm: beyond the blur halo (PSF FWHM ~0.1 mm for FFDM) and inside a typical 1-2 mm
+        gap between calcifications. Labelled pixels are left out.
     spur_factor : float
-        A terminal skeleton branch is a spur (boundary artefact, not a branch) when it is
-        shorter than ``spur_factor`` x the local radius at its junction plus one pixel: the
-        medial axis of a corner or bump reaches at most ~1.4 radii (square corner).
+        A terminal skeleton branch is a spur (a boundary artefact, not a branch) when it is shorter than
+        ``spur_factor`` x the local radius at its junction plus one pixel: the medial axis of a corner or
+        bump reaches at most ~1.4 radii (a square corner).
+    path_step_mm : float
+        The skeleton path length is the sum of chords between path nodes this far apart (at least 3
+        nodes), mm: an 8-connected chain code over-estimates an oblique line by up to 8 %, the chords do not.
     """
 
     end_fraction: float = 0.2

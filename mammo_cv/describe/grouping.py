@@ -45,54 +45,45 @@ __all__ = ["ClusterConfig", "Clusters", "group_calcifications", "collinear_links
 class ClusterConfig:
     """Grouping rule and the cluster operating point.
 
+    How each default was chosen, on which data and with which figures, is recorded in
+    ``docs/validation.md``.
+
     Attributes
     ----------
     min_member_confidence : float
-        Only detections with at least this confidence (sigma units) can be members: the
-        detector's reporting operating point (``DetectionConfig.min_confidence``, set on
-        phantoms). Above the detector's seed (5) because on scanned film grain gives many 5-6
-        sigma specks. mini-MIAS (scripts/evaluate_mias.py, min_score 8): 7 gave 11/13 lesions
-        at 0.57 false clusters per image, 6 gave 12/13 at 0.87 (odd / even refnums at 1 FP per
-        image: 1.0 / 0.6 -> 1.0 / 0.8), 5.5 gave 12/13 at 1.24.
+        Only detections with at least this confidence can be members, sigma: the detector's reporting
+        operating point (``DetectionConfig.min_confidence``). Fainter detections (the context threshold)
+        are reported but never make a group: on scanned film, grain gives many 5-6 sigma specks.
     link_mm : float
-        Two members closer than this belong to the same cluster (single linkage). BI-RADS 5th
-        ed.: "grouped" = at least 5 within 1 cm, up to 2 cm; 3 mm chains a 1-2 cm group of
-        a few visible members without joining separate tissue specks; chosen among {3, 5}
-        (mini-MIAS dev at min_members 3: 3 mm 11/13 at 0.90 FP/image, 4 mm 11/13 at 1.49,
-        5 mm 11/13 at 1.99).
+        Two members closer than this belong to the same cluster (single linkage), mm. BI-RADS 5th ed.
+        "grouped" is at least 5 within 1 cm, up to 2 cm: 3 mm chains a 1-2 cm group of a few visible
+        members without joining separate tissue specks.
     min_members : int
-        Fewest members for a cluster. BI-RADS asks for 5, but on 0.2 mm scanned film
-        (mini-MIAS) the smallest members are invisible; chosen among {2, 3, 4} on the FROC.
-        5 would cost lesions (9/13 instead of 11/13, see the module docstring), so the
-        BI-RADS count is the ``bi_rads_group`` flag.
+        Fewest members for a cluster. BI-RADS asks for 5, but on 0.2-mm scanned film the smallest members
+        are invisible, and 5 costs lesions on the development set; the BI-RADS count is reported as the
+        ``bi_rads_group`` flag instead.
     top_members : int
-        The cluster score is the mean confidence of its ``top_members`` most confident
-        members, so that a group is scored by the detections that make it a group.
+        The cluster score is the mean confidence of its ``top_members`` most confident members, so that a
+        group is scored by the detections that make it a group.
     min_score : float
-        Default operating point: clusters with a lower score are not reported (sigma units);
-        on the mini-MIAS dev FROC it keeps every hit cluster and drops ~0.3 FP/image.
+        Operating point, sigma: clusters with a lower score are not reported. On the development FROC it
+        keeps every hit cluster and drops about 0.3 false clusters per image.
     bi_rads_span_mm : float
-        Diameter of the circle, centred on a member, that must hold ``bi_rads_min_calcs``
-        members for ``bi_rads_group``. BI-RADS 5th ed. "5 calcifications ... within 1 cm of
-        each other": 10 mm.
+        Diameter of the circle, centred on a member, that must hold ``bi_rads_min_calcs`` members for
+        ``bi_rads_group``, mm. BI-RADS 5th ed. "5 calcifications ... within 1 cm of each other": 10 mm.
     bi_rads_min_calcs : int
         BI-RADS 5th ed. lower limit of a group: 5 calcifications.
     collinear_gap_mm : float
-        Largest end-to-end gap of two collinear elongated fragments that link (0 disables the
-        link). Equal to ``link_mm``: for small round members the centroid distance is the gap
-        between them, so a fragment is given the same reach from its ends that a speck has
-        from its centre (module docstring).
+        Largest end-to-end gap of two collinear elongated fragments that link, mm (0 disables the link).
+        Equal to ``link_mm``: a fragment gets from its ends the reach a round speck has from its centre,
+        so that a fine-linear duct broken into fragments stays one cluster.
     collinear_max_angle_deg : float
-        Largest angle between each fragment's axis and the line joining their centroids. A
-        duct runs straight or gently curved between branch points, and fine-linear branches
-        leave it at 25-45 deg (phantoms.py, after BI-RADS "fine linear branching"): 20 deg on
-        each side admits a branch fragment next to its fork (axes up to 40 deg apart) but not a
-        fragment lying beside the line. 30 deg groups the same phantom ducts (seeds 0-19) but
-        adds 0.03 false clusters/image on mini-MIAS dev.
+        Largest angle between each fragment's axis and the line joining their centroids, deg. Fine-linear
+        branches leave a duct at 25-45 deg (BI-RADS "fine linear branching"): 20 deg on each side admits a
+        branch fragment next to its fork but not a fragment lying beside the line.
     collinear_min_elongation : float
-        Both fragments are linear: elongation >= 3, as ``fine_linear_min_elongation`` in
-        rules.toml. 2 groups the same phantom ducts (seeds 0-19) but adds 0.03 false
-        clusters/image on mini-MIAS dev (film scratches and vessel wall specks).
+        Both fragments must be linear: elongation at least 3, as ``fine_linear_min_elongation`` in
+        ``rules.toml``; round specks, the false detections of film grain, never take this link.
     """
 
     min_member_confidence: float = 6.0

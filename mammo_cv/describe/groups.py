@@ -65,48 +65,44 @@ _NEEDED = ("row_px", "col_px", "row_mm", "col_mm", "area_mm2", "length_mm", "wid
 
 @dataclass(frozen=True)
 class GroupConfig:
-    """Grouping and distribution thresholds (mm, degrees or dimensionless).
+    """Distribution thresholds of the cluster description (mm, degrees or dimensionless).
+
+    How each default was chosen is recorded in ``docs/validation.md``.
 
     Attributes
     ----------
     max_extent_mm : float
-        BI-RADS 5th ed. upper limit of "grouped": a group spanning 2 cm; larger groups are
-        regional, segmental or linear.
+        BI-RADS 5th ed. upper limit of "grouped", mm: a group spanning 2 cm. Larger groups are regional,
+        segmental or linear.
     linear_min_linearity : float
-        ``linearity`` (1 - minor/major principal standard deviation) from which a group is
-        "linear". Members spread uniformly over a band of width w and length L have
-        minor/major = w / L, so 0.6 admits bands up to 0.4 L wide: room for the side branches
-        and gentle curves of a duct (BI-RADS 5th ed. "linear: arranged in a line, which may
-        have branch points"). On the phantom truth (seeds 0-11) the fine-linear-branching
-        groups score 0.59-0.86 and the grouped pleomorphic ones 0.08-0.35.
+        ``linearity`` from which a group is "linear". Members spread uniformly over a band of width w and
+        length L have minor/major = w / L, so 0.6 admits bands up to 0.4 L wide: room for the side
+        branches and gentle curves of a duct (BI-RADS "linear: ... may have branch points").
     segmental_min_linearity : float
-        Elongation a segment needs: a uniform triangle has minor/major ~0.43 when its height is
-        twice its base (linearity 0.57); 0.3 (minor/major <= 0.7) separates it from a round
-        region. Package choice following BI-RADS 5th ed. "segmental: a duct and its branches".
+        Elongation a segment needs: a uniform triangle twice as tall as its base has linearity 0.57, and
+        0.3 (minor/major at most 0.7) separates it from a round region (BI-RADS "segmental: a duct and its
+        branches"; package choice).
     segmental_max_alignment_deg : float
-        A segment points to the nipple: principal axis within 30 deg of the line to the nipple
-        (the angular half-width of a breast lobe is ~30 deg; package choice).
+        A segment points to the nipple: principal axis within this angle of the line to the nipple, deg.
+        30 deg, the angular half-width of a breast lobe (package choice).
     segmental_min_apex : float
-        Minimum ``apex_toward_nipple`` (correlation of perpendicular spread with distance from
-        the nipple, in [-1, 1]); a uniform triangle with its apex at the nipple scores ~0.5 and
-        a uniform rectangle ~0, so 0.2 is halfway to the triangle (package choice).
+        Minimum ``apex_toward_nipple`` (correlation of the spread across the axis with the distance from
+        the nipple, in [-1, 1]). A uniform triangle with its apex at the nipple scores ~0.5 and a uniform
+        rectangle ~0, so 0.2 is almost halfway (package choice).
     segmental_min_fan : float
-        ... and the mean distance of members from the axis grows by at least this many mm per
-        mm away from the nipple: 0.05 = a fan of ~11 deg full angle (a uniform triangle of
-        half-angle a gains tan(a) / 2), so a jittered straight line is not a segment
-        (package choice).
+        ... and the mean distance of members from the axis grows by at least this many mm per mm away
+        from the nipple: 0.05, a fan of ~11 deg full angle, so that a jittered straight line is no
+        segment (package choice).
     round_max_linearity : float
-        Below this ``linearity`` (minor/major > 0.7) a group has no axis and
-        ``nipple_alignment_deg`` is NaN: 10 points drawn uniformly in a disk have a median
-        linearity of 0.30 (4000 draws), so a lower value is what a round group gives by chance.
+        Below this ``linearity`` (minor/major above 0.7) a group has no axis and ``nipple_alignment_deg``
+        is NaN: 10 points drawn uniformly in a disk have a median linearity of 0.30, so a lower value is
+        what a round group gives by chance.
     diffuse_area_fraction : float
-        "Diffuse": the members of all groups of the image cover at least this fraction of the
-        breast area (BI-RADS 5th ed.
-        "throughout the breast"; a quarter is this package's choice).
+        "Diffuse": the members of all groups of the image cover at least this fraction of the breast area
+        (BI-RADS 5th ed. "throughout the breast"; a quarter is this package's choice).
     diffuse_min_calcs : int
-        ... and the groups of the image hold at least this many members: six times the BI-RADS
-        group minimum, so that a few neighbouring groups never make a breast diffuse (package
-        choice).
+        ... and the groups of the image hold at least this many members: six times the BI-RADS group
+        minimum, so that a few neighbouring groups never make a breast diffuse (package choice).
     """
 
     max_extent_mm: float = 20.0

@@ -61,42 +61,40 @@ _NEEDED = ("row_px", "col_px", "row_mm", "col_mm", "length_mm", "elongation", "a
 class VascularConfig:
     """Geometry of vessel-wall fragments (mm, degrees or counts).
 
+    How each default was chosen is recorded in ``docs/validation.md``.
+
     Attributes
     ----------
     min_elongation : float
-        A fragment is at least twice as long as wide: the BI-RADS 5th ed. sense of "linear"
-        (the threshold ``features`` also uses for tapering).
+        A fragment is at least twice as long as wide: the BI-RADS 5th ed. sense of "linear" (the
+        threshold the tapering feature also uses).
     max_gap_mm : float
-        Largest gap between the ends of consecutive fragments of one vessel. Wall calcification
-        is interrupted over a few mm (BI-RADS 5th ed. vascular: "parallel tracks or linear
-        tubular calcifications"); 3 mm is above the 0.6-2.5 mm gaps drawn by the phantom and
-        below the 10-mm BI-RADS group scale (package choice).
+        Largest gap between the ends of consecutive fragments of one vessel, mm. Wall calcification is
+        interrupted over a few mm (BI-RADS "parallel tracks or linear tubular calcifications"): 3 mm lies
+        above the gaps the phantom draws (0.6-2.5 mm) and below the 10-mm group scale (package choice).
     max_bend_deg : float
-        Largest angle between two linked fragments' axes, and between each axis and the line
-        joining them. Breast arteries are tortuous: the phantom vessel walls turn by up to
-        ~31 deg between consecutive fragments (measured on the
-        truth of seeds 0-9); 35 deg keeps those links. On randomly oriented 3-mm rods spaced
-        5 mm apart ~1 % of the rods end up in a chain (20 random layouts).
+        Largest angle between two linked fragments' axes, and between each axis and the line joining
+        them, deg. Breast arteries are tortuous: 35 deg keeps the turns of the phantom vessel walls (up to
+        ~31 deg between consecutive fragments) while few randomly oriented rods chain.
     max_lateral_mm : float
-        Largest distance of two linked centroids from one line along their mean axis: below
-        the smallest tram-track gap (1 mm), so that a link never jumps to the other wall, with
-        room for fragments that are chords of a curved wall (up to 0.46 mm on the phantoms).
+        Largest distance of two linked centroids from one line along their mean axis, mm: below the
+        smallest tram-track gap (1 mm), so that a link never jumps to the other wall, with room for
+        fragments that are chords of a curved wall (up to 0.46 mm on the phantoms).
     min_fragments : int
         A chain has at least this many fragments (two collinear rods are common by chance) ...
     min_chain_length_mm : float
-        ... or spans at least this length: 10 mm, the longest secretory rod (3-10 mm, BI-RADS
-        5th ed. as given in issue 2), so that one rod broken in two is not a chain.
+        ... or spans at least this length, mm: 10 mm, the longest secretory rod (BI-RADS 3-10 mm), so
+        that one rod broken in two is not a chain.
     track_gap_mm : (float, float)
-        Distance between the two walls of a calcified vessel: 1-3 mm (issue 4; breast arteries
-        are ~1-3 mm wide).
+        Distance between the two walls of a calcified vessel, mm: 1-3 mm, the calibre of breast arteries.
     max_parallel_deg : float
-        Two tracks are parallel within 15 deg (issue 4).
+        Two tracks are parallel when their axes differ by at most this, deg (package choice).
     min_tram_fragments : int
-        A chain is a tram track when this many of its fragments have a parallel partner:
-        two, so that one chance neighbour is not enough.
+        A chain is a tram track when this many of its fragments have a parallel partner: two, so that one
+        chance neighbour is not enough.
     full_score_length_mm : float
-        The chain term of ``vascular_score`` reaches 1 at this length: the 2-cm BI-RADS group
-        scale, beyond which a single duct segment is rarely this straight (package choice).
+        The chain term of ``vascular_score`` reaches 1 at this length, mm: the 2-cm BI-RADS group scale,
+        beyond which a single duct segment is rarely this straight (package choice).
     """
 
     min_elongation: float = 2.0

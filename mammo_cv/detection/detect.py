@@ -36,179 +36,105 @@ __all__ = ["DetectionConfig", "Detections", "detect_calcifications"]
 class DetectionConfig:
     """Every threshold of the detector, in mm, mm^2 or noise-sigma units.
 
+    How each default was chosen, on which data and with which figures, is recorded in
+    ``docs/validation.md``.
+
     Attributes
     ----------
     noise_equalization : bool
-        Variance-stabilise the pixels before any filter (:func:`mammo_cv.detection.noise.equalize_noise`):
-        quantum noise grows with attenuation (fewer photons behind dense tissue; film grain
-        likewise with density), by 2.7x from the fattiest to the densest decile of a phantom breast, far
-        faster than the noise cells below can follow. Without it the 7-sigma candidates on
-        calc-free phantoms were mostly noise peaks in dense lumps (at 0.07 mm, seed 1500: 76
-        candidates >= 5 sigma, 4 with it). With it the operating point could come down from 7
-        to 6 sigma (``min_confidence``): held-out seeds 100-104, 0.15-0.3 mm recall 0.725 /
-        0.800 -> 0.825 / 0.825 (0.07 / 0.1 mm), >= 0.3 mm 0.971 / 0.977 -> 0.994 / 0.988,
-        calc-free false detections 0.4 / 0.4 -> 0.2 / 0.0 per image; mini-MIAS 11/13 lesions at
-        0.90 -> 12/13 at 0.87 false clusters per image.
+        Variance-stabilise the pixels before any filter (:func:`mammo_cv.detection.noise.equalize_noise`).
+        Quantum noise grows behind dense tissue (fewer photons; film grain likewise), so without it one
+        sigma threshold lets noise peaks in dense lumps through. On: it lets ``min_confidence`` be 6.
     noise_sample_mm : float
-        The noise-versus-grey curve samples one pixel per cell of this side: its local mean grey
-        is the cell's mean, its noise sample the difference from its 8 neighbours (white noise
-        passes, structures wider than a few pixels do not).
+        Cell side of the noise-versus-grey curve, mm: one sample per cell, its mean grey against the
+        difference of one pixel from its 8 neighbours (white noise passes, wider structures do not).
     noise_curve_bins : int
         Equal-count grey bins of that curve; each bin's sigma is 1.4826 x MAD, robust to the
         calcifications and edges among its samples.
     tophat_diameters_mm : tuple of float
-        Diameters of the elliptical top-hat kernels. A bright object narrower than the kernel
-        survives the top-hat. 0.5 and 1.2 mm cover micro-calcifications (0.1-1 mm, BI-RADS 5th
-        ed.); 3 and 10 mm cover macro-calcifications up to ~10 mm (the "large-scale path").
+        Diameters of the elliptical white top-hat kernels, mm; a bright object narrower than a kernel
+        survives it. 0.5 and 1.2 mm cover micro-calcifications (0.1-1 mm, BI-RADS 5th ed.), 3 and 10 mm
+        macro-calcifications up to about 10 mm.
     kernel_px_target : int
-        Kernel width in working pixels: a scale whose kernel would be wider than this at the
-        native spacing runs on an image area-downsampled so that it is about this wide
-        (speed; a kernel of ~9 px still resolves its object, measured on synthetic disks).
+        Kernel width in working pixels, px. A scale whose kernel would be wider at the native spacing
+        runs on an area-downsampled copy where it is about this wide (speed; ~9 px still resolve the object).
     noise_cell_mm : float
-        Side of the coarse grid cells on which the RMS of each top-hat response is computed.
+        Side of the grid cells on which the RMS of each top-hat response is computed, mm.
     noise_window_mm : float
-        Side of the window over which the median of the cell RMS gives the local noise sigma.
-        A cluster is <= 10-20 mm (BI-RADS), so a median over ~20 mm is not raised by it, yet it
-        follows the change between fatty and dense tissue.
-    seed_snr : float
-        A candidate needs a peak SNR >= this (sigma units) in the top-hat or the -LoG finder.
-        4.5 = ``context_min_confidence``: faint candidates are reported only beside confident
-        ones (the context threshold); a higher seed would cap that threshold. Candidates at
-        ``min_confidence`` and above do not depend on it (regions seeded at 4.5-5 are separate
-        hysteresis regions).
-    grow_snr : float
-        Pixels with SNR >= this join a seed (hysteresis low threshold, sigma units).
-    half_max_fraction : float
-        A candidate keeps only the pixels whose value is >= its region's minimum plus this
-        fraction of its (maximum - minimum): full width at half maximum, so that its area
-        depends neither on its contrast nor on the scale that found it.
-    min_area_mm2, max_area_mm2 : float
-        Area limits. 80 mm^2 is a 10 mm disk, the largest macro-calcification the large path
-        looks for. The minimum is 0 (every candidate keeps at least its peak pixel): the area
-        tested is the full width at half maximum in grey, which for a faint 0.15-0.3 mm
-        calcification is set by the per-pixel noise, often 1 px at 0.07 mm. The former 0.008
-        mm^2 (a 0.1 mm disk) acted only at spacings below 0.09 mm (elsewhere it is under 1 px)
-        and there removed found calcifications: dev seeds 500-519 at 0.07 mm, 9 of the 10
-        0.15-0.3 mm calcifications with top-hat SNR >= 5 but no candidate; 0.15-0.3 mm recall
-        0.620 -> 0.633, >= 0.3 mm 0.962 -> 0.963, calc-free false detections 0.60 -> 0.60.
-    whole_min_diameter_mm : float
-        A large calcification is segmented whole: the grey full width at half maximum of its
-        hysteresis region joins the pieces it touches when its area is at least that of a disk
-        of this diameter. Flat-topped (saturated) macro-calcifications otherwise came out as
-        edge pieces (their SNR peaks at the edges, where the small scales respond). 1.2 mm, the
-        largest full-resolution top-hat: narrower objects are found whole by it, and smaller
-        regions only merged neighbouring cluster members (mini-MIAS mdb223 lost a cluster).
-    whole_core_fraction, whole_min_core_share : float
-        ... and only when the blob is ONE object: at least ``whole_min_core_share`` of its pixels
-        lie on its plateau, grey >= ``whole_core_fraction`` of the way from the background to the
-        blob's own maximum. A calcification is solid with a sharp edge, so its plateau fills its
-        half-maximum region (phantom popcorn, coarse, rim and secretory objects of 2-10 mm:
-        share >= 0.81 at 0.6, seeds 400-403); neighbouring micro-calcifications joined through
-        dense tissue leave their dim gaps in it (the mini-MIAS mdb241 malignant cluster: 0.31,
-        17 separate cores). 0.75 sits between them; on the mini-MIAS dev set 0.65 / 0.75 / 0.85
-        labelled 5/6 / 6/6 / 6/6 malignant groups suspicious at 0.81 / 0.90 / 1.03 false
-        clusters per image (scripts/evaluate_classification.py).
-    skin_margin_mm : float
-        Candidates whose peak lies closer than this to the breast-mask edge are removed (skin
-        line, dermal folds and the mask border itself; skin calcifications are benign anyway).
-        5 mm: a quarter of the mini-MIAS false candidates lie within 6 mm of the mask edge,
-        and no annotated cluster inside the mask lies closer than 10 mm.
-    pectoral_margin_mm : float
-        Candidates on the pectoral muscle or within this distance of it are removed (the
-        muscle edge and its fibres are the main source of bright ridges on MLO views).
-    elongation_free : float
-        Elongation (major/minor axis ratio) up to which confidence is not reduced; beyond it
-        confidence falls as (elongation_free / elongation). 20: secretory rods (0.5-1.5 mm
-        wide, 3-10 mm long) and vascular fragments reach ~20:1. A 3:1 limit cost 0.22 of the
-        phantom recall for calcifications >= 0.3 mm (vascular, secretory, fine-linear ones)
-        while lowering the mini-MIAS false clusters only from 0.90 to 0.69 per image.
+        Side of the window whose median cell RMS is the local noise sigma, mm. A cluster spans at most
+        10-20 mm (BI-RADS), so it does not raise a 20-mm median, which still follows fatty versus dense tissue.
     noise_floor_fraction : float
-        On the scales that run on a downsampled pyramid level (the coarse, macro path), the
-        sigma used for confidence is at least this fraction of its median over the breast:
-        averaging removes the quantum noise there, and in the smooth fatty periphery the local
-        RMS fell so low that glandular edges reached SNR 300-1900 on calc-free phantoms.
-        Segmentation keeps the local sigma. 0.5 took the calc-free false detections at 0.1 mm
-        from 4.1 to 2.0 per image with the same recall and the same mini-MIAS operating point.
+        On the downsampled (macro) scales the sigma used for confidence is at least this fraction of its
+        median over the breast: averaging removes the quantum noise there, and in the smooth fatty
+        periphery glandular edges would reach SNRs in the hundreds. Segmentation keeps the local sigma.
+    seed_snr : float
+        Peak SNR a candidate needs in the top-hat or the -LoG finder, sigma. Equal to
+        ``context_min_confidence``: a higher seed would cap the context threshold. Candidates at
+        ``min_confidence`` and above do not depend on it.
+    grow_snr : float
+        Hysteresis low threshold: pixels with SNR at least this join a seed, sigma.
+    half_max_fraction : float
+        A candidate keeps the pixels at or above its region's minimum plus this fraction of its
+        (maximum - minimum): the full width at half maximum, so that its area depends neither on its
+        contrast nor on the scale that found it.
+    min_area_mm2, max_area_mm2 : float
+        Area limits, mm^2. 80 mm^2 is a 10-mm disk, the largest macro-calcification the large scales look
+        for. The minimum is 0 (a candidate keeps at least its peak pixel): the half-maximum area of a faint
+        0.15-0.3 mm calcification is set by the noise, often 1 px at 0.07 mm.
+    whole_min_diameter_mm : float
+        A large calcification comes out whole: the grey half-maximum region of a hysteresis region joins
+        the pieces it touches when its area is at least that of a disk of this diameter, mm. 1.2 mm, the
+        largest full-resolution top-hat, which finds narrower objects whole by itself.
+    whole_core_fraction, whole_min_core_share : float
+        ... and only when it is one object: at least ``whole_min_core_share`` of its pixels lie on its
+        plateau, grey at least ``whole_core_fraction`` of the way from the background to its maximum. A
+        solid calcification's plateau fills its half-maximum region; micro-calcifications joined through
+        dense tissue leave dim gaps. 0.75 lies between the two.
+    skin_margin_mm : float
+        Candidates whose peak lies closer than this to the breast-mask edge are removed, mm (skin line,
+        dermal folds, the mask border; skin calcifications are benign). 5 mm: no annotated cluster of the
+        development set lies closer to the edge than 10 mm, and many false candidates do.
+    pectoral_margin_mm : float
+        Candidates on the pectoral muscle or within this distance of it are removed, mm: the muscle edge
+        and its fibres are the main source of bright ridges on MLO views.
+    elongation_free : float
+        Elongation (major/minor axis ratio) up to which confidence is not reduced; beyond it, confidence
+        falls as ``elongation_free / elongation``. 20: secretory rods and vascular fragments reach ~20:1.
     scale_weights : tuple of float
-        Confidence is the largest of ``weight x SNR`` over the scales (one weight per entry of
-        ``tophat_diameters_mm``). The top-hat noise sigma is set by the quantum noise or film
-        grain, but glandular texture (1/f^3, heavy-tailed) adds outliers that grow with the
-        scale: on calc-free phantoms the 3 and 10 mm scales exceed 7 sigma at 280 and 1800 ppm
-        of breast pixels against 4 and 18 ppm for the 0.5 and 1.2 mm ones. 0.25 at 3 and 10 mm
-        means a macro-calcification must be 4x as far out as a micro one (a uniform 5 mm disk
-        at 10 noise sigma reaches ~100 sigma at 10 mm after the pyramid's averaging; glandular
-        lumps reach 10-20). 0.5 at 1.2 mm: the calc-free phantom false detections at confidence
-        7-10 are 1-mm texture lumps found at that scale (0.5 mm SNR 3-5), while calcifications
-        of 0.15-0.5 mm peak at the 0.5 mm scale and 0.5-1 mm ones reach 20-50 sigma at 1.2 mm.
-        It took calc-free false detections from 8.0 / 11.1 to 0.4 / 4.1 per image (0.07 /
-        0.1 mm, seeds 200-207) with the same recall; mini-MIAS: 11/13 at 0.84 (was 0.90) FP
-        clusters per image.
+        Confidence is the largest ``weight x SNR`` over the scales, one weight per entry of
+        ``tophat_diameters_mm``. Glandular texture adds outliers that grow with the scale, so coarse scales
+        weigh less: 0.5 at 1.2 mm, 0.25 at 3 and 10 mm (a macro-calcification must stand out 4x as far).
     sharpness_sigma_mm : float
-        Scale of the sharpness test: confidence is at most the largest scale-normalised
-        Laplacian-of-Gaussian response (sigma^2 x -LoG) over the candidate, divided by its own
-        local noise sigma (same cells and window as the top-hats). sigma = r / sqrt(2) is the
-        LoG's matched scale for a disk of radius r (Lindeberg 1998); 0.06 mm matches a 0.17 mm
-        calcification, the middle of the hardest band (0.15-0.3 mm, blurred by the detector).
-        On noise-equalised dev seeds 500-519 at operating point 6: 0.05 / 0.06 / 0.07 / 0.08 mm
-        gave 0.15-0.3 mm recall 0.747 / 0.753 / 0.747 / 0.734 at 0.07 mm with 0.00 / 0.05 /
-        0.45 / 1.65 false detections per calc-free image. Calcifications are sharp-edged (the
-        phantom's 0.03 mm presampling blur; film: the grain-limited edge), glandular lumps are
-        soft (0.5-1 mm), so the LoG at this
-        scale keeps the former and not the latter. On calc-free phantoms at 0.1 mm (seeds
-        1300-1309) the false detections at confidence >= 7 were such lumps (top-hat SNR 7-9,
-        LoG SNR median 5.8); the test took them from 6.5 to 0.4 per image and kept 57/57
-        detected calcifications < 0.3 mm and 461/462 >= 0.3 mm (seeds 300-309).
+        Scale of the sharpness test, mm: confidence is at most the largest scale-normalised -LoG response
+        (sigma^2 x -LoG) over the candidate, over its own local noise, so soft glandular lumps lose it and
+        sharp-edged calcifications keep it. 0.06 mm is the matched scale (sigma = r / sqrt 2, Lindeberg
+        1998) of a 0.17-mm calcification, the middle of the hardest band (0.15-0.3 mm).
     sharpness_min_sigma_px : float
-        The sharpness test runs only when ``sharpness_sigma_mm`` is at least this many pixels
-        (spacing <= 0.14 mm): coarser pixels are wider than a calcification's edge, so lumps
-        and calcifications look equally sharp. On mini-MIAS (0.2 mm film) a LoG of 0.5-1.5 px
-        lowered the default operating point from 11/13 to 0-5/13 clusters, so there the
-        confidence is the weighted top-hat SNR alone.
+        The sharpness test (and the -LoG finder) runs only when ``sharpness_sigma_mm`` is at least this many
+        pixels, px: at 0.5, spacings up to 0.12 mm. Coarser pixels are wider than a calcification's edge, so
+        lumps and calcifications look equally sharp; there confidence is the weighted top-hat SNR alone.
     sharpness_max_penalty : float
-        The sharpness cap lowers a confidence by at most this (sigma units). On white noise the
-        LoG at <= 1 px is a poor filter: a 1.5 mm disk at 10 sigma per pixel (top-hat SNR 40)
-        has a sharpness SNR of only ~7, so an unbounded cap would drop clear calcifications.
-        The texture lumps sit at confidence 7-9, so a penalty of 3 removes them
-        (measured on the seeds above).
+        The sharpness cap lowers a confidence by at most this, sigma. A LoG of about 1 px is a poor filter
+        on white noise and would drop clear calcifications; the texture lumps sit at confidence 7-9, so a
+        penalty of 3 removes them.
     log_weight : float
-        Second candidate finder, where the sharpness test runs: the scale-normalised -LoG at
-        ``sharpness_sigma_mm`` is the matched filter for a small blurred disk in white noise
-        (optimal linear detector), so a hysteresis region of the top-hat SNR (>= ``grow_snr``)
-        is also seeded where its -LoG SNR reaches ``seed_snr``, and a candidate's confidence
-        is at least ``log_weight`` x its -LoG SNR at its top-hat peak (3 x 3 px would add no
-        recall). Before noise equalisation the "sharp texture spots" at -LoG SNR 7-9 (noise
-        peaks in dense tissue) forced a weight of 0.75; after it, on dev seeds 500-519 at
-        operating point 6 and sigma 0.06 mm: 0.15-0.3 mm recall at 0.07 / 0.1 mm 0.753 / 0.785
-        at 1.0 (false 0.05 / 0.00 per clean image), 0.810 / 0.797 at 1.1 (false 0.70 / 0.15),
-        0.835 / 0.829 at 1.2 (false 3.1 / 1.1). 1.0: the matched filter counts as much as the
-        top-hat. Off at 0.2 mm (sharpness test off).
+        Second candidate finder where the sharpness test runs: the -LoG at ``sharpness_sigma_mm`` is the
+        matched filter for a small blurred disk in white noise, so a hysteresis region is also seeded where
+        its -LoG SNR reaches ``seed_snr``, and its confidence is at least ``log_weight`` x that SNR at its
+        top-hat peak. 1.0: the matched filter counts as much as the top-hat.
     min_confidence : float
-        Reporting operating point: only candidates with confidence >= this are labelled. 6 =
-        ``ClusterConfig.min_member_confidence``, so that every candidate a cluster may use is
-        reported; 0 keeps every candidate above the seed (for FROC scripts). With noise
-        equalisation, on dev seeds 500-519 (0.07 / 0.1 mm): 7 gave 0.15-0.3 mm recall 0.639 /
-        0.715 at 0.00 / 0.05 false per clean image, 6 gave 0.684 / 0.772 at 0.05 / 0.05 and 5
-        gave 0.753 / 0.829 at 3.1 / 3.4 (the one-sided 5-sigma Gaussian tail over ~7 M px).
+        Reporting operating point, sigma: only candidates with confidence at least this are labelled.
+        6 = ``ClusterConfig.min_member_confidence``, so that every candidate a cluster may use is reported;
+        0 keeps every candidate above the seed (for FROC scripts).
     context_min_confidence, context_radius_mm, context_min_neighbours : float, float, int
-        Context threshold: a candidate with confidence between ``context_min_confidence`` and
-        ``min_confidence`` is reported too when at least ``context_min_neighbours`` candidates
-        at ``min_confidence`` or more lie within ``context_radius_mm`` of its peak.
-        Micro-calcifications that matter come in groups (BI-RADS: >= 5 within 1 cm), so a faint
-        spot beside confident ones is far likelier to be one than the same spot alone, and the
-        4.5-sigma noise tail that makes 4.5 unusable over a whole breast (~7 M px) is searched
-        only in the few discs of 5 mm around confident groups. 5 mm = half of the 1 cm group; 3
-        neighbours plus the faint one make 4 within it. No effect when ``context_min_confidence
-        >= min_confidence``. On dev seeds 500-519 (0.07 / 0.1 mm), 0.15-0.3 mm recall 0.753 /
-        0.785 -> 0.861 / 0.886 and >= 0.3 mm 0.971 / 0.971 -> 0.979 / 0.976, false detections
-        per calc-free image unchanged (0.05 / 0.00), per image with calcifications 0.10 / 0.00
-        -> 0.55 / 0.00. Other settings: 2 neighbours 0.861 / 0.886 at 0.75 / 0.05 false per
-        image with calcifications, 1 neighbour 2.45 / 0.35; radius 4 mm 0.854 / 0.880 at 0.30 /
-        0.00; threshold 5 (2 neighbours) 0.829 / 0.829 at 0.20 / 0.00. Clusters and vascular
-        chains are built from candidates at ``ClusterConfig.min_member_confidence`` only
-        (:mod:`mammo_cv.pipeline.analysis`), so the threshold adds calcifications beside groups, never a
-        group or a chain. Attaching the faint ones to the cluster beside them was measured and
-        not kept: held-out seeds 1000-1019, macro-F1 0.964 -> 0.957 (faint false detections took
-        a cluster's macro label).
+        Context threshold (sigma, mm, count): a candidate between ``context_min_confidence`` and
+        ``min_confidence`` is reported when at least ``context_min_neighbours`` candidates at
+        ``min_confidence`` lie within ``context_radius_mm`` of its peak. Calcifications that matter come in
+        groups (BI-RADS: 5 within 1 cm), so a faint spot is searched for only beside confident ones: 5 mm
+        is half the 1-cm group, and 3 neighbours plus the faint one make 4 within it. No effect when
+        ``context_min_confidence >= min_confidence``. Clusters and vascular chains use only candidates at
+        ``ClusterConfig.min_member_confidence`` (:mod:`mammo_cv.pipeline.analysis`), so it adds
+        calcifications beside groups, never a group or a chain.
     """
 
     noise_equalization: bool = True

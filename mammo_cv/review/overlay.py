@@ -73,6 +73,29 @@ class OverlayConfig:
     Sizes given "per 1000 px" scale with the display's long side, so an overlay looks the same
     at any ``max_side_px``; at the default 2000 px a line is 2 px wide, which stays at least
     1 px when the PNG is shown reduced by half.
+
+    Attributes
+    ----------
+    window_percentiles : (float, float)
+        Percentiles of the breast pixels used as the display window when the file gives none, %:
+        0.5 and 99.5 clip the few calcium and skin-line extremes without washing out tissue.
+    line_px_per_1000 : float
+        Outline width, display px per 1000 px of long side (at least 1 px).
+    ring_gap_px_per_1000 : float
+        Gap between an object and its outline, which is also the radius of the ring around objects
+        smaller than a display pixel, display px per 1000 px of long side (at least 2 px).
+    hull_pad_mm : float
+        Cluster hulls are padded this far around the member centroids, mm: BI-RADS clusters are about
+        1 cm across, so 2 mm keeps the hull tight while clearing the members' rings.
+    text_height_fraction : float
+        Text height as a fraction of the display's long side: 26 px at 2000 px, legible at half size.
+    scale_bar_fraction : float
+        The scale bar is the longest of 1, 2, 5, 10, 20, 50 or 100 mm that fits in this fraction of the
+        display width.
+    png_compression : int
+        PNG zlib level, 0-9: 3 writes about 3x faster than the default 6 for a few % more bytes.
+    min_side_px : int
+        Smallest ``max_side_px`` accepted, px: below it, text cannot be drawn legibly.
     """
 
     # Percentiles of the breast pixels used as the display window when the file gives none:

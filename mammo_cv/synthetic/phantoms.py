@@ -66,7 +66,61 @@ class PhantomConfig:
 
     Attenuation coefficients are at about 20 keV from Johns & Yaffe 1987 (Phys. Med. Biol.
     32:675): fat 0.456 /cm, fibroglandular 0.802 /cm; skeletal muscle and skin are taken as
-    glandular-like (Hammerstein et al. 1979).
+    glandular-like (Hammerstein et al. 1979). The full citation of every other constant is in the
+    comment beside its field.
+
+    Attributes
+    ----------
+    mu_fat_per_mm, mu_gland_per_mm, mu_muscle_per_mm : float
+        Linear attenuation of fat, fibroglandular tissue and muscle at 20 keV, 1/mm.
+    mu_calc_per_mm : float
+        Linear attenuation of calcium hydroxyapatite (3.16 g/cm^3, the mineral of most breast
+        calcifications) at 20 keV, 1/mm (Elam, Ravel & Sieber 2002 tables).
+    calc_max_thickness_mm : float
+        Cap of the projected calcium path, mm: macro-calcifications saturate rather than overflow 12 bits.
+    value_offset, value_gain, max_value : float
+        Stored value = ``value_offset + value_gain * A``, clipped to [0, ``max_value``]: a 60-mm fully glandular
+        breast plus a capped calcification stays below 4095 (12 bits), and air stays near the offset.
+    thickness_range_mm : (float, float)
+        Compressed breast thickness, mm (typical range 40-65 mm, Hauge et al. 2012).
+    skin_thickness_mm : float
+        Skin thickness, mm (Huang et al. 2008).
+    detector_air_kerma_uGy, photons_per_mm2_per_uGy, detector_dqe : float
+        Quantum noise: the automatic exposure control's air kerma at the detector (uGy), the photon
+        fluence per uGy at 20 keV (1/mm^2) and the detector's DQE(0) (Marshall 2009; NIST).
+    scatter_to_primary : float
+        Scatter-to-primary ratio behind 4-6 cm of breast with a grid (Boone et al. 2000), modelled as
+        fewer effective quanta, (1 + SPR)^-2.
+    detector_blur_sigma_mm : float
+        Gaussian presampling blur beyond the pixel aperture, mm: within 0.01 mm of a-Se at 70 um and CsI
+        at 100 um detectors.
+    texture_beta, texture_grid_mm, texture_cutoff_mm : float
+        Anatomical noise 1/f^beta with beta = 3 (Burgess et al. 2001), generated on a grid of this
+        spacing (mm, so that one seed gives the same breast at every pixel spacing), flat below
+        1 / ``texture_cutoff_mm``.
+    gland_fraction_at_50, gland_fraction_per_year, gland_fraction_range : float, float, (float, float)
+        Glandular volume fraction at age 50, its change per year of age, and its clip range (Yaffe et
+        al. 2009: median ~0.15, decreasing with age).
+    gland_softness : float
+        Width of the fat/gland transition, in texture sigma: mottled, not blob-like, parenchyma.
+    strand_count_range, strand_width_range_mm, strand_path_mm : (int, int), (float, float), float
+        Fibrous strands (sheets seen edge-on): how many, how wide (mm) and the extra glandular path
+        length they add (mm).
+    vessel_count_range, vessel_width_range_mm : (int, int), (float, float)
+        Vessels per breast and their diameter, mm; calcified walls (tram tracks) are then 1-2.7 mm apart.
+    pectoral_ramp_mm : float
+        The pectoral muscle path reaches full thickness this far inside its edge, mm.
+    label_size_mm, label_margin_mm, label_value, label_text_value : (float, float), float, float, float
+        Burned-in label: size (rows, cols) and margin from the image edges in mm, background and text
+        values.
+    calc_margin_mm : float
+        Calcifications stay this far inside the skin line and off the chest wall and pectoral, mm.
+    clearance_mm, member_gap_mm, punctate_clearance_mm : float
+        Clearance between unrelated calcifications, gap between members of one group, and isolation of
+        scattered punctate ones (BI-RADS "scattered": far apart), mm.
+    supersample : int
+        Calcification outlines are drawn on a grid this many times finer than the pixel grid and
+        area-averaged: the pixel aperture.
     """
 
     mu_fat_per_mm: float = 0.0456

@@ -1,10 +1,12 @@
-"""The fixed schemas of the output tables: ordered column name -> numpy dtype.
+"""The fixed schemas of the output tables: ordered column name -> numpy dtype, and what each column holds.
 
 An image with no findings gives a table with every column and zero rows, never a missing
-file. The column meanings are documented in ``docs/outputs.md``.
+file. ``COLUMN_DOCS`` gives every column its unit and meaning; ``docs/outputs.md`` renders it.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,7 +14,7 @@ from mammo_cv.describe.calcifications import CALC_COLUMNS
 from mammo_cv.describe.cluster_table import CLUSTER_COLUMNS
 
 __all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "LABEL_COUNT_COLUMNS",
-           "PART_SCHEMA"]
+           "PART_SCHEMA", "ColumnDoc", "TABLES", "COLUMN_DOCS"]
 
 
 _STR = np.dtype(object)
@@ -77,3 +79,154 @@ CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {
 
 #: Version of the per-image part format; a part with another version is not "complete".
 PART_SCHEMA = 1
+
+
+#: Output table name (``<name>.csv``) -> its schema.
+TABLES: dict[str, dict[str, np.dtype]] = {
+    "images": IMAGE_COLUMNS,
+    "calcifications": CALCIFICATION_CSV_COLUMNS,
+    "clusters": CLUSTER_CSV_COLUMNS,
+}
+
+
+class ColumnDoc(NamedTuple):
+    """What one output column holds.
+
+    Attributes
+    ----------
+    unit : str
+        Unit of the values (``"mm"``, ``"px"``, ``"deg"``, ...), or ``""`` for text, counts,
+        ids and dimensionless numbers.
+    meaning : str
+        One or two sentences, in Markdown.
+    """
+
+    unit: str
+    meaning: str
+
+
+_IMAGE_DOCS: dict[str, ColumnDoc] = {
+    "image_id": ColumnDoc("", (
+        "The SOP Instance UID (read from the header before analysis), or for raster files and files "
+        "without one the path relative to the INPUT folder. Made file-name safe: characters other than "
+        "`A-Za-z0-9._-` become `_`, there is no leading or trailing dot (so `../` in a tag can never leave "
+        "`DIR`), and an id over 96 characters is cut and suffixed with a hash. Unique in sorted path order "
+        "(`_2`, `_3`, ... for repeats, compared case-insensitively) and stable: the same inputs give the "
+        "same ids.")),
+    "source_path": ColumnDoc("", "The file as found."),
+    "status": ColumnDoc("", "`ok` or `error`."),
+    "error": ColumnDoc("", (
+        "For `error`: the exception type and a one-line message naming the file and the problem; "
+        "empty for `ok`.")),
+    "laterality": ColumnDoc("", "`L`, `R` or `U` (unknown)."),
+    "view": ColumnDoc("", "`CC`, `MLO`, `ML`, `LM`, `XCCL`, ... or `U` (unknown)."),
+    "presentation_intent": ColumnDoc("", "`FOR PROCESSING`, `FOR PRESENTATION` or `UNKNOWN`."),
+    "photometric": ColumnDoc("", "Photometric interpretation as stored (`MONOCHROME1`, `MONOCHROME2`)."),
+    "spacing_row_mm": ColumnDoc("mm", "Pixel spacing between rows, in the breast plane."),
+    "spacing_col_mm": ColumnDoc("mm", "Pixel spacing between columns, in the breast plane."),
+    "spacing_source": ColumnDoc("", (
+        "Where the spacing came from (`argument`, `PixelSpacing(GEOMETRY)`, `ImagerPixelSpacing/ERMF`, "
+        "...; see [Reading images](loading.md#pixel-spacing)).")),
+    "rows": ColumnDoc("px", "Stored image height."),
+    "cols": ColumnDoc("px", "Stored image width."),
+    "chest_wall_side": ColumnDoc("", "`left` or `right`: the column edge of the chest wall, found from the pixels."),
+    "nipple_row_px": ColumnDoc("px", "Nipple row in the stored pixel grid."),
+    "nipple_col_px": ColumnDoc("px", "Nipple column in the stored pixel grid."),
+    "n_calcifications": ColumnDoc("", "Rows of this image in `calcifications.csv`."),
+    "n_clusters": ColumnDoc("", "Rows of this image in `clusters.csv`."),
+    "n_secretory": ColumnDoc("", "Calcifications of this image labelled `secretory`."),
+    "n_vascular": ColumnDoc("", "Calcifications of this image labelled `vascular`."),
+    "n_macro": ColumnDoc("", "Calcifications of this image labelled `macro`."),
+    "n_suspicious_cluster": ColumnDoc("", (
+        "Calcifications of this image labelled `suspicious_cluster`, i.e. members of suspicious "
+        "clusters (the clusters themselves are the `clusters.csv` rows with that `label`).")),
+    "seconds": ColumnDoc("s", (
+        "Wall time for this file: analysis, reclassification with the study context and overlay. "
+        "The only column that is not deterministic.")),
+}
+
+_CALCIFICATION_DOCS: dict[str, ColumnDoc] = {
+    "image_id": ColumnDoc("", "As in `images.csv`."),
+    "calc_id": ColumnDoc("", "1-based id within the image; the value of the calcification in `Result.label_image`."),
+    "row_px": ColumnDoc("px", "Centroid row in the stored pixel grid."),
+    "col_px": ColumnDoc("px", "Centroid column in the stored pixel grid."),
+    "row_mm": ColumnDoc("mm", "`row_px` times the row spacing."),
+    "col_mm": ColumnDoc("mm", "`col_px` times the column spacing."),
+    "area_mm2": ColumnDoc("mm²", "Pixel count times pixel area."),
+    "length_mm": ColumnDoc("mm", (
+        "Greatest extent: for an elongated object without holes, the larger of its skeleton's longest "
+        "path (plus the half width at each end) and its maximum Feret diameter; for a blob or a ring, "
+        "the maximum Feret diameter (exact definition in `mammo_cv.describe.calcifications`).")),
+    "width_mm": ColumnDoc("mm", "Mean thickness along the medial axis; the minimum Feret diameter for a blob."),
+    "elongation": ColumnDoc("", "`length_mm / width_mm`."),
+    "tapering": ColumnDoc("", (
+        "1 − (width near the ends) / (width in the middle): 0 untapered, toward 1 for needles, "
+        "negative for dumb-bells; 0 for round objects.")),
+    "lucent_center": ColumnDoc("", (
+        "Rim-versus-centre contrast: 0 solid, toward 1 for a lucent centre (rim, eggshell).")),
+    "branching": ColumnDoc("", "Skeleton branch points that keep 3 or more arms once spurs are dropped."),
+    "irregularity": ColumnDoc("", "1 − solidity (area over convex-hull area): 0 convex, larger for ragged shapes."),
+    "contrast": ColumnDoc("noise σ", "Peak signal above the local background, in units of the local noise."),
+    "orientation_to_nipple_deg": ColumnDoc("deg", (
+        "Angle between the long axis and the line to the nipple, 0-90 (0 points at the nipple, 90 "
+        "across); empty for round objects.")),
+    "axis_angle_deg": ColumnDoc("deg", "Direction of the long axis, from +col toward +row, in [0, 180)."),
+    "confidence": ColumnDoc("σ", (
+        "Detector confidence, in noise sigmas of the noise-equalised image. Calcifications are "
+        "reported from `DetectionConfig.min_confidence` (6), and from `context_min_confidence` (4.5) "
+        "when at least `context_min_neighbours` (3) calcifications at 6 or more lie within "
+        "`context_radius_mm` (5 mm). Clusters and vascular chains use only those at 6 or more. "
+        "Ranks detections for operating points and FROC curves.")),
+    "cluster_id": ColumnDoc("", "The calcification's cluster in `clusters.csv`, or −1."),
+    "vascular_chain_id": ColumnDoc("", (
+        "Chain of collinear elongated fragments (vessel-like) the calcification belongs to, or −1 "
+        "(`mammo_cv.describe.vascular`).")),
+    "vascular_score": ColumnDoc("", (
+        "0-1: how vessel-like the fragment's chain is (long chains and parallel tram tracks 1-3 mm "
+        "apart score high).")),
+    "label": ColumnDoc("", (
+        "`secretory`, `vascular`, `macro`, `suspicious_cluster`, `punctate` or `other` "
+        "(see [Classification rules](rules.md)).")),
+    "reason": ColumnDoc("", (
+        "The rule that gave the label, with the measured values, e.g. `rod 4.6 mm x 0.66 mm, "
+        "elongation 7.0, 7 deg to nipple -> secretory (large rod-like)`.")),
+}
+
+_CLUSTER_DOCS: dict[str, ColumnDoc] = {
+    "image_id": ColumnDoc("", "As in `images.csv`."),
+    "cluster_id": ColumnDoc("", "0-based id within the image, as in the `cluster_id` of `calcifications.csv`."),
+    "n_calcs": ColumnDoc("", "Members."),
+    "row_px": ColumnDoc("px", "Mean member row in the stored pixel grid."),
+    "col_px": ColumnDoc("px", "Mean member column in the stored pixel grid."),
+    "row_mm": ColumnDoc("mm", "Mean member row in mm."),
+    "col_mm": ColumnDoc("mm", "Mean member column in mm."),
+    "extent_mm": ColumnDoc("mm", "Feret diameter of the member centroids plus the mean member length."),
+    "area_mm2": ColumnDoc("mm²", "Convex hull of the member centroids, grown by half the mean member width."),
+    "density_per_cm2": ColumnDoc("1/cm²", "Members per cm² of that hull."),
+    "linearity": ColumnDoc("", "1 − √(λmin/λmax) of the member positions: 0 round, 1 on a line."),
+    "branching": ColumnDoc("", "Fraction of members whose skeleton branches (the group's branching pattern)."),
+    "pleomorphism": ColumnDoc("", "0-1 spread of member area, elongation and irregularity."),
+    "nipple_alignment_deg": ColumnDoc("deg", (
+        "Angle between the cluster's main axis and the line to the nipple; empty for round clusters.")),
+    "apex_toward_nipple": ColumnDoc("", (
+        "−1 to 1: above 0 when the cluster narrows toward the nipple (a segment's apex).")),
+    "mean_width_mm": ColumnDoc("mm", "Mean `width_mm` of the members."),
+    "max_length_mm": ColumnDoc("mm", "Largest `length_mm` of the members."),
+    "distribution": ColumnDoc("", (
+        "`grouped`, `linear`, `segmental`, `regional` or `diffuse` (BI-RADS 5th ed.; rules in "
+        "`mammo_cv.describe.groups`). `diffuse` is image-level: the clustered calcifications of the "
+        "image, at least 30, cover at least 25 % of the breast.")),
+    "n_calcs_1cm": ColumnDoc("", "Most members inside a 1-cm circle centred on a member."),
+    "bi_rads_group": ColumnDoc("", "`n_calcs_1cm` ≥ 5: a BI-RADS group (reported, not required by the classifier)."),
+    "detection_score": ColumnDoc("σ", "Mean confidence of the 3 most confident members; ranks clusters for the FROC."),
+    "label": ColumnDoc("", "The cluster's class, same vocabulary as the calcifications."),
+    "score": ColumnDoc("", "0-1 suspicion from the classifier; ranks clusters, and the gallery sorts on it."),
+    "reason": ColumnDoc("", "Why the cluster got its label, with the measured values."),
+}
+
+#: Output table name -> column -> its unit and meaning, for every column of ``TABLES``.
+COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
+    "images": _IMAGE_DOCS,
+    "calcifications": _CALCIFICATION_DOCS,
+    "clusters": _CLUSTER_DOCS,
+}
