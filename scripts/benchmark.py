@@ -4,7 +4,7 @@ Usage::
 
     python scripts/benchmark.py [--out benchmark.json] [--repeat 5] [--no-naive] [--quick]
 
-What it measures (issue 8), OpenCV, BLAS and OpenMP limited to one thread:
+What it measures, OpenCV, BLAS and OpenMP limited to one thread:
 
 * ``cases``: per input, the median of ``--repeat`` runs of every stage -- decode, anatomy,
   detection, features, clusters, vascular, classify, overlay -- and of the whole pipeline

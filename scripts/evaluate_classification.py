@@ -1,4 +1,4 @@
-"""Measure the rule classifier (issue 5) on phantoms and, optionally, on mini-MIAS.
+"""Measure the rule classifier on phantoms and, optionally, on mini-MIAS.
 
 Usage::
 

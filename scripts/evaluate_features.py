@@ -10,11 +10,11 @@ alternating with the seed) goes through :func:`mammo_cv.pipeline.analysis.analyz
 calcification of kind "secretory" is matched to the detection that overlaps most of its
 pixels (``phantom.calc_labels`` vs the detector's label image); it is "split" when more than
 one detection overlaps it. The report gives, per spacing, the median absolute relative error
-of ``length_mm`` and ``width_mm`` over the matched rods (issue 4 target: length <= 15 %), also
+of ``length_mm`` and ``width_mm`` over the matched rods (target: length <= 15 %), also
 over the rods found in one piece, and per-rod values.
 
 ``--speed`` instead times features + clusters (+ vascular context) for 2,000 objects (disks
-and rods 0.2-1.7 mm, 0.07 mm spacing, 4096 x 3328 image; median of 5 runs; issue 4 target:
+and rods 0.2-1.7 mm, 0.07 mm spacing, 4096 x 3328 image; median of 5 runs; target:
 features + clusters <= 0.2 s).
 """
 

@@ -33,7 +33,7 @@ from mammo_cv.synthetic.phantoms import phantom
 
 FREE_SEED_OFFSET = 1000  # calcification-free phantoms use other seeds than the ones with calcs
 POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
-WHOLE_AREA_FRACTION = 0.5  # one detection must hold at least half the truth area (brief, issue 3)
+WHOLE_AREA_FRACTION = 0.5  # one detection must hold at least half the truth area (the whole-object criterion)
 
 
 def overlap_summary(calc_labels: np.ndarray, det_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -187,7 +187,7 @@ def test_analyze_and_reclassify_on_a_phantom(tmp_path):
     path = tmp_path / "rules.toml"
     path.write_text(DEFAULT_RULES_PATH.read_text().replace("max_length_mm = 12.0", "max_length_mm = 2.9", 1)
                     .replace("min_length_mm = 3.0", "min_length_mm = 2.0", 1))
-    strict = analyze(ph.image, config=path)
+    strict = analyze(ph.image, config=Config(rules=load_rules(path)))
     assert strict.config.rules.source == str(path)
     assert not np.any(strict.calc_table["label"] == "secretory")
 

@@ -67,8 +67,15 @@ def test_hook_renders_a_column_table_in_schema_order():
     assert "<!--" not in rendered
 
 
-def test_hook_keeps_the_settings_placeholder_for_the_settings_schema():
-    assert hooks.render("a\n<!-- settings -->\nb") == "a\n<!-- settings -->\nb"
+def test_hook_renders_every_setting_of_the_schema_once():
+    from mammo_cv.config.schema import SETTINGS
+
+    rendered = hooks.render("a\n<!-- settings -->\nb")
+    rows = [line for line in rendered.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(SETTINGS)
+    assert "### `[detection]`" in rendered and "### `[rules.secretory]`" in rendered
+    assert "| `skin_margin_mm` | mm | 0 to 30 | `5` |" in rendered
+    assert "<!--" not in rendered
 
 
 @pytest.mark.parametrize("placeholder", ["<!-- columns: nothing -->", "<!-- colums: images -->",

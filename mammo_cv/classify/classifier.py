@@ -1,7 +1,7 @@
 """Rule classifier: calcification and cluster tables + a rule set -> labels, scores and reasons.
 
-The classifier never sees pixels. It reads the calcification table (``features.CALC_COLUMNS``
-plus ``cluster_id``, ``vascular_score``) and the cluster table (``clusters.CLUSTER_COLUMNS``),
+The classifier never sees pixels. It reads the calcification table (``mammo_cv.describe.CALC_COLUMNS``
+plus ``cluster_id``, ``vascular_score``) and the cluster table (``mammo_cv.describe.CLUSTER_COLUMNS``),
 and applies the rules of :mod:`mammo_cv.classify.rules` (``rules.toml``) in this precedence order; the
 first rule that matches gives the label:
 

@@ -158,11 +158,11 @@ class BatchResult:
     Attributes
     ----------
     images : pandas.DataFrame
-        One row per input (``report.IMAGE_COLUMNS``).
+        One row per input (``mammo_cv.tables.IMAGE_COLUMNS``).
     calcifications : pandas.DataFrame
-        ``report.CALCIFICATION_CSV_COLUMNS``.
+        ``mammo_cv.tables.CALCIFICATION_CSV_COLUMNS``.
     clusters : pandas.DataFrame
-        ``report.CLUSTER_CSV_COLUMNS``.
+        ``mammo_cv.tables.CLUSTER_CSV_COLUMNS``.
     errors : pandas.DataFrame
         The failed inputs: ``image_id``, ``source_path``, ``error``.
     """
@@ -185,7 +185,7 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
     workers : int, optional
         Worker processes; default: the CPU count.
     config : Config or path, optional
-        Settings; a path is a rules file (``Config(rules=load_rules(path))``).
+        Settings; a path is a settings file (:func:`mammo_cv.config.load_settings`).
     progress : bool
         Show a progress bar on stderr.
     pixel_spacing_mm : float, optional

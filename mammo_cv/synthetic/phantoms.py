@@ -9,7 +9,7 @@ cited in :class:`PhantomConfig`), mapped to 12-bit-like values ``offset + gain *
 more attenuation, as in :class:`mammo_cv.core.types.MammoImage`).
 
 Size ranges per calcification kind (rods 3-10 x 0.5-1.5 mm, pleomorphic 0.1-0.5 mm in
-< 1 cm, ...) are the BI-RADS 5th-edition descriptors as given in issue 2; they are written
+< 1 cm, ...) are the BI-RADS 5th-edition descriptors of the lexicon; they are written
 where each kind is generated.
 
 Truth conventions (``Phantom.truth``): positions are (row, col) px in the stored grid, with
