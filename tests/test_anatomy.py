@@ -111,7 +111,8 @@ def test_cc_breast_mask_side_and_nipple(spacing_mm: float, side: str) -> None:
     assert not (anatomy.breast_mask & truth["band"]).any()
     expected = _to_px(_nipple_truth_mm(False), spacing_mm, side, image.shape[1])
     error_mm = np.hypot(*(np.array(anatomy.nipple_rc) - expected)) * spacing_mm
-    assert error_mm < 3.0  # working pixel 0.8 mm + outline smoothing
+    # measured 0.78-0.80 mm at 0.07-0.2 mm; margin: one 0.8 mm working pixel
+    assert error_mm < 1.6
     assert anatomy.pectoral_line is None and not anatomy.pectoral_mask.any()
     assert anatomy.breast_mask.shape == image.shape
 
@@ -134,7 +135,8 @@ def test_mlo_pectoral_and_nipple(spacing_mm: float, side: str) -> None:
     assert not (anatomy.pectoral_mask & ~anatomy.breast_mask).any()
     expected = _to_px(_nipple_truth_mm(True), spacing_mm, side, image.shape[1])
     error_mm = np.hypot(*(np.array(anatomy.nipple_rc) - expected)) * spacing_mm
-    assert error_mm < 5.0  # brief's target; the apex of a flat ellipse side is poorly defined
+    # measured 0.79-0.83 mm at 0.07-0.2 mm; margin: one 0.8 mm working pixel
+    assert error_mm < 1.65
 
 
 @pytest.mark.parametrize("laterality, side", [(Laterality.LEFT, ChestWallSide.LEFT),
@@ -272,8 +274,10 @@ def test_phantom_nipple_error(phantom_results) -> None:
     # Phantom truth: the apex of the breast ellipse, farthest from the chest-wall edge.
     cc = [_nipple_error_mm(a, p, case[0]) for case, p, a, _ in phantom_results if case[2] == "CC"]
     mlo = [_nipple_error_mm(a, p, case[0]) for case, p, a, _ in phantom_results if case[2] == "MLO"]
-    assert np.median(cc) <= 5.0 and np.median(mlo) <= 5.0  # brief's target
-    assert max(cc + mlo) <= 8.0
+    # measured: CC median 0.91, max 1.09 mm; MLO median 3.78, max 4.21 mm (the apex of the flat
+    # MLO ellipse side is poorly defined); margin: one 0.8 mm working pixel
+    assert np.median(cc) <= 1.7 and max(cc) <= 1.9
+    assert np.median(mlo) <= 4.6 and max(mlo) <= 5.0
 
 
 @pytest.mark.slow
