@@ -61,6 +61,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from skimage.morphology import skeletonize
 
+from mammo_cv.core.geometry import axis_to_line_deg, principal_axis_rad, principal_moments
+from mammo_cv.core.stats import MAD_TO_SIGMA
 from mammo_cv.core.types import MammoImage
 from mammo_cv.core.units import mean_spacing_mm
 
@@ -501,9 +503,9 @@ def measure_calcifications(image: MammoImage, label_image: np.ndarray, *,
     row_px = boxes[:, 0] + mean_r
     col_px = boxes[:, 2] + mean_c
     area_mm2 = count * image.pixel_area_mm2
-    axis_angle = np.degrees(0.5 * np.arctan2(2.0 * mu_rc, mu_cc - mu_rr)) % 180.0
-    spread = np.hypot(0.5 * (mu_rr - mu_cc), mu_rc)
-    axis_ratio = np.sqrt((0.5 * (mu_rr + mu_cc) + spread) / (0.5 * (mu_rr + mu_cc) - spread))
+    axis_angle = np.degrees(principal_axis_rad(mu_rr, mu_cc, mu_rc)) % 180.0
+    major, minor = principal_moments(mu_rr, mu_cc, mu_rc)
+    axis_ratio = np.sqrt(major / minor)
 
     # --- mosaic: holes, distance transforms, skeleton ----------------------------------------
     own = np.zeros(h * w, np.uint8)
@@ -592,7 +594,7 @@ def measure_calcifications(image: MammoImage, label_image: np.ndarray, *,
         diff = ring_values[both] - ring_values[np.flatnonzero(both) - 1]
         diff_obj = ring_obj[both]
         centred = np.abs(diff - _grouped_median(diff, diff_obj, n)[diff_obj])
-        noise = 1.4826 * _grouped_median(centred, diff_obj, n) / math.sqrt(2.0)
+        noise = MAD_TO_SIGMA * _grouped_median(centred, diff_obj, n) / math.sqrt(2.0)
         floor = np.finfo(np.float32).eps * np.maximum(np.abs(peak), 1.0)
         contrast = (peak - background) / np.maximum(noise, floor)
     else:
@@ -615,12 +617,9 @@ def measure_calcifications(image: MammoImage, label_image: np.ndarray, *,
     lucent[valid] = np.clip((rim_mean[valid] - core_mean[valid]) / rim_contrast[valid], 0.0, 1.0)
 
     # --- orientation to the nipple -------------------------------------------------------------
-    to_nipple = np.degrees(np.arctan2((nipple_rc[0] - row_px) * spacing[0],
-                                      (nipple_rc[1] - col_px) * spacing[1]))
-    between = np.abs((axis_angle - to_nipple + 90.0) % 180.0 - 90.0)
-    at_nipple = np.hypot((nipple_rc[0] - row_px) * spacing[0], (nipple_rc[1] - col_px) * spacing[1]) == 0
+    between = axis_to_line_deg(axis_angle, (nipple_rc[0] - row_px) * spacing[0], (nipple_rc[1] - col_px) * spacing[1])
     has_axis = axis_ratio >= config.min_elongation_axis
-    orientation = np.where(has_axis & ~at_nipple, between, np.nan)
+    orientation = np.where(has_axis, between, np.nan)
     axis_angle = np.where(has_axis, axis_angle, np.nan)
 
     table = {

@@ -37,6 +37,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from mammo_cv.core.relabel import appearance_order, relabel_kept
+
 __all__ = ["ClusterConfig", "Clusters", "group_calcifications", "collinear_links",
            "summarize_clusters", "densest_count", "find_clusters"]
 
@@ -176,11 +178,7 @@ def group_calcifications(rows_mm: np.ndarray, cols_mm: np.ndarray, *, link_mm: f
     _, component = connected_components(graph, directed=False)
     counts = np.bincount(component)
     big = counts[component] >= min_members
-    # renumber the big components 0..k-1 in order of first appearance
-    _, first = np.unique(component[big], return_index=True)
-    order = np.full(counts.size, -1, np.int64)
-    order[component[big][np.sort(first)]] = np.arange(first.size)
-    return np.where(big, order[component], -1)
+    return relabel_kept(component, appearance_order(component[big]), counts.size)
 
 
 def collinear_links(rows_mm: np.ndarray, cols_mm: np.ndarray, length_mm: np.ndarray,

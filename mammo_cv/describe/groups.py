@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mammo_cv.core.geometry import axis_to_line_deg, principal_axis_rad, principal_moments
+
 __all__ = ["GROUP_COLUMNS", "DISTRIBUTIONS", "GroupConfig", "describe_groups", "empty_group_table"]
 
 #: The BI-RADS 5th-edition distribution descriptors, as written in ``distribution``.
@@ -243,19 +245,16 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
     row, colm = mean(col["row_mm"]), mean(col["col_mm"])
     dr, dc = col["row_mm"] - row[ids], col["col_mm"] - colm[ids]
     c_rr, c_cc, c_rc = mean(dr * dr), mean(dc * dc), mean(dr * dc)
-    half_gap = np.hypot(0.5 * (c_rr - c_cc), c_rc)
-    l_max = 0.5 * (c_rr + c_cc) + half_gap
-    l_min = np.maximum(0.5 * (c_rr + c_cc) - half_gap, 0.0)
+    l_max, l_min = principal_moments(c_rr, c_cc, c_rc)
+    l_min = np.maximum(l_min, 0.0)
     linearity = np.where(l_max > 0, 1.0 - np.sqrt(l_min / np.where(l_max > 0, l_max, 1.0)), 0.0)
-    axis = 0.5 * np.arctan2(2.0 * c_rc, c_cc - c_rr)       # from +col toward +row, radians
+    axis = principal_axis_rad(c_rr, c_cc, c_rc)
     u_row, u_col = np.sin(axis), np.cos(axis)
 
     # principal axis vs the line to the nipple
     to_row, to_col = nipple_rc_mm[0] - row, nipple_rc_mm[1] - colm
-    to_nipple = np.degrees(np.arctan2(to_row, to_col))
-    alignment = np.abs((np.degrees(axis) - to_nipple + 90.0) % 180.0 - 90.0)
-    at_nipple = np.hypot(to_row, to_col) == 0
-    alignment = np.where((linearity >= config.round_max_linearity) & ~at_nipple, alignment, np.nan)
+    alignment = np.where(linearity >= config.round_max_linearity,
+                         axis_to_line_deg(np.degrees(axis), to_row, to_col), np.nan)
 
     # apex: does the spread about the axis grow with distance from the nipple?
     away = -np.sign(u_row * to_row + u_col * to_col)      # +1: axis points away from the nipple

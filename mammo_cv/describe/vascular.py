@@ -39,6 +39,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from mammo_cv.core.relabel import appearance_order, relabel_kept
+
 __all__ = ["CHAIN_COLUMNS", "VascularConfig", "empty_chain_table", "find_vascular"]
 
 CHAIN_COLUMNS: dict[str, np.dtype] = {
@@ -243,12 +245,8 @@ def find_vascular(calcs: dict[str, np.ndarray], *, members: np.ndarray | None = 
     if not keep.any():
         return empty
     in_chain = keep[component]
-    # renumber kept components 0..m-1 in order of first appearance
-    _, first = np.unique(component[in_chain], return_index=True)
-    kept_in_order = component[in_chain][np.sort(first)]
-    renumber = np.full(n_comp, -1, np.int64)
-    renumber[kept_in_order] = np.arange(kept_in_order.size)
-    frag_chain = renumber[component]
+    kept_in_order = appearance_order(component[in_chain])
+    frag_chain = relabel_kept(component, kept_in_order, n_comp)
     m = kept_in_order.size
 
     # --- tram tracks ------------------------------------------------------------------------

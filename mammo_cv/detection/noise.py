@@ -13,9 +13,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mammo_cv.core.stats import robust_sigma
+
 __all__ = ["noise_curve", "equalize_noise"]
 
-MAD_TO_SIGMA = 1.4826  # sigma of a Gaussian over its median absolute deviation
 MIN_SAMPLES_PER_BIN = 20
 
 
@@ -79,7 +80,7 @@ def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, samp
     grey_bins = np.array_split(grey[order], bins)
     residual_bins = np.array_split(residual[order], bins)
     centre_grey = np.array([np.median(g) for g in grey_bins])
-    sigma = np.array([MAD_TO_SIGMA * np.median(np.abs(r - np.median(r))) for r in residual_bins])
+    sigma = np.array([robust_sigma(r) for r in residual_bins])
     sigma = np.maximum(sigma, 0.1 * np.median(sigma) + 1e-12)  # quantised film: a MAD of 0
     distinct = np.concatenate([[True], np.diff(centre_grey) > 0])  # equal bin medians (8-bit film)
     return centre_grey[distinct], sigma[distinct]
