@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from mammo_cv.core.types import Anatomy, MammoImage
-from mammo_cv.detection.detect import DetectionConfig, Detections, _reported, _whole_objects, detect_calcifications
+from mammo_cv.detection.detect import DetectionConfig, Detections, detect_calcifications
+from mammo_cv.detection.segmentation import _whole_objects
+from mammo_cv.detection.selection import _reported
 
 NOISE_SIGMA = 1.0
 FIELD_MM = 40.0

@@ -20,6 +20,26 @@ __all__ = ["noise_curve", "equalize_noise"]
 MIN_SAMPLES_PER_BIN = 20
 
 
+def _noise_samples(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float,
+                   sample_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """One sample per cell of ``sample_mm`` (at least 3 px) inside ``mask``: the cell's mean
+    grey and its centre pixel minus the mean of its 8 neighbours. Two (k,) float64 arrays."""
+    step = max(3, int(round(sample_mm / spacing_mm)))
+    rows, cols = pixels.shape[0] // step, pixels.shape[1] // step
+    if rows < 1 or cols < 1:
+        return np.zeros(0), np.zeros(0)
+    local_mean = cv2.resize(pixels[:rows * step, :cols * step], (cols, rows), interpolation=cv2.INTER_AREA)
+    first = step // 2  # the sampled pixel of each cell, and its neighbours, lie inside the cell
+
+    def shifted(dr: int, dc: int) -> np.ndarray:
+        return pixels[first + dr: first + dr + rows * step: step, first + dc: first + dc + cols * step: step]
+
+    neighbours = sum(shifted(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)
+    residual = shifted(0, 0) - neighbours / np.float32(8)
+    inside = mask[first: rows * step: step, first: cols * step: step]
+    return local_mean[inside].astype(np.float64), residual[inside].astype(np.float64)
+
+
 def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float = 0.5,
                 bins: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel noise sigma as a function of the local mean grey, measured on the image.
@@ -60,20 +80,7 @@ def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, samp
     >>> bool(np.all(np.abs(ratio - 1) < 0.1))
     True
     """
-    step = max(3, int(round(sample_mm / spacing_mm)))
-    rows, cols = pixels.shape[0] // step, pixels.shape[1] // step
-    if rows < 1 or cols < 1:
-        return np.zeros(0), np.zeros(0)
-    local_mean = cv2.resize(pixels[:rows * step, :cols * step], (cols, rows), interpolation=cv2.INTER_AREA)
-    first = step // 2  # the sampled pixel of each cell, and its neighbours, lie inside the cell
-
-    def shifted(dr: int, dc: int) -> np.ndarray:
-        return pixels[first + dr: first + dr + rows * step: step, first + dc: first + dc + cols * step: step]
-
-    neighbours = sum(shifted(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)
-    residual = shifted(0, 0) - neighbours / np.float32(8)
-    inside = mask[first: rows * step: step, first: cols * step: step]
-    grey, residual = local_mean[inside].astype(np.float64), residual[inside].astype(np.float64)
+    grey, residual = _noise_samples(pixels, mask, spacing_mm, sample_mm)
     if grey.size < MIN_SAMPLES_PER_BIN * bins:
         return np.zeros(0), np.zeros(0)
     order = np.argsort(grey)
