@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
+from mammo_cv.core.geometry import principal_moments
 from mammo_cv.core.types import Anatomy
 from mammo_cv.core.units import area_mm2_to_px, mean_spacing_mm
 from mammo_cv.detection.reductions import _label_argmax, _label_max
@@ -60,12 +61,13 @@ def _scores(regions: _Regions, candidates: _Candidates, config: DetectionConfig)
         found |= matched >= config.seed_snr
     return _Scores(peak_at=peak_at, peak_snr=peak, score=weighted_peak, found=found,
                    area_px=np.bincount(lab, minlength=n)[1:],
-                   elongation=_moments(lab, regions.rr[at].astype(np.float64), regions.cc[at].astype(np.float64),
+                   elongation=_elongation(lab, regions.rr[at].astype(np.float64), regions.cc[at].astype(np.float64),
                                        n - 1))
 
 
-def _moments(labels_flat: np.ndarray, rr: np.ndarray, cc: np.ndarray, n: int) -> np.ndarray:
-    """Elongation (sqrt of the eigenvalue ratio of the second moments) per label 1..n. (n,)"""
+def _elongation(labels_flat: np.ndarray, rr: np.ndarray, cc: np.ndarray, n: int) -> np.ndarray:
+    """Elongation (sqrt of the eigenvalue ratio of the second moments) per label 1..n, (n,)
+    float64; ``rr``/``cc`` (P,) float64 pixel positions, ``labels_flat`` (P,) their labels."""
     counts = np.bincount(labels_flat, minlength=n + 1)[1:].astype(np.float64)
     def total(values: np.ndarray) -> np.ndarray:
         return np.bincount(labels_flat, weights=values, minlength=n + 1)[1:]
@@ -74,9 +76,8 @@ def _moments(labels_flat: np.ndarray, rr: np.ndarray, cc: np.ndarray, n: int) ->
     vrr = total(rr * rr) / counts - mr * mr + 1.0 / 12
     vcc = total(cc * cc) / counts - mc * mc + 1.0 / 12
     vrc = total(rr * cc) / counts - mr * mc
-    half_trace, det_root = (vrr + vcc) / 2, np.sqrt(((vrr - vcc) / 2) ** 2 + vrc * vrc)
-    major, minor = half_trace + det_root, np.maximum(half_trace - det_root, 1e-12)
-    return np.sqrt(major / minor)
+    major, minor = principal_moments(vrr, vcc, vrc)
+    return np.sqrt(major / np.maximum(minor, 1e-12))
 
 
 def _allowed_at(anatomy: Anatomy, rows: np.ndarray, cols: np.ndarray, spacing_mm: float,
