@@ -7,6 +7,30 @@ so every number is independent of the pixel spacing.
 The groups themselves come from :mod:`mammo_cv.describe.grouping` (one grouping for the whole
 package); this module only describes them.
 
+Columns (:func:`describe_groups`), row g = group g:
+
+- ``row_px``, ``col_px``, ``row_mm``, ``col_mm``: mean member centroid.
+- ``extent_mm``: Feret diameter of the member centroids plus the mean member
+  ``length_mm`` (each end member reaches on average half a length further out).
+- ``area_mm2``: convex hull of the member centroids dilated by half the mean member
+  width, by Steiner's formula ``A + P r + pi r^2`` (hull area A, perimeter P): exact
+  for a hull of disks of that width, and still > 0 for collinear members.
+- ``density_per_cm2``: ``n_calcs / (area_mm2 / 100)``.
+- ``linearity``: ``1 - sqrt(l_min / l_max)`` of the centroid covariance, in [0, 1];
+  0 for a round group, 1 for members on a straight line.
+- ``branching``: fraction of members with ``branching > 0``, in [0, 1] (the
+  group's branching pattern).
+- ``pleomorphism``: mean of ``min(CV(area_mm2), 1)``, ``min(CV(elongation), 1)`` and
+  ``min(2 std(irregularity), 1)`` (CV = std / mean), in [0, 1]; 0 = identical members.
+- ``nipple_alignment_deg``: angle in [0, 90] between the principal axis and the line
+  from the centroid to the nipple; NaN when ``linearity < round_max_linearity`` or the
+  centroid is on the nipple.
+- ``apex_toward_nipple``: Pearson correlation, in [-1, 1], between each member's
+  distance from the nipple along the principal axis and its distance from that axis;
+  > 0 when the group narrows toward the nipple (a segment's apex), NaN when undefined.
+- ``mean_width_mm``, ``max_length_mm``: of the members.
+- ``distribution``: one of ``DISTRIBUTIONS``, by the rules below.
+
 Distribution (:func:`describe_groups`), tested in this order:
 
 1. ``segmental``: larger than ``max_extent_mm``, elongated (``linearity >=
@@ -252,7 +276,7 @@ def _apex(m: _Members, axes: _Axes, to_row: np.ndarray, to_col: np.ndarray) -> t
 
 def _size_columns(m: _Members) -> dict[str, np.ndarray]:
     """``extent_mm``, ``area_mm2``, ``density_per_cm2``, ``mean_width_mm`` and ``max_length_mm``
-    (definitions in :func:`describe_groups`)."""
+    (module docstring)."""
     hull_mm2, perimeter_mm, feret_mm = _hull_geometry(m.points_mm, m.ids, m.count.size)
     mean_width = m.mean(m.col["width_mm"])
     radius = 0.5 * mean_width
@@ -265,7 +289,7 @@ def _size_columns(m: _Members) -> dict[str, np.ndarray]:
 
 
 def _pleomorphism(m: _Members) -> np.ndarray:
-    """Spread of member morphology per group, (k,) in [0, 1] (:func:`describe_groups`)."""
+    """``pleomorphism``: spread of member morphology per group, (k,) in [0, 1] (module docstring)."""
     return (np.minimum(m.cv(m.col["area_mm2"]), 1.0) + np.minimum(m.cv(m.col["elongation"]), 1.0)
             + np.minimum(2.0 * m.std(m.col["irregularity"]), 1.0)) / 3.0
 
@@ -309,29 +333,7 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
     Returns
     -------
     dict of str to (k,) ndarray
-        ``GROUP_COLUMNS`` in order, row g = group g:
-
-        - ``row_px``, ``col_px``, ``row_mm``, ``col_mm``: mean member centroid.
-        - ``extent_mm``: Feret diameter of the member centroids plus the mean member
-          ``length_mm`` (each end member reaches on average half a length further out).
-        - ``area_mm2``: convex hull of the member centroids dilated by half the mean member
-          width, by Steiner's formula ``A + P r + pi r^2`` (hull area A, perimeter P): exact
-          for a hull of disks of that width, and still > 0 for collinear members.
-        - ``density_per_cm2``: ``n_calcs / (area_mm2 / 100)``.
-        - ``linearity``: ``1 - sqrt(l_min / l_max)`` of the centroid covariance, in [0, 1];
-          0 for a round group, 1 for members on a straight line.
-        - ``branching``: fraction of members with ``branching > 0``, in [0, 1] (the
-          group's branching pattern).
-        - ``pleomorphism``: mean of ``min(CV(area_mm2), 1)``, ``min(CV(elongation), 1)`` and
-          ``min(2 std(irregularity), 1)`` (CV = std / mean), in [0, 1]; 0 = identical members.
-        - ``nipple_alignment_deg``: angle in [0, 90] between the principal axis and the line
-          from the centroid to the nipple; NaN when ``linearity < round_max_linearity`` or the
-          centroid is on the nipple.
-        - ``apex_toward_nipple``: Pearson correlation, in [-1, 1], between each member's
-          distance from the nipple along the principal axis and its distance from that axis;
-          > 0 when the group narrows toward the nipple (a segment's apex), NaN when undefined.
-        - ``mean_width_mm``, ``max_length_mm``: of the members.
-        - ``distribution``: one of ``DISTRIBUTIONS`` (rules in the module docstring).
+        ``GROUP_COLUMNS`` in order, row g = group g (definitions in the module docstring).
 
     Examples
     --------
