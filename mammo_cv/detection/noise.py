@@ -40,8 +40,8 @@ def _noise_samples(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float,
     return local_mean[inside].astype(np.float64), residual[inside].astype(np.float64)
 
 
-def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float = 0.5,
-                bins: int = 16) -> tuple[np.ndarray, np.ndarray]:
+def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float,
+                bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel noise sigma as a function of the local mean grey, measured on the image.
 
     One pixel is sampled per ``sample_mm`` cell inside ``mask``: its local mean grey is the
@@ -58,10 +58,11 @@ def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, samp
         Where to measure (the breast).
     spacing_mm : float
         Pixel spacing (mm).
-    sample_mm : float, optional
-        Side of the sampling cells (mm); at least 3 px are used.
-    bins : int, optional
-        Number of grey bins.
+    sample_mm : float
+        Side of the sampling cells (mm); at least 3 px are used (the detector's is
+        ``DetectionConfig.noise_sample_mm``).
+    bins : int
+        Number of grey bins (``DetectionConfig.noise_curve_bins``).
 
     Returns
     -------
@@ -75,7 +76,7 @@ def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, samp
     >>> rng = np.random.default_rng(0)
     >>> level = np.repeat(np.linspace(100, 1000, 512, dtype=np.float32)[None, :], 512, axis=0)
     >>> noisy = level + rng.normal(size=level.shape).astype(np.float32) * np.sqrt(level)
-    >>> grey, sigma = noise_curve(noisy, np.ones(level.shape, bool), 0.1)
+    >>> grey, sigma = noise_curve(noisy, np.ones(level.shape, bool), 0.1, sample_mm=0.5, bins=16)
     >>> ratio = sigma / np.sqrt(grey * (1 + 1 / 8))  # sd of x - mean(8 neighbours)
     >>> bool(np.all(np.abs(ratio - 1) < 0.1))
     True
@@ -93,8 +94,8 @@ def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, samp
     return centre_grey[distinct], sigma[distinct]
 
 
-def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float = 0.5,
-                   bins: int = 16) -> np.ndarray:
+def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float,
+                   bins: int) -> np.ndarray:
     """Variance-stabilised copy of ``pixels``: noise sigma s0 at every grey.
 
     g(x) = s0 * integral of dI / sigma(I), with sigma(I) from :func:`noise_curve` (linear
@@ -110,7 +111,7 @@ def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, s
         Where the noise is measured (the breast).
     spacing_mm : float
         Pixel spacing (mm).
-    sample_mm, bins : optional
+    sample_mm, bins : float, int
         As in :func:`noise_curve`.
 
     Returns
@@ -124,7 +125,7 @@ def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, s
     >>> rng = np.random.default_rng(0)
     >>> level = np.repeat(np.linspace(100, 1000, 512, dtype=np.float32)[None, :], 512, axis=0)
     >>> noisy = level + rng.normal(size=level.shape).astype(np.float32) * np.sqrt(level)
-    >>> flat = equalize_noise(noisy, np.ones(level.shape, bool), 0.1)
+    >>> flat = equalize_noise(noisy, np.ones(level.shape, bool), 0.1, sample_mm=0.5, bins=16)
     >>> dark, bright = (float(np.std(np.diff(part, axis=0))) for part in (flat[:, :64], flat[:, -64:]))
     >>> round(bright / dark, 1)  # 2.5 before
     1.0
