@@ -12,6 +12,11 @@ less), capped by a sharpness SNR (a small-scale Laplacian of Gaussian) where the
 it; there that LoG, the matched filter for a small calcification, is also a second candidate
 finder. Candidates near the skin line, on or along the pectoral muscle and outside the breast
 are removed; elongated candidates are down-weighted, not removed.
+
+This module holds the settings, the result and :func:`detect_calcifications`, which composes
+the steps: :mod:`.noise` (equalisation), :mod:`.scales` (response maps), :mod:`.segmentation`
+(hysteresis regions, pieces, whole objects) and :mod:`.selection` (confidence, removal, context
+threshold).
 """
 
 from __future__ import annotations
@@ -300,6 +305,7 @@ class Detections:
 
 
 def _empty(shape: tuple[int, int], config: DetectionConfig) -> Detections:
+    """No candidate: zero-length arrays and an all-zero (M, N) int32 label image of ``shape``."""
     return Detections(
         label_image=np.zeros(shape, np.int32),
         confidence=np.zeros(0, np.float32),
