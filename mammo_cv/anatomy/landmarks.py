@@ -26,7 +26,6 @@ import numpy as np
 from scipy import ndimage
 
 from mammo_cv.core.errors import NoBreastFoundError
-from mammo_cv.core.stats import robust_sigma
 from mammo_cv.core.types import Anatomy, ChestWallSide, Laterality, MammoImage, View
 
 __all__ = ["AnatomyConfig", "find_anatomy"]
@@ -300,7 +299,7 @@ def _breast_mask_working(work: np.ndarray, smooth: np.ndarray, spacing_mm: float
     background = float(np.median(values[~upper]))
     tissue = float(np.median(values[upper]))
     residual = work.ravel()[upper] - values[upper]
-    noise = float(robust_sigma(residual))
+    noise = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
     if not tissue - background > cfg.min_contrast_to_noise * noise:
         raise NoBreastFoundError(path, f"no breast-like foreground: tissue/background contrast "
                                        f"{tissue - background:.3g} is below {cfg.min_contrast_to_noise:g}"
