@@ -32,7 +32,7 @@ def test_grouping_by_link_distance_and_size():
 
 def test_empty_input():
     assert group_calcifications([], [], link_mm=3.0, min_members=1).shape == (0,)
-    clusters = summarize_clusters([], [], [], np.zeros(0, np.int64))
+    clusters = summarize_clusters([], [], [], np.zeros(0, np.int64), top_members=3)
     assert len(clusters) == 0 and clusters.centre_mm.shape == (0, 2)
 
 
@@ -76,14 +76,14 @@ def test_two_groups_and_a_stray_point_numbered_by_first_appearance():
 def test_densest_count_is_the_bi_rads_five_within_one_cm():
     # 5 points 2 mm apart span 8 mm: all within 1 cm of each other
     rows = np.arange(5) * 2.0
-    assert densest_count(rows, np.zeros(5), np.zeros(5, np.int64)).tolist() == [5]
+    assert densest_count(rows, np.zeros(5), np.zeros(5, np.int64), span_mm=10.0).tolist() == [5]
     # 2.6 mm apart they span 10.4 mm: at most 3 fit in a 1-cm circle centred on a member
-    assert densest_count(rows * 1.3, np.zeros(5), np.zeros(5, np.int64)).tolist() == [3]
+    assert densest_count(rows * 1.3, np.zeros(5), np.zeros(5, np.int64), span_mm=10.0).tolist() == [3]
     # a configurable span; members of other clusters and unclustered points never count
     assert densest_count(rows * 1.3, np.zeros(5), np.zeros(5, np.int64), span_mm=11.0).tolist() == [5]
     ids = np.array([0, 0, 1, 1, -1])
-    assert densest_count(rows, np.zeros(5), ids).tolist() == [2, 2]
-    assert densest_count([], [], np.zeros(0, np.int64)).shape == (0,)
+    assert densest_count(rows, np.zeros(5), ids, span_mm=10.0).tolist() == [2, 2]
+    assert densest_count([], [], np.zeros(0, np.int64), span_mm=10.0).shape == (0,)
 
 
 def calc_rows(rows_mm, cols_mm, confidence):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mammo_cv.core.types import Anatomy, MammoImage
-from mammo_cv.detection.detect import DetectionConfig, Detections, _reported, _whole_objects, detect_calcifications
+from mammo_cv.detection.detect import DetectionConfig, Detections, detect_calcifications
 
 NOISE_SIGMA = 1.0
 FIELD_MM = 40.0
@@ -216,29 +216,6 @@ def test_neighbouring_micro_calcifications_stay_separate_and_popcorn_whole(count
     assert counts[0] >= 0.9 * popcorn.sum()
 
 
-def test_whole_object_needs_a_filled_plateau():
-    """The whole-object pass keeps a flat-topped blob and rejects one whose bright cores are
-    joined only through a dim bridge (grey 55 % of the way up: inside the half maximum, below
-    the plateau level ``whole_core_fraction``), so the bridge cannot merge the cores."""
-    config = DetectionConfig()
-    shape, spacing = (60, 60), (0.2, 0.2)
-    grey = np.zeros(shape, np.float32)
-    grey[10:20, 10:20] = 1.0                      # 2 x 2 mm plateau
-    grey[40:50, 10:50] = 0.55                     # 2 x 8 mm dim bridge ...
-    grey[43:46, 12:48:6] = 1.0                    # ... holding six 0.6 mm bright cores
-    flat = np.arange(grey.size)
-    zeros = np.zeros(grey.size, np.float32)
-    whole = _whole_objects(flat, grey.ravel(), zeros, np.ones(grey.size, np.float32), shape, spacing, config)
-    kept = np.zeros(grey.size, bool)
-    kept[whole] = True
-    kept = kept.reshape(shape)
-    assert kept[10:20, 10:20].all()
-    assert not kept[40:50].any()
-    loose = DetectionConfig(whole_min_core_share=0.0)  # the round-3 pass: the bridge joins the cores
-    whole = _whole_objects(flat, grey.ravel(), zeros, np.ones(grey.size, np.float32), shape, spacing, loose)
-    assert np.isin(np.ravel_multi_index((44, 12), shape), whole)
-
-
 def _found_small_disks(spacing_mm: float, log_weight: float, seeds: range) -> tuple[int, int]:
     """(true 0.2 mm disks found, false detections) over 4 disks at 8 noise sigma per seed."""
     found = false = 0
@@ -303,26 +280,3 @@ def test_context_threshold_reports_faint_spot_only_beside_a_group():
             assert all(_confidence_at(dets, rc) >= config.min_confidence for rc in group)
             in_context_band += config.context_min_confidence <= every < config.min_confidence
     assert in_context_band >= 6  # the rule decided at least 3 seeds' pairs
-
-
-def test_context_threshold_counts_neighbours_within_the_radius():
-    """_reported: faint candidates need context_min_neighbours confident ones within
-    context_radius_mm; confident ones are always reported; invalid ones never."""
-    config = DetectionConfig()  # 6 / 4.5 sigma, 5 mm, 3 neighbours
-    strong_mm = np.array([[0.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
-    faint_mm = np.array([[0.0, 4.9], [0.0, 5.2], [3.0, 3.0], [1.0, 1.0]])
-    peak_mm = np.vstack([strong_mm, faint_mm])
-    confidence = np.array([8.0, 7.0, 6.0, 5.0, 5.0, 4.4, 5.5])
-    valid = np.ones(7, bool)
-    # distances to the confident three: (0, 4.9) 4.9 / 2.9 / 5.3 mm -> 2 within 5 mm;
-    # (0, 5.2) 5.2 / 3.2 / 5.6 mm -> 1; (3, 3) is under context_min_confidence; (1, 1) -> 3
-    assert _reported(valid, confidence, peak_mm, config).tolist() == [True] * 3 + [False] * 3 + [True]
-    assert _reported(valid, confidence, peak_mm, DetectionConfig(context_min_neighbours=2)).tolist() == \
-        [True] * 3 + [True, False, False, True]
-    assert _reported(valid, confidence, peak_mm, DetectionConfig(context_radius_mm=8.0)).tolist() == \
-        [True] * 3 + [True, True, False, True]
-    invalid = valid.copy()
-    invalid[[0, 6]] = False  # the 8-sigma one is off the breast: two confident neighbours remain
-    assert _reported(invalid, confidence, peak_mm, config).tolist() == [False, True, True] + [False] * 4
-    no_context = DetectionConfig(context_min_confidence=6.0)
-    assert _reported(valid, confidence, peak_mm, no_context).tolist() == [True] * 3 + [False] * 4

@@ -20,7 +20,7 @@ def test_noise_curve_recovers_the_noise_model(model):
     """Poisson-like, linear and constant noise: each bin's sigma within 8 % of the truth (the
     sampled statistic is x minus the mean of its 8 neighbours: sd = sigma sqrt(1 + 1/8))."""
     noisy, _ = _ramp_with_noise(model)
-    grey, sigma = noise_curve(noisy, np.ones(SHAPE, bool), 0.1, sample_mm=0.3)
+    grey, sigma = noise_curve(noisy, np.ones(SHAPE, bool), 0.1, sample_mm=0.3, bins=16)
     assert grey.size == 16 and np.all(np.diff(grey) > 0)
     np.testing.assert_allclose(sigma, model(grey) * np.sqrt(1 + 1 / 8), rtol=0.08)
 
@@ -35,7 +35,7 @@ def test_noise_curve_ignores_bright_spots_and_the_area_outside_the_mask():
     mask = np.ones(SHAPE, bool)
     mask[:, :100] = False
     noisy[:, :100] += np.random.default_rng(2).normal(0, 50, (SHAPE[0], 100)).astype(np.float32)
-    _, sigma = noise_curve(noisy, mask, 0.1, sample_mm=0.3)
+    _, sigma = noise_curve(noisy, mask, 0.1, sample_mm=0.3, bins=16)
     np.testing.assert_allclose(sigma, 5 * np.sqrt(1 + 1 / 8), rtol=0.12)
 
 
@@ -43,7 +43,7 @@ def test_equalized_noise_is_the_same_at_every_grey_and_order_is_kept():
     """After the transform the noise of the darkest and the brightest sixth agree within 10 %
     (2.3x apart before), and the map is monotone: a brighter pixel stays brighter."""
     noisy, level = _ramp_with_noise(lambda g: np.sqrt(g))
-    flat = equalize_noise(noisy, np.ones(SHAPE, bool), 0.1, sample_mm=0.3)
+    flat = equalize_noise(noisy, np.ones(SHAPE, bool), 0.1, sample_mm=0.3, bins=16)
     def noise(a: np.ndarray) -> tuple[float, float]:
         return float(np.std(np.diff(a[:, :100], axis=0))), float(np.std(np.diff(a[:, -100:], axis=0)))
     dark, bright = noise(noisy)
@@ -58,5 +58,5 @@ def test_too_small_a_mask_leaves_the_pixels_unchanged():
     noisy, _ = _ramp_with_noise(lambda g: np.sqrt(g))
     mask = np.zeros(SHAPE, bool)
     mask[:10, :10] = True
-    assert equalize_noise(noisy, mask, 0.1) is noisy
-    assert noise_curve(noisy, mask, 0.1)[0].size == 0
+    assert equalize_noise(noisy, mask, 0.1, sample_mm=0.5, bins=16) is noisy
+    assert noise_curve(noisy, mask, 0.1, sample_mm=0.5, bins=16)[0].size == 0

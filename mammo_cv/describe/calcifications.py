@@ -54,15 +54,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from scipy import ndimage
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
-from skimage.morphology import skeletonize
 
+from mammo_cv.core.geometry import axis_to_line_deg, principal_axis_rad, principal_moments
+from mammo_cv.core.stats import MAD_TO_SIGMA
 from mammo_cv.core.types import MammoImage
 from mammo_cv.core.units import mean_spacing_mm
+from mammo_cv.describe.mosaic import _gather_objects, _Masks, _mosaic_masks, _Objects
+from mammo_cv.describe.skeleton import _junctions, _Skeleton, _skeleton
 
 __all__ = ["CALC_COLUMNS", "FeatureConfig", "empty_calc_table", "measure_calcifications"]
 
@@ -85,14 +85,10 @@ CALC_COLUMNS: dict[str, np.dtype] = {
     "axis_angle_deg": np.dtype(np.float64),
 }
 
-# 8-neighbourhood in cyclic order (N, NE, E, SE, S, SW, W, NW) as (d_row, d_col).
-_RING8 = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
 # Number of caliper directions over [0, 180) deg: 5.6 deg steps, so the maximum Feret diameter
 # is under-estimated by at most 1 - cos(2.8 deg) = 0.12 % and the hull area (a circumscribed
 # 64-gon) over-estimated by at most 0.08 %.
 _N_DIRECTIONS = 32
-# Zero border around each object in the mosaic: one for the 8-neighbour look-ups, one spare.
-_PAD_PX = 2
 
 
 @dataclass(frozen=True)
@@ -166,65 +162,6 @@ def empty_calc_table() -> dict[str, np.ndarray]:
     return {name: np.zeros(0, dtype) for name, dtype in CALC_COLUMNS.items()}
 
 
-@dataclass(frozen=True)
-class _Objects:
-    """The labelled pixels, grouped by object, and the mosaic they are packed into.
-
-    ``flat``/``obj`` list every object pixel (flat index in the input, object index 0..n-1),
-    sorted by object; ``starts`` (n,) is where each object begins. ``mosaic_flat`` is each
-    pixel's flat index in the mosaic of ``mosaic_shape``; input (row, col) = mosaic (row, col)
-    + ``shift_rc[obj]``.
-    """
-
-    flat: np.ndarray
-    obj: np.ndarray
-    starts: np.ndarray
-    boxes: np.ndarray          # (n, 4) int64: row0, row1, col0, col1 (half-open)
-    mosaic_flat: np.ndarray
-    mosaic_shape: tuple[int, int]
-    shift_rc: np.ndarray       # (n, 2) int64
-
-
-def _pack(boxes: np.ndarray, pad: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """Shelf-pack slots of the padded boxes. Returns (n, 2) slot origins and the canvas shape."""
-    heights = boxes[:, 1] - boxes[:, 0] + 2 * pad
-    widths = boxes[:, 3] - boxes[:, 2] + 2 * pad
-    order = np.argsort(-heights, kind="stable")
-    shelf_width = max(int(widths.max()), int(math.sqrt(float(np.sum(heights * widths)))))
-    start = np.concatenate(([0], np.cumsum(widths[order])[:-1]))
-    shelf = start // shelf_width
-    x = start - shelf * shelf_width
-    first = np.flatnonzero(np.r_[True, shelf[1:] != shelf[:-1]])
-    shelf_height = heights[order][first]                  # sorted: the first is the tallest
-    shelf_top = np.concatenate(([0], np.cumsum(shelf_height)[:-1]))
-    origin = np.empty((boxes.shape[0], 2), np.int64)
-    origin[order, 0] = shelf_top[np.searchsorted(first, np.arange(order.size), side="right") - 1]
-    origin[order, 1] = x
-    return origin, (int(shelf_height.sum()), int(shelf_width + widths.max()))
-
-
-def _gather_objects(labels: np.ndarray, n: int) -> _Objects:
-    """One scan of the label image: pixels per object, bounding boxes and their mosaic."""
-    width = labels.shape[1]
-    flat = np.flatnonzero(labels.ravel() != 0)
-    obj = labels.ravel()[flat].astype(np.int64) - 1
-    order = np.argsort(obj, kind="stable")
-    flat, obj = flat[order], obj[order]
-    starts = np.flatnonzero(np.r_[True, obj[1:] != obj[:-1]])
-    if starts.size != n:
-        present = np.zeros(n, bool)
-        present[obj[starts]] = True
-        missing = (np.flatnonzero(~present)[:5] + 1).tolist()
-        raise ValueError(f"labels must be consecutive 1..{n}; missing e.g. {missing}")
-    r, c = np.divmod(flat, width)
-    boxes = np.stack([np.minimum.reduceat(r, starts), np.maximum.reduceat(r, starts) + 1,
-                      np.minimum.reduceat(c, starts), np.maximum.reduceat(c, starts) + 1], axis=1)
-    origin, shape = _pack(boxes, _PAD_PX)
-    shift = np.stack([boxes[:, 0] - _PAD_PX - origin[:, 0], boxes[:, 2] - _PAD_PX - origin[:, 1]], axis=1)
-    mosaic_flat = (r - shift[obj, 0]) * shape[1] + (c - shift[obj, 1])
-    return _Objects(flat, obj, starts, boxes, mosaic_flat, shape, shift)
-
-
 def _square_rings(boxes: np.ndarray, shape: tuple[int, int], distance_px: int):
     """Pixels of a one-pixel square ring ``distance_px`` outside each bounding box.
 
@@ -269,22 +206,6 @@ def _grouped_median(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarra
     return out
 
 
-def _distance_mm(mask: np.ndarray, spacing_mm: tuple[float, float]) -> np.ndarray:
-    """Euclidean distance (mm) from each nonzero pixel centre to the nearest zero pixel centre.
-
-    mask : (H, W) uint8. Returns (H, W) float32. OpenCV's exact transform when the spacing is
-    isotropic (50x faster), SciPy's anisotropic one otherwise.
-    """
-    if abs(spacing_mm[0] - spacing_mm[1]) <= 1e-6 * spacing_mm[0]:
-        # OpenCV 5.0's precise transform returns sqrt(integer) with a last-bit error that depends
-        # on buffer alignment (so on what ran before: batch tables differed with --workers);
-        # the squared pixel distance is an exact integer, so rounding it restores determinism.
-        squared_px = np.rint(np.square(cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE),
-                                       dtype=np.float64))
-        return (np.sqrt(squared_px) * spacing_mm[0]).astype(np.float32)
-    return ndimage.distance_transform_edt(mask, sampling=spacing_mm).astype(np.float32)
-
-
 def _calipers(rc_mm: np.ndarray, obj: np.ndarray, axis_rad: np.ndarray,
               spacing_mm: tuple[float, float]):
     """Max/min Feret diameter (mm) and hull area (mm^2) of every object's boundary pixels.
@@ -316,112 +237,6 @@ def _calipers(rc_mm: np.ndarray, obj: np.ndarray, axis_rad: np.ndarray,
     return width.max(axis=1), width.min(axis=1), hull_area
 
 
-def _skeleton_graph(skeleton_idx: np.ndarray, flat_skeleton: np.ndarray, width: int,
-                    spacing_mm: tuple[float, float]) -> csr_matrix:
-    """Undirected 8-neighbour graph of skeleton pixels, edge weights in mm."""
-    rows, cols, weights = [], [], []
-    for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
-        nb = skeleton_idx + dr * width + dc
-        hit = flat_skeleton[nb].astype(bool)
-        rows.append(np.flatnonzero(hit))
-        cols.append(np.searchsorted(skeleton_idx, nb[hit]))
-        weights.append(np.full(int(hit.sum()), math.hypot(dr * spacing_mm[0], dc * spacing_mm[1])))
-    s = skeleton_idx.size
-    return csr_matrix((np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(s, s))
-
-
-def _farthest(dist: np.ndarray, obj: np.ndarray, n: int) -> np.ndarray:
-    """Node index of the largest finite ``dist`` per object (-1 for objects without nodes)."""
-    finite = np.isfinite(dist)
-    nodes = np.flatnonzero(finite)
-    order = nodes[np.lexsort((dist[nodes], obj[nodes]))]
-    out = np.full(n, -1, np.int64)
-    out[obj[order]] = order                              # the last write per object wins
-    return out
-
-
-def _longest_paths(graph: csr_matrix, obj: np.ndarray, n: int):
-    """Longest geodesic path of every object's skeleton (double sweep; exact on trees).
-
-    Returns ends (n, 2) node indices (-1 when an object has no skeleton), position (S,) mm of
-    each node along the path from the first end (chain-code metric) and on_path (S,) bool.
-    """
-    _, first = np.unique(obj, return_index=True)
-    d0 = dijkstra(graph, directed=False, indices=first, min_only=True)
-    a = _farthest(d0, obj, n)
-    da = dijkstra(graph, directed=False, indices=a[a >= 0], min_only=True)
-    b = _farthest(da, obj, n)
-    db = dijkstra(graph, directed=False, indices=b[b >= 0], min_only=True)
-    total = np.zeros(n)
-    has = b >= 0
-    total[has] = da[b[has]]
-    total = total[obj]
-    on_path = np.isfinite(da) & np.isfinite(db) & (np.abs(da + db - total) <= 1e-6 * (1.0 + total))
-    return np.stack([a, b], axis=1), np.where(np.isfinite(da), da, 0.0), on_path
-
-
-def _chord_length(node_rc_mm: np.ndarray, obj: np.ndarray, position: np.ndarray, n: int,
-                  step: int) -> np.ndarray:
-    """Length (mm) of each object's path as the sum of chords between every ``step``-th node.
-
-    The chain-code length of an 8-connected digital line over-estimates a straight line by up
-    to 8 % (at 22.5 deg); chords over ``step`` nodes remove that bias. node_rc_mm : (P, 2)
-    positions of the path nodes, obj/position : (P,) their object and order along the path.
-    """
-    if obj.size == 0:
-        return np.zeros(n)
-    order = np.lexsort((position, obj))
-    o = obj[order]
-    first = np.r_[True, o[1:] != o[:-1]]
-    rank = np.arange(o.size) - np.flatnonzero(first)[np.cumsum(first) - 1]
-    last = np.r_[o[1:] != o[:-1], True]
-    keep = order[(rank % step == 0) | last]
-    pts, ko = node_rc_mm[keep], obj[keep]
-    same = ko[1:] == ko[:-1]
-    chord = np.hypot(*(pts[1:] - pts[:-1]).T)
-    return np.bincount(ko[1:][same], chord[same], n)
-
-
-def _junctions(skeleton_idx, flat_skeleton, graph, obj, depth_mm, width, n, spur_mm):
-    """Number of junctions per object that keep >= 3 non-spur arms. (n,) int32."""
-    ring = np.stack([flat_skeleton[skeleton_idx + dr * width + dc] for dr, dc in _RING8], axis=1)
-    crossings = np.sum((ring == 0) & (np.roll(ring, -1, axis=1) == 1), axis=1)
-    junction = crossings >= 3
-    if not junction.any():
-        return np.zeros(n, np.int32)
-    coo = graph.tocoo()
-    i, j = coo.row, coo.col
-    s = skeleton_idx.size
-
-    def components(keep_edge: np.ndarray) -> np.ndarray:
-        sub = csr_matrix((np.ones(int(keep_edge.sum())), (i[keep_edge], j[keep_edge])), shape=(s, s))
-        return connected_components(sub, directed=False)[1]
-
-    # The junction zone is the junction pixels and their neighbours: arms of an 8-connected
-    # skeleton touch each other diagonally next to a junction, so they only separate there.
-    jj = np.concatenate([i, j])
-    kk = np.concatenate([j, i])
-    zone = junction.copy()
-    zone[kk[junction[jj]]] = True
-    cluster = components(zone[i] & zone[j])
-    segment = components(~zone[i] & ~zone[j])
-    seg_size = np.bincount(segment[~zone], minlength=s)
-    terminal = np.zeros(s, bool)
-    terminal[segment[~zone & (crossings <= 1)]] = True
-    cluster_depth = np.zeros(s)
-    np.maximum.at(cluster_depth, cluster[junction], depth_mm[junction])
-    touch = zone[jj] & ~zone[kk]
-    pairs = np.unique(np.stack([cluster[jj[touch]], segment[kk[touch]]], axis=1), axis=0)
-    seg_len_mm = seg_size[pairs[:, 1]] * spur_mm[1]
-    spur = terminal[pairs[:, 1]] & (seg_len_mm < spur_mm[0] * cluster_depth[pairs[:, 0]] + spur_mm[1])
-    arms = np.bincount(pairs[~spur, 0], minlength=s)
-    real = np.flatnonzero(arms >= 3)
-    owner_of_cluster = np.zeros(s, np.int64)
-    owner_of_cluster[cluster[zone]] = obj[zone]
-    return np.bincount(owner_of_cluster[real], minlength=n).astype(np.int32)
-
-
 def _check_inputs(image: MammoImage, label_image: np.ndarray, peak_snr) -> tuple[np.ndarray, int]:
     labels = np.asarray(label_image)
     if labels.shape != image.shape:
@@ -434,6 +249,172 @@ def _check_inputs(image: MammoImage, label_image: np.ndarray, peak_snr) -> tuple
     if peak_snr is not None and np.shape(peak_snr) != (n,):
         raise ValueError(f"peak_snr must have shape ({n},), got {np.shape(peak_snr)}")
     return labels, n
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """Pixel count, centroid and principal axis of every object (n,), in mm where physical.
+
+    ``lr``/``lc`` (P,) float64 are the (row, col) of each object pixel (in the order of
+    ``_Objects.flat``) relative to its bounding box; ``row_px``/``col_px`` the centroids in the
+    input grid; ``axis_angle_deg`` the principal axis of the pixel coordinates in mm, in
+    [0, 180), and ``axis_ratio`` the square root of its eigenvalue ratio (>= 1).
+    """
+
+    lr: np.ndarray
+    lc: np.ndarray
+    count: np.ndarray
+    row_px: np.ndarray
+    col_px: np.ndarray
+    axis_angle_deg: np.ndarray
+    axis_ratio: np.ndarray
+
+
+def _moments(objects: _Objects, width: int, n: int, spacing_mm: tuple[float, float]) -> _Moments:
+    """Area, centroid and second moments (mm^2, each pixel a uniform square) of every object;
+    ``width`` is the column count of the input grid."""
+    obj, boxes = objects.obj, objects.boxes
+    r, c = np.divmod(objects.flat, width)
+    lr = (r - boxes[obj, 0]).astype(np.float64)        # box-relative: no cancellation
+    lc = (c - boxes[obj, 2]).astype(np.float64)
+    count = np.bincount(obj, minlength=n).astype(np.float64)
+    mean_r = np.bincount(obj, lr, n) / count
+    mean_c = np.bincount(obj, lc, n) / count
+    dr = (lr - mean_r[obj]) * spacing_mm[0]
+    dc = (lc - mean_c[obj]) * spacing_mm[1]
+    mu_rr = np.bincount(obj, dr * dr, n) / count + spacing_mm[0] ** 2 / 12.0
+    mu_cc = np.bincount(obj, dc * dc, n) / count + spacing_mm[1] ** 2 / 12.0
+    mu_rc = np.bincount(obj, dr * dc, n) / count
+    major, minor = principal_moments(mu_rr, mu_cc, mu_rc)
+    return _Moments(lr=lr, lc=lc, count=count, row_px=boxes[:, 0] + mean_r, col_px=boxes[:, 2] + mean_c,
+                    axis_angle_deg=np.degrees(principal_axis_rad(mu_rr, mu_cc, mu_rc)) % 180.0,
+                    axis_ratio=np.sqrt(major / minor))
+
+
+def _position_columns(moments: _Moments, image: MammoImage) -> dict[str, np.ndarray]:
+    """``row_px``, ``col_px``, ``row_mm``, ``col_mm`` (centroid) and ``area_mm2``."""
+    return {"row_px": moments.row_px, "col_px": moments.col_px, "row_mm": moments.row_px * image.spacing_mm[0],
+            "col_mm": moments.col_px * image.spacing_mm[1], "area_mm2": moments.count * image.pixel_area_mm2}
+
+
+def _size_columns(objects: _Objects, moments: _Moments, masks: _Masks, skeleton: _Skeleton,
+                  area_mm2: np.ndarray, image: MammoImage) -> dict[str, np.ndarray]:
+    """``length_mm``, ``width_mm``, ``elongation`` and ``irregularity`` (module docstring)."""
+    spacing = image.spacing_mm
+    w = objects.mosaic_shape[1]
+    own, mf, obj = masks.own, objects.mosaic_flat, objects.obj
+    edge = (own[mf - 1] & own[mf + 1] & own[mf - w] & own[mf + w]) == 0
+    edge_rc_mm = np.stack([moments.lr[edge] * spacing[0], moments.lc[edge] * spacing[1]], axis=1)
+    feret_max, feret_min, hull_mm2 = _calipers(edge_rc_mm, obj[edge], np.radians(moments.axis_angle_deg), spacing)
+    # a blob's skeleton is shorter than its thickness and says nothing about either
+    blob = (skeleton.path_mm < skeleton.width_mm) | (skeleton.path_count == 0)
+    length_mm = np.where(masks.has_hole | blob, feret_max, np.maximum(skeleton.geodesic, feret_max))
+    # a DT of one pixel reads 2 px however thin the line; area / length, the mean thickness of
+    # a rod without that floor (larger than the skeleton width for branches and rings), caps it.
+    # The half pixel keeps capsules on the DT estimate (their caps make area/length ~3 % low).
+    thickness = np.minimum(skeleton.width_mm,
+                           area_mm2 / np.maximum(length_mm, 1e-12) + 0.5 * mean_spacing_mm(spacing))
+    width_mm = np.where(blob, feret_min, thickness)
+    n = moments.count.size
+    filled_mm2 = (moments.count + np.bincount(masks.owner[masks.hole_idx], minlength=n)) * image.pixel_area_mm2
+    return {"length_mm": length_mm, "width_mm": width_mm, "elongation": length_mm / width_mm,
+            "irregularity": np.clip(1.0 - filled_mm2 / hull_mm2, 0.0, 1.0)}
+
+
+def _tapering_column(skeleton: _Skeleton, elongation: np.ndarray, has_hole: np.ndarray,
+                     config: FeatureConfig) -> dict[str, np.ndarray]:
+    """``tapering`` along the longest skeleton path (module docstring)."""
+    n = elongation.size
+    sk_obj, on_path, position = skeleton.obj, skeleton.on_path, skeleton.position
+    # fractions of the full length, the end extension included: the zone of a sharp tip is
+    # then on the skeleton, that of a rounded cap mostly in the extension (no samples)
+    chain_mm = np.zeros(n)
+    np.maximum.at(chain_mm, sk_obj[on_path], position[on_path])
+    from_tip_mm = position * (skeleton.path_mm / np.maximum(chain_mm, 1e-12))[sk_obj] + skeleton.end_ext[sk_obj, 0]
+    t = from_tip_mm / np.maximum(skeleton.geodesic[sk_obj], 1e-12)
+    end_zone = on_path & ((t < config.end_fraction) | (t > 1.0 - config.end_fraction))
+    mid_zone = on_path & ~end_zone
+    local_width = skeleton.local_width
+    end_n = np.bincount(sk_obj[end_zone], minlength=n)
+    end_mean = np.bincount(sk_obj[end_zone], local_width[end_zone], n) / np.maximum(end_n, 1)
+    mid_n = np.bincount(sk_obj[mid_zone], minlength=n)
+    mid_mean = np.bincount(sk_obj[mid_zone], local_width[mid_zone], n) / np.maximum(mid_n, 1)
+    tapers = (elongation >= config.min_elongation_tapering) & ~has_hole & (end_n > 0) & (mid_n > 0) & (mid_mean > 0)
+    tapering = np.zeros(n)
+    tapering[tapers] = 1.0 - end_mean[tapers] / mid_mean[tapers]
+    return {"tapering": tapering}
+
+
+def _branching_column(masks: _Masks, skeleton: _Skeleton, mosaic_width: int, n: int,
+                      spacing_mm: tuple[float, float], config: FeatureConfig) -> dict[str, np.ndarray]:
+    """``branching``: the skeleton junctions that keep >= 3 arms after dropping spurs."""
+    return {"branching": _junctions(skeleton.idx, skeleton.flat, skeleton.graph, skeleton.obj,
+                                    masks.depth[skeleton.idx], mosaic_width, n,
+                                    (config.spur_factor, mean_spacing_mm(spacing_mm)))}
+
+
+def _ring_noise(ring_values: np.ndarray, ring_obj: np.ndarray, pair: np.ndarray, free: np.ndarray,
+                n: int) -> np.ndarray:
+    """Robust noise sigma of each object's background ring, (n,) float64: MAD of the differences
+    of neighbouring unlabelled ring pixels, over sqrt 2 (smooth background trends cancel)."""
+    both = pair & free & np.r_[False, free[:-1]]
+    diff = ring_values[both] - ring_values[np.flatnonzero(both) - 1]
+    diff_obj = ring_obj[both]
+    centred = np.abs(diff - _grouped_median(diff, diff_obj, n)[diff_obj])
+    return MAD_TO_SIGMA * _grouped_median(centred, diff_obj, n) / math.sqrt(2.0)
+
+
+def _lucency(pixels: np.ndarray, width: int, objects: _Objects, masks: _Masks, background: np.ndarray,
+             n: int, config: FeatureConfig) -> np.ndarray:
+    """Lucent centre of each object, (n,) float64 in [0, 1] (module docstring); ``pixels`` is the
+    flat image of ``width`` columns and ``background`` the ring median of each object."""
+    fill_idx = np.flatnonzero(masks.filled)
+    fill_obj = masks.owner[fill_idx]
+    fr, fc = np.divmod(fill_idx, objects.mosaic_shape[1])
+    fill_values = pixels[(fr + objects.shift_rc[fill_obj, 0]) * width
+                         + fc + objects.shift_rc[fill_obj, 1]].astype(np.float64)
+    max_depth = np.asarray(ndimage.maximum(masks.filled_depth[fill_idx], fill_obj, np.arange(n)))
+    core = masks.filled_depth[fill_idx] >= config.core_depth_fraction * max_depth[fill_obj]
+    core_n = np.bincount(fill_obj[core], minlength=n)
+    rim_n = np.bincount(fill_obj[~core], minlength=n)
+    core_mean = np.bincount(fill_obj[core], fill_values[core], n) / np.maximum(core_n, 1)
+    rim_mean = np.bincount(fill_obj[~core], fill_values[~core], n) / np.maximum(rim_n, 1)
+    rim_contrast = rim_mean - background
+    valid = (core_n > 0) & (rim_n > 0) & (rim_contrast > 0)
+    lucent = np.zeros(n)
+    lucent[valid] = np.clip((rim_mean[valid] - core_mean[valid]) / rim_contrast[valid], 0.0, 1.0)
+    return lucent
+
+
+def _intensity_columns(image: MammoImage, labels: np.ndarray, objects: _Objects, masks: _Masks, n: int,
+                       peak_snr: np.ndarray | None, config: FeatureConfig) -> dict[str, np.ndarray]:
+    """``contrast`` and ``lucent_center`` against each object's background ring (module
+    docstring): the median of the unlabelled pixels of a square ring ``ring_distance_mm``
+    outside its bounding box."""
+    pixels = image.pixels.ravel()
+    ring_px = max(1, int(round(config.ring_distance_mm / mean_spacing_mm(image.spacing_mm))))
+    ring_flat, ring_obj, pair = _square_rings(objects.boxes, labels.shape, ring_px)
+    free = labels.ravel()[ring_flat] == 0
+    ring_values = pixels[ring_flat].astype(np.float64)
+    background = _grouped_median(ring_values[free], ring_obj[free], n)
+    if peak_snr is None:
+        peak = np.maximum.reduceat(pixels[objects.flat], objects.starts).astype(np.float64)
+        floor = np.finfo(np.float32).eps * np.maximum(np.abs(peak), 1.0)
+        contrast = (peak - background) / np.maximum(_ring_noise(ring_values, ring_obj, pair, free, n), floor)
+    else:
+        contrast = np.asarray(peak_snr, np.float64)
+    return {"contrast": contrast,
+            "lucent_center": _lucency(pixels, labels.shape[1], objects, masks, background, n, config)}
+
+
+def _orientation_columns(moments: _Moments, nipple_rc: tuple[float, float], spacing_mm: tuple[float, float],
+                         config: FeatureConfig) -> dict[str, np.ndarray]:
+    """``orientation_to_nipple_deg`` and ``axis_angle_deg``, NaN for objects without an axis."""
+    between = axis_to_line_deg(moments.axis_angle_deg, (nipple_rc[0] - moments.row_px) * spacing_mm[0],
+                               (nipple_rc[1] - moments.col_px) * spacing_mm[1])
+    has_axis = moments.axis_ratio >= config.min_elongation_axis
+    return {"orientation_to_nipple_deg": np.where(has_axis, between, np.nan),
+            "axis_angle_deg": np.where(has_axis, moments.axis_angle_deg, np.nan)}
 
 
 def measure_calcifications(image: MammoImage, label_image: np.ndarray, *,
@@ -479,164 +460,19 @@ def measure_calcifications(image: MammoImage, label_image: np.ndarray, *,
     if n == 0:
         return empty_calc_table()
     spacing = image.spacing_mm
-    s_mean = mean_spacing_mm(spacing)
     objects = _gather_objects(labels, n)
-    obj, boxes = objects.obj, objects.boxes
-    h, w = objects.mosaic_shape
-
-    # --- area, centroid, second moments (mm) ------------------------------------------------
-    r, c = np.divmod(objects.flat, labels.shape[1])
-    lr = (r - boxes[obj, 0]).astype(np.float64)        # box-relative: no cancellation
-    lc = (c - boxes[obj, 2]).astype(np.float64)
-    count = np.bincount(obj, minlength=n).astype(np.float64)
-    mean_r = np.bincount(obj, lr, n) / count
-    mean_c = np.bincount(obj, lc, n) / count
-    dr = (lr - mean_r[obj]) * spacing[0]
-    dc = (lc - mean_c[obj]) * spacing[1]
-    mu_rr = np.bincount(obj, dr * dr, n) / count + spacing[0] ** 2 / 12.0
-    mu_cc = np.bincount(obj, dc * dc, n) / count + spacing[1] ** 2 / 12.0
-    mu_rc = np.bincount(obj, dr * dc, n) / count
-    row_px = boxes[:, 0] + mean_r
-    col_px = boxes[:, 2] + mean_c
-    area_mm2 = count * image.pixel_area_mm2
-    axis_angle = np.degrees(0.5 * np.arctan2(2.0 * mu_rc, mu_cc - mu_rr)) % 180.0
-    spread = np.hypot(0.5 * (mu_rr - mu_cc), mu_rc)
-    axis_ratio = np.sqrt((0.5 * (mu_rr + mu_cc) + spread) / (0.5 * (mu_rr + mu_cc) - spread))
-
-    # --- mosaic: holes, distance transforms, skeleton ----------------------------------------
-    own = np.zeros(h * w, np.uint8)
-    own[objects.mosaic_flat] = 1
-    owner = np.full(h * w, -1, np.int64)
-    owner[objects.mosaic_flat] = obj
-    _, background = cv2.connectedComponents(1 - own.reshape(h, w), connectivity=4, ltype=cv2.CV_32S)
-    hole = background.ravel() != background[0, 0]
-    hole &= own == 0
-    hole_idx = np.flatnonzero(hole)
-    if hole_idx.size:
-        # a hole belongs to the object around it: its 8-connected component in the filled mask
-        _, parts = cv2.connectedComponents((own | hole).view(np.uint8).reshape(h, w),
-                                           connectivity=8, ltype=cv2.CV_32S)
-        part_owner = np.zeros(int(parts.max()) + 1, np.int64)
-        part_owner[parts.ravel()[objects.mosaic_flat]] = obj
-        owner[hole_idx] = part_owner[parts.ravel()[hole_idx]]
-    filled = (own | hole).view(np.uint8)
-    has_hole = np.bincount(owner[hole_idx], minlength=n) > 0
-    depth = _distance_mm(own.reshape(h, w), spacing).ravel()
-    filled_depth = _distance_mm(filled.reshape(h, w), spacing).ravel() if hole_idx.size else depth
-
-    flat_skeleton = skeletonize(own.reshape(h, w).astype(bool)).ravel().view(np.uint8)
-    sk_idx = np.flatnonzero(flat_skeleton)
-    sk_obj = owner[sk_idx]
-    graph = _skeleton_graph(sk_idx, flat_skeleton, w, spacing)
-    ends, position, on_path = _longest_paths(graph, sk_obj, n)
-    sk_r, sk_c = np.divmod(sk_idx, w)
-    node_mm = np.stack([sk_r * spacing[0], sk_c * spacing[1]], axis=1)
-    step = max(3, int(round(config.path_step_mm / s_mean)))
-    path_mm = _chord_length(node_mm[on_path], sk_obj[on_path], position[on_path], n, step)
-    correction_mm = config.width_correction_px * s_mean
-    local_width = np.maximum(2.0 * depth[sk_idx] - correction_mm, 0.0)
-    path_count = np.bincount(sk_obj[on_path], minlength=n)
-    skeleton_width = np.bincount(sk_obj[on_path], local_width[on_path], n) / np.maximum(path_count, 1)
-    end_ext = np.where(ends >= 0, depth[sk_idx[np.maximum(ends, 0)]]
-                       - 0.5 * correction_mm - config.end_correction_px * s_mean, 0.0)
-    geodesic = path_mm + end_ext.sum(axis=1)
-
-    mf = objects.mosaic_flat
-    edge = (own[mf - 1] & own[mf + 1] & own[mf - w] & own[mf + w]) == 0
-    edge_rc_mm = np.stack([lr[edge] * spacing[0], lc[edge] * spacing[1]], axis=1)
-    feret_max, feret_min, hull_mm2 = _calipers(edge_rc_mm, obj[edge], np.radians(axis_angle), spacing)
-    # a blob's skeleton is shorter than its thickness and says nothing about either
-    blob = (path_mm < skeleton_width) | (path_count == 0)
-    length_mm = np.where(has_hole | blob, feret_max, np.maximum(geodesic, feret_max))
-    # a DT of one pixel reads 2 px however thin the line; area / length, the mean thickness of
-    # a rod without that floor (larger than the skeleton width for branches and rings), caps it.
-    # The half pixel keeps capsules on the DT estimate (their caps make area/length ~3 % low).
-    thickness = np.minimum(skeleton_width, area_mm2 / np.maximum(length_mm, 1e-12) + 0.5 * s_mean)
-    width_mm = np.where(blob, feret_min, thickness)
-    elongation = length_mm / width_mm
-    filled_mm2 = (count + np.bincount(owner[hole_idx], minlength=n)) * image.pixel_area_mm2
-    irregularity = np.clip(1.0 - filled_mm2 / hull_mm2, 0.0, 1.0)
-
-    # --- tapering along the longest path ------------------------------------------------------
-    # fractions of the full length, the end extension included: the zone of a sharp tip is
-    # then on the skeleton, that of a rounded cap mostly in the extension (no samples)
-    chain_mm = np.zeros(n)
-    np.maximum.at(chain_mm, sk_obj[on_path], position[on_path])
-    t = (position * (path_mm / np.maximum(chain_mm, 1e-12))[sk_obj] + end_ext[sk_obj, 0]) / np.maximum(
-        geodesic[sk_obj], 1e-12)
-    end_zone = on_path & ((t < config.end_fraction) | (t > 1.0 - config.end_fraction))
-    mid_zone = on_path & ~end_zone
-    end_n = np.bincount(sk_obj[end_zone], minlength=n)
-    end_mean = np.bincount(sk_obj[end_zone], local_width[end_zone], n) / np.maximum(end_n, 1)
-    mid_n = np.bincount(sk_obj[mid_zone], minlength=n)
-    mid_mean = np.bincount(sk_obj[mid_zone], local_width[mid_zone], n) / np.maximum(mid_n, 1)
-    tapers = (elongation >= config.min_elongation_tapering) & ~has_hole & (end_n > 0) & (mid_n > 0) & (mid_mean > 0)
-    tapering = np.zeros(n)
-    tapering[tapers] = 1.0 - end_mean[tapers] / mid_mean[tapers]
-
-    branching = _junctions(sk_idx, flat_skeleton, graph, sk_obj, depth[sk_idx], w, n,
-                           (config.spur_factor, s_mean))
-
-    # --- intensities: background ring, peak, lucent centre -------------------------------------
-    pixels = image.pixels.ravel()
-    ring_px = max(1, int(round(config.ring_distance_mm / s_mean)))
-    ring_flat, ring_obj, pair = _square_rings(boxes, labels.shape, ring_px)
-    free = labels.ravel()[ring_flat] == 0
-    ring_values = pixels[ring_flat].astype(np.float64)
-    background = _grouped_median(ring_values[free], ring_obj[free], n)
-    peak = np.maximum.reduceat(pixels[objects.flat], objects.starts).astype(np.float64)
-    if peak_snr is None:
-        both = pair & free & np.r_[False, free[:-1]]
-        diff = ring_values[both] - ring_values[np.flatnonzero(both) - 1]
-        diff_obj = ring_obj[both]
-        centred = np.abs(diff - _grouped_median(diff, diff_obj, n)[diff_obj])
-        noise = 1.4826 * _grouped_median(centred, diff_obj, n) / math.sqrt(2.0)
-        floor = np.finfo(np.float32).eps * np.maximum(np.abs(peak), 1.0)
-        contrast = (peak - background) / np.maximum(noise, floor)
-    else:
-        contrast = np.asarray(peak_snr, np.float64)
-
-    fill_idx = np.flatnonzero(filled)
-    fill_obj = owner[fill_idx]
-    fr, fc = np.divmod(fill_idx, w)
-    fill_values = pixels[(fr + objects.shift_rc[fill_obj, 0]) * labels.shape[1]
-                         + fc + objects.shift_rc[fill_obj, 1]].astype(np.float64)
-    max_depth = np.asarray(ndimage.maximum(filled_depth[fill_idx], fill_obj, np.arange(n)))
-    core = filled_depth[fill_idx] >= config.core_depth_fraction * max_depth[fill_obj]
-    core_n = np.bincount(fill_obj[core], minlength=n)
-    rim_n = np.bincount(fill_obj[~core], minlength=n)
-    core_mean = np.bincount(fill_obj[core], fill_values[core], n) / np.maximum(core_n, 1)
-    rim_mean = np.bincount(fill_obj[~core], fill_values[~core], n) / np.maximum(rim_n, 1)
-    rim_contrast = rim_mean - background
-    valid = (core_n > 0) & (rim_n > 0) & (rim_contrast > 0)
-    lucent = np.zeros(n)
-    lucent[valid] = np.clip((rim_mean[valid] - core_mean[valid]) / rim_contrast[valid], 0.0, 1.0)
-
-    # --- orientation to the nipple -------------------------------------------------------------
-    to_nipple = np.degrees(np.arctan2((nipple_rc[0] - row_px) * spacing[0],
-                                      (nipple_rc[1] - col_px) * spacing[1]))
-    between = np.abs((axis_angle - to_nipple + 90.0) % 180.0 - 90.0)
-    at_nipple = np.hypot((nipple_rc[0] - row_px) * spacing[0], (nipple_rc[1] - col_px) * spacing[1]) == 0
-    has_axis = axis_ratio >= config.min_elongation_axis
-    orientation = np.where(has_axis & ~at_nipple, between, np.nan)
-    axis_angle = np.where(has_axis, axis_angle, np.nan)
-
+    moments = _moments(objects, labels.shape[1], n, spacing)
+    masks = _mosaic_masks(objects, n, spacing)
+    skeleton = _skeleton(masks, objects.mosaic_shape, n, spacing, config)
+    positions = _position_columns(moments, image)
+    sizes = _size_columns(objects, moments, masks, skeleton, positions["area_mm2"], image)
     table = {
         "calc_id": np.arange(1, n + 1),
-        "row_px": row_px,
-        "col_px": col_px,
-        "row_mm": row_px * spacing[0],
-        "col_mm": col_px * spacing[1],
-        "area_mm2": area_mm2,
-        "length_mm": length_mm,
-        "width_mm": width_mm,
-        "elongation": elongation,
-        "tapering": tapering,
-        "lucent_center": lucent,
-        "branching": branching,
-        "irregularity": irregularity,
-        "contrast": contrast,
-        "orientation_to_nipple_deg": orientation,
-        "axis_angle_deg": axis_angle,
+        **positions,
+        **sizes,
+        **_tapering_column(skeleton, sizes["elongation"], masks.has_hole, config),
+        **_branching_column(masks, skeleton, objects.mosaic_shape[1], n, spacing, config),
+        **_intensity_columns(image, labels, objects, masks, n, peak_snr, config),
+        **_orientation_columns(moments, nipple_rc, spacing, config),
     }
     return {name: np.ascontiguousarray(table[name], dtype) for name, dtype in CALC_COLUMNS.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mammo_cv.core.relabel import relabel_kept
 from mammo_cv.describe.grouping import ClusterConfig, densest_count, find_clusters
 from mammo_cv.describe.groups import GROUP_COLUMNS, GroupConfig, describe_groups
 
@@ -56,9 +57,7 @@ def cluster_table(calcifications: dict[str, np.ndarray], *, nipple_rc_mm: tuple[
                                        axis_angle_deg=calcifications["axis_angle_deg"],
                                        elongation=calcifications["elongation"], config=config)
     kept = np.flatnonzero(clusters.score >= config.min_score)
-    renumber = np.full(len(clusters) + 1, -1, np.int64)  # last slot maps -1 to -1
-    renumber[kept] = np.arange(kept.size)
-    cluster_id = renumber[found_id]
+    cluster_id = relabel_kept(found_id, kept, len(clusters))
     description = describe_groups(calcifications, cluster_id, nipple_rc_mm=nipple_rc_mm,
                                   breast_area_mm2=breast_area_mm2, config=group_config)
     n_1cm = densest_count(calcifications["row_mm"], calcifications["col_mm"], cluster_id,

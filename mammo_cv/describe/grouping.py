@@ -37,6 +37,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from mammo_cv.core.relabel import appearance_order, relabel_kept
+
 __all__ = ["ClusterConfig", "Clusters", "group_calcifications", "collinear_links",
            "summarize_clusters", "densest_count", "find_clusters"]
 
@@ -131,8 +133,8 @@ class Clusters:
         return int(self.score.shape[0])
 
 
-def group_calcifications(rows_mm: np.ndarray, cols_mm: np.ndarray, *, link_mm: float = 5.0,
-                         min_members: int = 3, extra_links: np.ndarray | None = None) -> np.ndarray:
+def group_calcifications(rows_mm: np.ndarray, cols_mm: np.ndarray, *, link_mm: float,
+                         min_members: int, extra_links: np.ndarray | None = None) -> np.ndarray:
     """Single-linkage grouping of points closer than ``link_mm``.
 
     Parameters
@@ -140,9 +142,9 @@ def group_calcifications(rows_mm: np.ndarray, cols_mm: np.ndarray, *, link_mm: f
     rows_mm, cols_mm : (n,) array_like of float
         Calcification positions in mm.
     link_mm : float
-        Linking distance in mm.
+        Linking distance in mm (the pipeline's is ``ClusterConfig.link_mm``).
     min_members : int
-        Groups with fewer members get id -1.
+        Groups with fewer members get id -1 (``ClusterConfig.min_members``).
     extra_links : (m, 2) array_like of int, optional
         Further index pairs to link whatever their distance (e.g. :func:`collinear_links`).
 
@@ -167,11 +169,7 @@ def group_calcifications(rows_mm: np.ndarray, cols_mm: np.ndarray, *, link_mm: f
     _, component = connected_components(graph, directed=False)
     counts = np.bincount(component)
     big = counts[component] >= min_members
-    # renumber the big components 0..k-1 in order of first appearance
-    _, first = np.unique(component[big], return_index=True)
-    order = np.full(counts.size, -1, np.int64)
-    order[component[big][np.sort(first)]] = np.arange(first.size)
-    return np.where(big, order[component], -1)
+    return relabel_kept(component, appearance_order(component[big]), counts.size)
 
 
 def collinear_links(rows_mm: np.ndarray, cols_mm: np.ndarray, length_mm: np.ndarray,
@@ -226,6 +224,17 @@ def collinear_links(rows_mm: np.ndarray, cols_mm: np.ndarray, length_mm: np.ndar
     reach = max_gap_mm + float(length[linear].max(initial=0.0))
     pairs = cKDTree(rc).query_pairs(r=reach, output_type="ndarray")
     i, j = pairs[:, 0], pairs[:, 1]
+    ok = linear[i] & linear[j] & _end_to_end(rc, axis, length, pairs, max_gap_mm=max_gap_mm,
+                                             max_angle_deg=max_angle_deg)
+    return pairs[ok].astype(np.int64).reshape(-1, 2)
+
+
+def _end_to_end(rc: np.ndarray, axis: np.ndarray, length: np.ndarray, pairs: np.ndarray, *, max_gap_mm: float,
+                max_angle_deg: float) -> np.ndarray:
+    """Bool (m,): do the fragments of each pair (i, j) lie end to end? The line joining their
+    centroids ``rc`` (n, 2) mm is within ``max_angle_deg`` of both unit ``axis`` (n, 2) (False
+    for a NaN axis) and the gap between their ends (``length`` (n,) mm) is <= ``max_gap_mm``."""
+    i, j = pairs[:, 0], pairs[:, 1]
     offset = rc[j] - rc[i]
     distance = np.hypot(offset[:, 0], offset[:, 1])
     cos_max = np.cos(np.radians(max_angle_deg))
@@ -233,13 +242,11 @@ def collinear_links(rows_mm: np.ndarray, cols_mm: np.ndarray, length_mm: np.ndar
     with np.errstate(invalid="ignore"):                                      # NaN axes of round objects
         along_i = np.abs(np.einsum("ij,ij->i", offset, axis[i])) / safe >= cos_max
         along_j = np.abs(np.einsum("ij,ij->i", offset, axis[j])) / safe >= cos_max
-    li, lj = linear[i], linear[j]
-    ok = li & lj & along_i & along_j & (distance - 0.5 * (length[i] + length[j]) <= max_gap_mm)
-    return pairs[ok].astype(np.int64).reshape(-1, 2)
+    return along_i & along_j & (distance - 0.5 * (length[i] + length[j]) <= max_gap_mm)
 
 
 def summarize_clusters(rows_mm: np.ndarray, cols_mm: np.ndarray, confidence: np.ndarray,
-                       cluster_id: np.ndarray, *, top_members: int = 3) -> Clusters:
+                       cluster_id: np.ndarray, *, top_members: int) -> Clusters:
     """Centre, score and size of each cluster.
 
     Parameters
@@ -249,7 +256,7 @@ def summarize_clusters(rows_mm: np.ndarray, cols_mm: np.ndarray, confidence: np.
         From :func:`group_calcifications` (-1 = none).
     top_members : int
         Score = mean confidence of this many most confident members (fewer if the cluster is
-        smaller).
+        smaller); ``ClusterConfig.top_members``.
 
     Returns
     -------
@@ -278,7 +285,7 @@ def summarize_clusters(rows_mm: np.ndarray, cols_mm: np.ndarray, confidence: np.
 
 
 def densest_count(rows_mm: np.ndarray, cols_mm: np.ndarray, cluster_id: np.ndarray, *,
-                  span_mm: float = 10.0) -> np.ndarray:
+                  span_mm: float) -> np.ndarray:
     """Most members of each cluster inside a circle of diameter ``span_mm`` centred on a member.
 
     Parameters
@@ -288,7 +295,8 @@ def densest_count(rows_mm: np.ndarray, cols_mm: np.ndarray, cluster_id: np.ndarr
     cluster_id : (n,) array_like of int
         Cluster ids 0..k-1, -1 = in no cluster (ignored).
     span_mm : float
-        Circle diameter in mm; members in one circle are pairwise closer than ``span_mm``.
+        Circle diameter in mm; members in one circle are pairwise closer than ``span_mm``
+        (``ClusterConfig.bi_rads_span_mm``).
 
     Returns
     -------
@@ -298,7 +306,7 @@ def densest_count(rows_mm: np.ndarray, cols_mm: np.ndarray, cluster_id: np.ndarr
 
     Examples
     --------
-    >>> densest_count([0, 2, 4, 6, 8, 30], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]).tolist()
+    >>> densest_count([0, 2, 4, 6, 8, 30], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], span_mm=10.0).tolist()
     [5]
     """
     ids = np.asarray(cluster_id, np.int64)

@@ -7,6 +7,30 @@ so every number is independent of the pixel spacing.
 The groups themselves come from :mod:`mammo_cv.describe.grouping` (one grouping for the whole
 package); this module only describes them.
 
+Columns (:func:`describe_groups`), row g = group g:
+
+- ``row_px``, ``col_px``, ``row_mm``, ``col_mm``: mean member centroid.
+- ``extent_mm``: Feret diameter of the member centroids plus the mean member
+  ``length_mm`` (each end member reaches on average half a length further out).
+- ``area_mm2``: convex hull of the member centroids dilated by half the mean member
+  width, by Steiner's formula ``A + P r + pi r^2`` (hull area A, perimeter P): exact
+  for a hull of disks of that width, and still > 0 for collinear members.
+- ``density_per_cm2``: ``n_calcs / (area_mm2 / 100)``.
+- ``linearity``: ``1 - sqrt(l_min / l_max)`` of the centroid covariance, in [0, 1];
+  0 for a round group, 1 for members on a straight line.
+- ``branching``: fraction of members with ``branching > 0``, in [0, 1] (the
+  group's branching pattern).
+- ``pleomorphism``: mean of ``min(CV(area_mm2), 1)``, ``min(CV(elongation), 1)`` and
+  ``min(2 std(irregularity), 1)`` (CV = std / mean), in [0, 1]; 0 = identical members.
+- ``nipple_alignment_deg``: angle in [0, 90] between the principal axis and the line
+  from the centroid to the nipple; NaN when ``linearity < round_max_linearity`` or the
+  centroid is on the nipple.
+- ``apex_toward_nipple``: Pearson correlation, in [-1, 1], between each member's
+  distance from the nipple along the principal axis and its distance from that axis;
+  > 0 when the group narrows toward the nipple (a segment's apex), NaN when undefined.
+- ``mean_width_mm``, ``max_length_mm``: of the members.
+- ``distribution``: one of ``DISTRIBUTIONS``, by the rules below.
+
 Distribution (:func:`describe_groups`), tested in this order:
 
 1. ``segmental``: larger than ``max_extent_mm``, elongated (``linearity >=
@@ -33,6 +57,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from mammo_cv.core.geometry import axis_to_line_deg, principal_axis_rad, principal_moments
 
 __all__ = ["GROUP_COLUMNS", "DISTRIBUTIONS", "GroupConfig", "describe_groups", "empty_group_table"]
 
@@ -134,10 +160,6 @@ def empty_group_table() -> dict[str, np.ndarray]:
     return {name: np.zeros(0, dtype) for name, dtype in GROUP_COLUMNS.items()}
 
 
-def _group_means(values: np.ndarray, ids: np.ndarray, count: np.ndarray) -> np.ndarray:
-    return np.bincount(ids, values, count.size) / count
-
-
 def _hull_geometry(points: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convex-hull area (mm^2), perimeter (mm) and Feret diameter (mm) of each group's points.
     A loop over groups (k <= n / min_members); a hull of < 3 or collinear points has area 0."""
@@ -155,6 +177,134 @@ def _hull_geometry(points: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndar
         diff = hull[:, None, :] - hull[None, :, :]
         feret[g] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff).max())
     return area, perimeter, feret
+
+
+@dataclass(frozen=True)
+class _Members:
+    """The calcifications that lie in a group: ``ids`` (m,) int64 group of each (0..k-1),
+    ``count`` (k,) float64 members per group and ``col`` the ``_NEEDED`` columns, (m,) float64."""
+
+    ids: np.ndarray
+    count: np.ndarray
+    col: dict[str, np.ndarray]
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Group mean of the per-member ``values``, (k,) float64."""
+        return np.bincount(self.ids, values, self.count.size) / self.count
+
+    def std(self, values: np.ndarray) -> np.ndarray:
+        """Group standard deviation (population), (k,) float64."""
+        return np.sqrt(np.maximum(self.mean(values * values) - self.mean(values) ** 2, 0.0))
+
+    def cv(self, values: np.ndarray) -> np.ndarray:
+        """Group coefficient of variation std / mean, 0 where the mean is not positive."""
+        m = self.mean(values)
+        return np.where(m > 0, self.std(values) / np.where(m > 0, m, 1.0), 0.0)
+
+    @property
+    def points_mm(self) -> np.ndarray:
+        """(m, 2) float64 (row, col) member centroids in mm."""
+        return np.column_stack([self.col["row_mm"], self.col["col_mm"]])
+
+
+def _members(calcs: dict[str, np.ndarray], group_id: np.ndarray) -> _Members | None:
+    """The grouped calcifications of the table; None when no calcification is in a group.
+    Raises ValueError for a missing column or a group without members."""
+    missing = [name for name in _NEEDED if name not in calcs]
+    if missing:
+        raise ValueError(f"calcification table lacks columns {missing}")
+    ids_all = np.asarray(group_id, np.int64)
+    inside = ids_all >= 0
+    k = int(ids_all.max()) + 1 if inside.any() else 0
+    if k == 0:
+        return None
+    count = np.bincount(ids_all[inside], minlength=k).astype(np.float64)
+    if np.any(count == 0):
+        raise ValueError("group ids must be 0..k-1 with no empty group")
+    return _Members(ids=ids_all[inside], count=count,
+                    col={name: np.asarray(calcs[name], np.float64)[inside] for name in _NEEDED})
+
+
+@dataclass(frozen=True)
+class _Axes:
+    """Per group (k,): mean centroid ``row_mm``/``col_mm``, ``linearity`` and the principal axis
+    ``axis_rad`` of the member centroids; per member (m,): its offset ``dr``/``dc`` (mm) from
+    its group's centroid."""
+
+    row_mm: np.ndarray
+    col_mm: np.ndarray
+    dr: np.ndarray
+    dc: np.ndarray
+    linearity: np.ndarray
+    axis_rad: np.ndarray
+
+
+def _principal_axes(m: _Members) -> _Axes:
+    """Centroid, linearity and principal axis of each group's member centroids."""
+    row, colm = m.mean(m.col["row_mm"]), m.mean(m.col["col_mm"])
+    dr, dc = m.col["row_mm"] - row[m.ids], m.col["col_mm"] - colm[m.ids]
+    c_rr, c_cc, c_rc = m.mean(dr * dr), m.mean(dc * dc), m.mean(dr * dc)
+    l_max, l_min = principal_moments(c_rr, c_cc, c_rc)
+    l_min = np.maximum(l_min, 0.0)
+    linearity = np.where(l_max > 0, 1.0 - np.sqrt(l_min / np.where(l_max > 0, l_max, 1.0)), 0.0)
+    return _Axes(row_mm=row, col_mm=colm, dr=dr, dc=dc, linearity=linearity,
+                 axis_rad=principal_axis_rad(c_rr, c_cc, c_rc))
+
+
+def _apex(m: _Members, axes: _Axes, to_row: np.ndarray, to_col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Does the spread about the axis grow with distance from the nipple? (k,) ``apex`` (the
+    correlation, NaN when undefined) and ``fan`` (mm of spread gained per mm, 0 when
+    undefined); ``to_row``/``to_col`` (k,) point from each centroid to the nipple (mm)."""
+    k = m.count.size
+    u_row, u_col = np.sin(axes.axis_rad), np.cos(axes.axis_rad)
+    away = -np.sign(u_row * to_row + u_col * to_col)      # +1: axis points away from the nipple
+    t = (axes.dr * u_row[m.ids] + axes.dc * u_col[m.ids]) * away[m.ids]
+    s = np.abs(axes.dc * u_row[m.ids] - axes.dr * u_col[m.ids])
+    cov_ts = m.mean(t * s) - m.mean(t) * m.mean(s)
+    sd_t, sd_s = m.std(t), m.std(s)
+    defined = (sd_t > 0) & (sd_s > 0) & (away != 0)
+    apex = np.full(k, np.nan)
+    apex[defined] = np.clip(cov_ts[defined] / (sd_t[defined] * sd_s[defined]), -1.0, 1.0)
+    fan = np.zeros(k)
+    fan[defined] = cov_ts[defined] / sd_t[defined] ** 2
+    return apex, fan
+
+
+def _size_columns(m: _Members) -> dict[str, np.ndarray]:
+    """``extent_mm``, ``area_mm2``, ``density_per_cm2``, ``mean_width_mm`` and ``max_length_mm``
+    (module docstring)."""
+    hull_mm2, perimeter_mm, feret_mm = _hull_geometry(m.points_mm, m.ids, m.count.size)
+    mean_width = m.mean(m.col["width_mm"])
+    radius = 0.5 * mean_width
+    area_mm2 = hull_mm2 + perimeter_mm * radius + np.pi * radius ** 2
+    max_length = np.zeros(m.count.size)
+    np.maximum.at(max_length, m.ids, m.col["length_mm"])
+    return {"extent_mm": feret_mm + m.mean(m.col["length_mm"]), "area_mm2": area_mm2,
+            "density_per_cm2": 100.0 * m.count / np.where(area_mm2 > 0, area_mm2, np.nan),
+            "mean_width_mm": mean_width, "max_length_mm": max_length}
+
+
+def _pleomorphism(m: _Members) -> np.ndarray:
+    """``pleomorphism``: spread of member morphology per group, (k,) in [0, 1] (module docstring)."""
+    return (np.minimum(m.cv(m.col["area_mm2"]), 1.0) + np.minimum(m.cv(m.col["elongation"]), 1.0)
+            + np.minimum(2.0 * m.std(m.col["irregularity"]), 1.0)) / 3.0
+
+
+def _distribution(m: _Members, linearity: np.ndarray, alignment: np.ndarray, apex: np.ndarray, fan: np.ndarray,
+                  extent_mm: np.ndarray, breast_area_mm2: float | None, config: GroupConfig) -> np.ndarray:
+    """BI-RADS distribution of each group, (k,) object array of ``DISTRIBUTIONS`` (rules in the
+    module docstring)."""
+    linear = linearity >= config.linear_min_linearity
+    small = extent_mm <= config.max_extent_mm
+    with np.errstate(invalid="ignore"):
+        ductal = ((linearity >= config.segmental_min_linearity)
+                  & (alignment <= config.segmental_max_alignment_deg)
+                  & (apex >= config.segmental_min_apex) & (fan >= config.segmental_min_fan))
+    scattered = breast_area_mm2 is not None and m.ids.size >= config.diffuse_min_calcs and (
+        _hull_geometry(m.points_mm, np.zeros(m.ids.size, np.int64), 1)[0][0]
+        >= config.diffuse_area_fraction * float(breast_area_mm2))
+    return np.select([ductal & ~small, linear, np.full(m.count.size, scattered), small],
+                     ["segmental", "linear", "diffuse", "grouped"], "regional").astype(object)
 
 
 def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
@@ -179,29 +329,7 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
     Returns
     -------
     dict of str to (k,) ndarray
-        ``GROUP_COLUMNS`` in order, row g = group g:
-
-        - ``row_px``, ``col_px``, ``row_mm``, ``col_mm``: mean member centroid.
-        - ``extent_mm``: Feret diameter of the member centroids plus the mean member
-          ``length_mm`` (each end member reaches on average half a length further out).
-        - ``area_mm2``: convex hull of the member centroids dilated by half the mean member
-          width, by Steiner's formula ``A + P r + pi r^2`` (hull area A, perimeter P): exact
-          for a hull of disks of that width, and still > 0 for collinear members.
-        - ``density_per_cm2``: ``n_calcs / (area_mm2 / 100)``.
-        - ``linearity``: ``1 - sqrt(l_min / l_max)`` of the centroid covariance, in [0, 1];
-          0 for a round group, 1 for members on a straight line.
-        - ``branching``: fraction of members with ``branching > 0``, in [0, 1] (the
-          group's branching pattern).
-        - ``pleomorphism``: mean of ``min(CV(area_mm2), 1)``, ``min(CV(elongation), 1)`` and
-          ``min(2 std(irregularity), 1)`` (CV = std / mean), in [0, 1]; 0 = identical members.
-        - ``nipple_alignment_deg``: angle in [0, 90] between the principal axis and the line
-          from the centroid to the nipple; NaN when ``linearity < round_max_linearity`` or the
-          centroid is on the nipple.
-        - ``apex_toward_nipple``: Pearson correlation, in [-1, 1], between each member's
-          distance from the nipple along the principal axis and its distance from that axis;
-          > 0 when the group narrows toward the nipple (a segment's apex), NaN when undefined.
-        - ``mean_width_mm``, ``max_length_mm``: of the members.
-        - ``distribution``: one of ``DISTRIBUTIONS`` (rules in the module docstring).
+        ``GROUP_COLUMNS`` in order, row g = group g (definitions in the module docstring).
 
     Examples
     --------
@@ -216,100 +344,29 @@ def describe_groups(calcs: dict[str, np.ndarray], group_id: np.ndarray, *,
     (['linear'], 0)
     """
     config = config or GroupConfig()
-    missing = [name for name in _NEEDED if name not in calcs]
-    if missing:
-        raise ValueError(f"calcification table lacks columns {missing}")
-    ids_all = np.asarray(group_id, np.int64)
-    inside = ids_all >= 0
-    k = int(ids_all.max()) + 1 if inside.any() else 0
-    if k == 0:
+    m = _members(calcs, group_id)
+    if m is None:
         return empty_group_table()
-    ids = ids_all[inside]
-    col = {name: np.asarray(calcs[name], np.float64)[inside] for name in _NEEDED}
-    count = np.bincount(ids, minlength=k).astype(np.float64)
-    if np.any(count == 0):
-        raise ValueError("group ids must be 0..k-1 with no empty group")
-
-    def mean(values: np.ndarray) -> np.ndarray:
-        return _group_means(values, ids, count)
-
-    def std(values: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.maximum(mean(values * values) - mean(values) ** 2, 0.0))
-
-    row, colm = mean(col["row_mm"]), mean(col["col_mm"])
-    dr, dc = col["row_mm"] - row[ids], col["col_mm"] - colm[ids]
-    c_rr, c_cc, c_rc = mean(dr * dr), mean(dc * dc), mean(dr * dc)
-    half_gap = np.hypot(0.5 * (c_rr - c_cc), c_rc)
-    l_max = 0.5 * (c_rr + c_cc) + half_gap
-    l_min = np.maximum(0.5 * (c_rr + c_cc) - half_gap, 0.0)
-    linearity = np.where(l_max > 0, 1.0 - np.sqrt(l_min / np.where(l_max > 0, l_max, 1.0)), 0.0)
-    axis = 0.5 * np.arctan2(2.0 * c_rc, c_cc - c_rr)       # from +col toward +row, radians
-    u_row, u_col = np.sin(axis), np.cos(axis)
-
-    # principal axis vs the line to the nipple
-    to_row, to_col = nipple_rc_mm[0] - row, nipple_rc_mm[1] - colm
-    to_nipple = np.degrees(np.arctan2(to_row, to_col))
-    alignment = np.abs((np.degrees(axis) - to_nipple + 90.0) % 180.0 - 90.0)
-    at_nipple = np.hypot(to_row, to_col) == 0
-    alignment = np.where((linearity >= config.round_max_linearity) & ~at_nipple, alignment, np.nan)
-
-    # apex: does the spread about the axis grow with distance from the nipple?
-    away = -np.sign(u_row * to_row + u_col * to_col)      # +1: axis points away from the nipple
-    t = (dr * u_row[ids] + dc * u_col[ids]) * away[ids]
-    s = np.abs(dc * u_row[ids] - dr * u_col[ids])
-    cov_ts = mean(t * s) - mean(t) * mean(s)
-    sd_t, sd_s = std(t), std(s)
-    defined = (sd_t > 0) & (sd_s > 0) & (away != 0)
-    apex = np.full(k, np.nan)
-    apex[defined] = np.clip(cov_ts[defined] / (sd_t[defined] * sd_s[defined]), -1.0, 1.0)
-    fan = np.zeros(k)                                      # mm of spread gained per mm
-    fan[defined] = cov_ts[defined] / sd_t[defined] ** 2
-
-    points = np.column_stack([col["row_mm"], col["col_mm"]])
-    hull_mm2, perimeter_mm, feret_mm = _hull_geometry(points, ids, k)
-    mean_width = mean(col["width_mm"])
-    radius = 0.5 * mean_width
-    area_mm2 = hull_mm2 + perimeter_mm * radius + np.pi * radius ** 2
-    extent = feret_mm + mean(col["length_mm"])
-
-    def cv(values: np.ndarray) -> np.ndarray:
-        m = mean(values)
-        return np.where(m > 0, std(values) / np.where(m > 0, m, 1.0), 0.0)
-
-    pleomorphism = (np.minimum(cv(col["area_mm2"]), 1.0) + np.minimum(cv(col["elongation"]), 1.0)
-                    + np.minimum(2.0 * std(col["irregularity"]), 1.0)) / 3.0
-    max_length = np.zeros(k)
-    np.maximum.at(max_length, ids, col["length_mm"])
-
-    linear = linearity >= config.linear_min_linearity
-    small = extent <= config.max_extent_mm
-    with np.errstate(invalid="ignore"):
-        ductal = ((linearity >= config.segmental_min_linearity)
-                  & (alignment <= config.segmental_max_alignment_deg)
-                  & (apex >= config.segmental_min_apex) & (fan >= config.segmental_min_fan))
-    scattered = breast_area_mm2 is not None and ids.size >= config.diffuse_min_calcs and (
-        _hull_geometry(points, np.zeros(ids.size, np.int64), 1)[0][0]
-        >= config.diffuse_area_fraction * float(breast_area_mm2))
-    distribution = np.select([ductal & ~small, linear, np.full(k, scattered), small],
-                             ["segmental", "linear", "diffuse", "grouped"], "regional").astype(object)
-
+    axes = _principal_axes(m)
+    to_row, to_col = nipple_rc_mm[0] - axes.row_mm, nipple_rc_mm[1] - axes.col_mm
+    alignment = np.where(axes.linearity >= config.round_max_linearity,
+                         axis_to_line_deg(np.degrees(axes.axis_rad), to_row, to_col), np.nan)
+    apex, fan = _apex(m, axes, to_row, to_col)
+    sizes = _size_columns(m)
     table = {
-        "group_id": np.arange(k),
-        "n_calcs": count,
-        "row_px": mean(col["row_px"]),
-        "col_px": mean(col["col_px"]),
-        "row_mm": row,
-        "col_mm": colm,
-        "extent_mm": extent,
-        "area_mm2": area_mm2,
-        "density_per_cm2": 100.0 * count / np.where(area_mm2 > 0, area_mm2, np.nan),
-        "linearity": linearity,
-        "branching": mean((col["branching"] > 0).astype(np.float64)),
-        "pleomorphism": pleomorphism,
+        "group_id": np.arange(m.count.size),
+        "n_calcs": m.count,
+        "row_px": m.mean(m.col["row_px"]),
+        "col_px": m.mean(m.col["col_px"]),
+        "row_mm": axes.row_mm,
+        "col_mm": axes.col_mm,
+        **sizes,
+        "linearity": axes.linearity,
+        "branching": m.mean((m.col["branching"] > 0).astype(np.float64)),
+        "pleomorphism": _pleomorphism(m),
         "nipple_alignment_deg": alignment,
         "apex_toward_nipple": apex,
-        "mean_width_mm": mean_width,
-        "max_length_mm": max_length,
-        "distribution": distribution,
+        "distribution": _distribution(m, axes.linearity, alignment, apex, fan, sizes["extent_mm"],
+                                      breast_area_mm2, config),
     }
     return {name: np.asarray(table[name]).astype(dtype) for name, dtype in GROUP_COLUMNS.items()}

@@ -39,6 +39,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from mammo_cv.core.relabel import appearance_order, relabel_kept
+
 __all__ = ["CHAIN_COLUMNS", "VascularConfig", "empty_chain_table", "find_vascular"]
 
 CHAIN_COLUMNS: dict[str, np.dtype] = {
@@ -172,6 +174,135 @@ def _links(rc, u, length, config):
                                                                       + length[pairs[mutual, 1]])
 
 
+@dataclass(frozen=True)
+class _Fragments:
+    """The f fragments: ``index`` (f,) their rows in the table, ``rc`` (f, 2) centroids (mm),
+    ``u`` (f, 2) unit axes as (row, col) and ``length`` (f,) lengths (mm)."""
+
+    index: np.ndarray
+    rc: np.ndarray
+    u: np.ndarray
+    length: np.ndarray
+
+
+def _fragments(col: dict[str, np.ndarray], members: np.ndarray | None, config: VascularConfig) -> _Fragments | None:
+    """Elongated calcifications with an axis (among ``members``); None when fewer than two."""
+    angle = col["axis_angle_deg"]
+    fragment = (col["elongation"] >= config.min_elongation) & np.isfinite(angle)
+    if members is not None:
+        fragment &= np.asarray(members, bool)
+    frag = np.flatnonzero(fragment)
+    if frag.size < 2:
+        return None
+    theta = np.radians(angle[frag])
+    return _Fragments(index=frag, rc=np.column_stack([col["row_mm"][frag], col["col_mm"][frag]]),
+                      u=np.column_stack([np.sin(theta), np.cos(theta)]), length=col["length_mm"][frag])
+
+
+@dataclass(frozen=True)
+class _Chains:
+    """The m chains: ``chain`` (f,) int64 chain of each fragment, 0..m-1 in order of first
+    appearance, -1 = none; ``length_mm`` (m,) chain lengths; ``links`` (L, 2) fragment pairs
+    linked and ``gap_mm`` (L,) the gap between their ends."""
+
+    chain: np.ndarray
+    length_mm: np.ndarray
+    links: np.ndarray
+    gap_mm: np.ndarray
+
+
+def _chains(fr: _Fragments, config: VascularConfig) -> _Chains | None:
+    """Connected linked fragments, kept when numerous or long enough; None when none is kept."""
+    f = fr.index.size
+    links, link_mm, gap_mm = _links(fr.rc, fr.u, fr.length, config)
+    graph = coo_matrix((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(f, f))
+    _, component = connected_components(graph, directed=False)
+    n_comp = int(component.max()) + 1
+    size = np.bincount(component, minlength=n_comp)
+    degree = np.bincount(links.ravel(), minlength=f)
+    link_comp = component[links[:, 0]]
+    chain_len = (np.bincount(link_comp, link_mm, n_comp)
+                 + np.bincount(component, np.where(degree == 1, 0.5 * fr.length, 0.0), n_comp))
+    keep = (size >= 2) & ((size >= config.min_fragments) | (chain_len >= config.min_chain_length_mm))
+    if not keep.any():
+        return None
+    kept_in_order = appearance_order(component[keep[component]])
+    return _Chains(chain=relabel_kept(component, kept_in_order, n_comp), length_mm=chain_len[kept_in_order],
+                   links=links, gap_mm=gap_mm)
+
+
+@dataclass(frozen=True)
+class _TramTracks:
+    """``tram_chain`` (m,) bool: the chain is a tram track; ``track_gap_mm`` (m,) mean distance
+    to the tram partners of its fragments (NaN if none); ``tram`` (f,) bool: the fragment is in
+    a tram-track chain or is the partner of one of its fragments."""
+
+    tram_chain: np.ndarray
+    track_gap_mm: np.ndarray
+    tram: np.ndarray
+
+
+def _tram_tracks(fr: _Fragments, chains: _Chains, config: VascularConfig) -> _TramTracks:
+    """Parallel partners of the fragments across one vessel, and the chains they make tram tracks."""
+    frag_chain, m, length = chains.chain, chains.length_mm.size, fr.length
+    low, high = config.track_gap_mm
+    pairs = cKDTree(fr.rc).query_pairs(r=float(np.hypot(high, length.max())), output_type="ndarray")
+    _, _, cos_axes, along, across = _pair_geometry(fr.rc, fr.u, pairs)
+    i, j = pairs[:, 0], pairs[:, 1]
+    tram = ((cos_axes >= np.cos(np.radians(config.max_parallel_deg))) & (across >= low) & (across <= high)
+            & (np.abs(along) <= 0.5 * (length[i] + length[j]))
+            & ((frag_chain[i] != frag_chain[j]) | (frag_chain[i] < 0)))
+    i, j, across = i[tram], j[tram], across[tram]
+    ends = np.concatenate([i, j])
+    partners = np.concatenate([j, i])
+    has_partner = np.zeros(fr.index.size, bool)
+    has_partner[ends] = True
+    chained = frag_chain >= 0
+    n_partnered = np.bincount(frag_chain[chained & has_partner], minlength=m)
+    tram_chain = n_partnered >= config.min_tram_fragments
+    ends_chain = frag_chain[ends]
+    on_chain = ends_chain >= 0
+    pair_count = np.bincount(ends_chain[on_chain], minlength=m)
+    track_gap = np.full(m, np.nan)
+    measured = pair_count > 0
+    track_gap[measured] = (np.bincount(ends_chain[on_chain], np.concatenate([across, across])[on_chain], m)
+                           [measured] / pair_count[measured])
+    frag_tram = chained & tram_chain[np.maximum(frag_chain, 0)]
+    partner_of_tram = np.zeros(fr.index.size, bool)
+    partner_of_tram[ends[frag_tram[partners]]] = True
+    return _TramTracks(tram_chain=tram_chain, track_gap_mm=track_gap, tram=frag_tram | partner_of_tram)
+
+
+def _chain_table(col: dict[str, np.ndarray], fr: _Fragments, chains: _Chains,
+                 trams: _TramTracks) -> dict[str, np.ndarray]:
+    """One row per chain, ``CHAIN_COLUMNS`` (positions are member means)."""
+    m = chains.length_mm.size
+    chained = chains.chain >= 0
+    members = chains.chain[chained]
+    count = np.bincount(members, minlength=m).astype(np.float64)
+    link_chain = chains.chain[chains.links[:, 0]]
+    link_on = link_chain >= 0
+    n_links = np.bincount(link_chain[link_on], minlength=m)
+    mean_gap = np.bincount(link_chain[link_on], np.maximum(chains.gap_mm[link_on], 0.0), m) / np.maximum(n_links, 1)
+
+    def member_mean(name: str) -> np.ndarray:
+        return np.bincount(members, col[name][fr.index][chained], m) / count
+
+    table = {
+        "chain_id": np.arange(m),
+        "n_fragments": count,
+        "row_px": member_mean("row_px"),
+        "col_px": member_mean("col_px"),
+        "row_mm": member_mean("row_mm"),
+        "col_mm": member_mean("col_mm"),
+        "length_mm": chains.length_mm,
+        "mean_gap_mm": mean_gap,
+        "tram_track": trams.tram_chain,
+        "track_gap_mm": trams.track_gap_mm,
+    }
+    return {name: np.asarray(table[name]).astype(dtype) for name, dtype in CHAIN_COLUMNS.items()}
+
+
 def find_vascular(calcs: dict[str, np.ndarray], *, members: np.ndarray | None = None,
                   config: VascularConfig | None = None) -> dict:
     """Chains of collinear fragments and tram-track pairs (method in the module docstring).
@@ -213,96 +344,15 @@ def find_vascular(calcs: dict[str, np.ndarray], *, members: np.ndarray | None = 
     n = col["row_mm"].shape[0]
     chain_id = np.full(n, -1, np.int64)
     score = np.zeros(n)
-    angle = col["axis_angle_deg"]
-    fragment = (col["elongation"] >= config.min_elongation) & np.isfinite(angle)
-    if members is not None:
-        fragment &= np.asarray(members, bool)
-    frag = np.flatnonzero(fragment)
-    empty = {"vascular_chain_id": chain_id, "vascular_score": score, "chains": empty_chain_table()}
-    if frag.size < 2:
-        return empty
-    rc = np.column_stack([col["row_mm"][frag], col["col_mm"][frag]])
-    theta = np.radians(angle[frag])
-    u = np.column_stack([np.sin(theta), np.cos(theta)])      # (row, col) unit axis
-    length = col["length_mm"][frag]
-    f = frag.size
-
-    # --- chains -----------------------------------------------------------------------------
-    links, link_mm, gap_mm = _links(rc, u, length, config)
-    graph = coo_matrix((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(f, f))
-    _, component = connected_components(graph, directed=False)
-    n_comp = int(component.max()) + 1
-    size = np.bincount(component, minlength=n_comp)
-    degree = np.bincount(links.ravel(), minlength=f)
-    link_comp = component[links[:, 0]]
-    chain_len = (np.bincount(link_comp, link_mm, n_comp)
-                 + np.bincount(component, np.where(degree == 1, 0.5 * length, 0.0), n_comp))
-    keep = (size >= 2) & ((size >= config.min_fragments) | (chain_len >= config.min_chain_length_mm))
-    if not keep.any():
-        return empty
-    in_chain = keep[component]
-    # renumber kept components 0..m-1 in order of first appearance
-    _, first = np.unique(component[in_chain], return_index=True)
-    kept_in_order = component[in_chain][np.sort(first)]
-    renumber = np.full(n_comp, -1, np.int64)
-    renumber[kept_in_order] = np.arange(kept_in_order.size)
-    frag_chain = renumber[component]
-    m = kept_in_order.size
-
-    # --- tram tracks ------------------------------------------------------------------------
-    low, high = config.track_gap_mm
-    pairs = cKDTree(rc).query_pairs(r=float(np.hypot(high, length.max())), output_type="ndarray")
-    _, _, cos_axes, along, across = _pair_geometry(rc, u, pairs)
-    i, j = pairs[:, 0], pairs[:, 1]
-    tram = ((cos_axes >= np.cos(np.radians(config.max_parallel_deg))) & (across >= low) & (across <= high)
-            & (np.abs(along) <= 0.5 * (length[i] + length[j]))
-            & ((frag_chain[i] != frag_chain[j]) | (frag_chain[i] < 0)))
-    i, j, across = i[tram], j[tram], across[tram]
-    ends = np.concatenate([i, j])
-    partners = np.concatenate([j, i])
-    has_partner = np.zeros(f, bool)
-    has_partner[ends] = True
-    chained = frag_chain >= 0
-    n_partnered = np.bincount(frag_chain[chained & has_partner], minlength=m)
-    tram_chain = n_partnered >= config.min_tram_fragments
-    ends_chain = frag_chain[ends]
-    on_chain = ends_chain >= 0
-    pair_count = np.bincount(ends_chain[on_chain], minlength=m)
-    track_gap = np.full(m, np.nan)
-    measured = pair_count > 0
-    track_gap[measured] = (np.bincount(ends_chain[on_chain], np.concatenate([across, across])[on_chain], m)
-                           [measured] / pair_count[measured])
-    frag_tram = chained & tram_chain[np.maximum(frag_chain, 0)]
-    partner_of_tram = np.zeros(f, bool)
-    partner_of_tram[ends[frag_tram[partners]]] = True
-
-    # --- outputs ----------------------------------------------------------------------------
-    length_of_chain = chain_len[kept_in_order]
-    chain_term = np.where(chained, np.minimum(length_of_chain[np.maximum(frag_chain, 0)]
+    fragments = _fragments(col, members, config)
+    chains = None if fragments is None else _chains(fragments, config)
+    if chains is None:
+        return {"vascular_chain_id": chain_id, "vascular_score": score, "chains": empty_chain_table()}
+    trams = _tram_tracks(fragments, chains, config)
+    chained = chains.chain >= 0
+    chain_term = np.where(chained, np.minimum(chains.length_mm[np.maximum(chains.chain, 0)]
                                               / config.full_score_length_mm, 1.0), 0.0)
-    score[frag] = 0.5 * chain_term + 0.5 * (frag_tram | partner_of_tram)
-    chain_id[frag] = frag_chain
-    members = frag_chain[chained]
-    count = np.bincount(members, minlength=m).astype(np.float64)
-    link_chain = frag_chain[links[:, 0]]
-    link_on = link_chain >= 0
-    n_links = np.bincount(link_chain[link_on], minlength=m)
-    mean_gap = np.bincount(link_chain[link_on], np.maximum(gap_mm[link_on], 0.0), m) / np.maximum(n_links, 1)
-
-    def member_mean(name: str) -> np.ndarray:
-        return np.bincount(members, col[name][frag][chained], m) / count
-
-    table = {
-        "chain_id": np.arange(m),
-        "n_fragments": count,
-        "row_px": member_mean("row_px"),
-        "col_px": member_mean("col_px"),
-        "row_mm": member_mean("row_mm"),
-        "col_mm": member_mean("col_mm"),
-        "length_mm": length_of_chain,
-        "mean_gap_mm": mean_gap,
-        "tram_track": tram_chain,
-        "track_gap_mm": track_gap,
-    }
+    score[fragments.index] = 0.5 * chain_term + 0.5 * trams.tram
+    chain_id[fragments.index] = chains.chain
     return {"vascular_chain_id": chain_id, "vascular_score": score,
-            "chains": {name: np.asarray(table[name]).astype(dtype) for name, dtype in CHAIN_COLUMNS.items()}}
+            "chains": _chain_table(col, fragments, chains, trams)}

@@ -12,22 +12,26 @@ less), capped by a sharpness SNR (a small-scale Laplacian of Gaussian) where the
 it; there that LoG, the matched filter for a small calcification, is also a second candidate
 finder. Candidates near the skin line, on or along the pectoral muscle and outside the breast
 are removed; elongated candidates are down-weighted, not removed.
+
+This module holds the settings, the result and :func:`detect_calcifications`, which composes
+the steps: :mod:`.noise` (equalisation), :mod:`.scales` (response maps), :mod:`.segmentation`
+(hysteresis regions, pieces, whole objects) and :mod:`.selection` (confidence, removal, context
+threshold).
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from mammo_cv.core.types import Anatomy, MammoImage
-from mammo_cv.core.units import area_mm2_to_px, mean_spacing_mm, odd_kernel_px
+from mammo_cv.core.units import mean_spacing_mm, odd_kernel_px
 from mammo_cv.detection.noise import equalize_noise
+from mammo_cv.detection.scales import _response_maps
+from mammo_cv.detection.segmentation import _Candidates, _candidates, _hysteresis_regions, _Regions
+from mammo_cv.detection.selection import _scores, _selected
 
 __all__ = ["DetectionConfig", "Detections", "detect_calcifications"]
 
@@ -230,6 +234,7 @@ class Detections:
 
 
 def _empty(shape: tuple[int, int], config: DetectionConfig) -> Detections:
+    """No candidate: zero-length arrays and an all-zero (M, N) int32 label image of ``shape``."""
     return Detections(
         label_image=np.zeros(shape, np.int32),
         confidence=np.zeros(0, np.float32),
@@ -241,277 +246,34 @@ def _empty(shape: tuple[int, int], config: DetectionConfig) -> Detections:
     )
 
 
-def _ellipse(diameter_px: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter_px, diameter_px))
-
-
-def _level_mask(mask: np.ndarray) -> np.ndarray:
-    """(M, N) float32 copy of the bool ``mask`` (1 inside, 0 outside): weights the squared
-    responses and gives each noise cell its breast coverage; built once per pyramid level."""
-    return mask.view(np.uint8).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class _NoiseCells:
-    """The noise-estimation grid of one pyramid level: square cells of ``cell_px``, their
-    breast coverage, and for each cell the nearest cell that lies mostly in the breast.
-
-    Built once per level and shared by every response measured on it."""
-
-    cell_px: int
-    window_cells: int
-    cover: np.ndarray
-    valid: np.ndarray
-    nearest: tuple[np.ndarray, np.ndarray]
-
-
-def _cell_means(values: np.ndarray, cell_px: int) -> np.ndarray:
-    """Mean of ``values`` over a grid of (M // cell_px, N // cell_px) cells (at least 1 x 1)
-    that tile the whole image, so each cell is ``cell_px`` or a fraction of a pixel wider,
-    float32 (area resampling)."""
-    size = (max(1, values.shape[1] // cell_px), max(1, values.shape[0] // cell_px))  # (width, height)
-    return cv2.resize(values, size, interpolation=cv2.INTER_AREA)
-
-
-def _noise_cells(maskf: np.ndarray, step_mm: float, config: DetectionConfig) -> _NoiseCells:
-    """Cells of ``config.noise_cell_mm`` on a level of ``step_mm`` pixels whose breast mask is
-    ``maskf`` (float32 0/1); the median window spans ``config.noise_window_mm``."""
-    cell_px = max(2, int(round(config.noise_cell_mm / step_mm)))
-    window_cells = int(round(config.noise_window_mm / (cell_px * step_mm))) | 1
-    cover = _cell_means(maskf, cell_px)
-    valid = cover > 0.5
-    _, nearest = ndimage.distance_transform_edt(~valid, return_indices=True)
-    return _NoiseCells(cell_px, window_cells, cover, valid, (nearest[0], nearest[1]))
-
-
-def _local_sigma(response: np.ndarray, maskf: np.ndarray, cells: _NoiseCells) -> tuple[np.ndarray, float]:
-    """Robust local RMS of ``response`` over the breast ``maskf`` (float32 0/1): per-cell RMS,
-    median over a window of cells (so that a few bright objects do not raise it), upsampled to
-    the response's grid.
-
-    Returns
-    -------
-    sigma : (M, N) ndarray of float32
-        Strictly positive.
-    typical : float
-        Median of the local RMS over the breast cells.
-    """
-    rows, cols = response.shape
-    if not cells.valid.any():
-        return np.full(response.shape, np.inf, np.float32), math.inf
-    sq = np.square(response)
-    sq *= maskf
-    rms = np.sqrt(_cell_means(sq, cells.cell_px) / np.maximum(cells.cover, 1e-6))
-    # cells mostly outside the breast take the value of the nearest valid cell
-    rms = ndimage.median_filter(rms[cells.nearest], size=max(1, cells.window_cells), mode="nearest")
-    typical = float(np.median(rms[cells.valid]))
-    rms = np.maximum(rms, max(typical * 1e-3, float(np.finfo(np.float32).tiny))).astype(np.float32)
-    return cv2.resize(rms, (cols, rows), interpolation=cv2.INTER_LINEAR), typical
-
-
-def _half(pixels: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One pyramid level down: 2x2 area average of the pixels, nearest sample of the mask."""
-    size = (max(1, pixels.shape[1] // 2), max(1, pixels.shape[0] // 2))
-    small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-    small_mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    return small, small_mask
-
-
-def _snr_maps(pixels: np.ndarray, mask: np.ndarray, maskf: np.ndarray, cells0: _NoiseCells,
-              spacing_mm: float, config: DetectionConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Max over scales of top-hat / local noise sigma, on the grid of ``pixels``.
-
-    Scale with kernel diameter d runs on pyramid level L = ceil(log2(d / (target * spacing)))
-    (2**L area-averaged pixels), so each kernel is at most ~``kernel_px_target`` px wide.
-    The per-level maxima are merged from the coarsest level up, one upsampling per level.
-    ``maskf`` is :func:`_level_mask` of ``mask`` and ``cells0`` its noise cells (level 0).
-
-    Returns
-    -------
-    snr_all, snr_weighted : (M, N) ndarray of float32
-        Maximum over all scales of the SNR (segmentation) and of ``scale_weights`` x SNR
-        (confidence), 0 outside ``mask``.
-    """
-    levels: dict[int, list[tuple[float, float]]] = {}
-    for diameter_mm, weight in zip(config.tophat_diameters_mm, config.scale_weights):
-        ratio = diameter_mm / (config.kernel_px_target * spacing_mm)
-        level = int(math.ceil(math.log2(ratio))) if ratio > 1 else 0
-        levels.setdefault(level, []).append((diameter_mm, weight))
-    pyramid = [(pixels, mask)]
-    for _ in range(max(levels)):
-        pyramid.append(_half(*pyramid[-1]))
-    snr = np.zeros((1, 1), np.float32)
-    weighted = np.zeros((1, 1), np.float32)
-    for level in range(max(levels), -1, -1):
-        work, work_mask = pyramid.pop()
-        size = (work.shape[1], work.shape[0])
-        snr = cv2.resize(snr, size, interpolation=cv2.INTER_LINEAR)
-        weighted = cv2.resize(weighted, size, interpolation=cv2.INTER_LINEAR)
-        if level not in levels:
-            continue
-        step_mm = spacing_mm * 2 ** level
-        if level == 0:
-            work_maskf, cells = maskf, cells0
-        else:
-            work_maskf = _level_mask(work_mask)
-            cells = _noise_cells(work_maskf, step_mm, config)
-        for diameter_mm, weight in levels[level]:
-            kernel = _ellipse(odd_kernel_px(diameter_mm, (step_mm, step_mm)))
-            ratio = cv2.morphologyEx(work, cv2.MORPH_TOPHAT, kernel, borderType=cv2.BORDER_REPLICATE)
-            sigma, typical = _local_sigma(ratio, work_maskf, cells)
-            ratio /= sigma  # the top-hat becomes its SNR in place
-            np.maximum(snr, ratio, out=snr)
-            if level > 0:  # confidence only: the segmentation keeps the local sigma
-                ratio *= sigma / np.maximum(sigma, np.float32(config.noise_floor_fraction * typical))
-            del sigma
-            ratio *= np.float32(weight)
-            np.maximum(weighted, ratio, out=weighted)
-            del ratio
-    snr *= maskf  # the upsampled coarse levels spread beyond the breast
-    weighted *= maskf
-    return snr, weighted
-
-
-def _sharpness_snr(pixels: np.ndarray, maskf: np.ndarray, cells: _NoiseCells, spacing_mm: float,
-                   config: DetectionConfig) -> np.ndarray | None:
-    """Scale-normalised -LoG of ``pixels`` at ``config.sharpness_sigma_mm`` over its local noise
-    sigma (sigma units) over the breast ``maskf`` (float32 0/1, noise ``cells``), (M, N)
-    float32 on the grid of ``pixels``; None when that sigma is below
-    ``config.sharpness_min_sigma_px`` (pixels too coarse for the test)."""
-    sigma_px = config.sharpness_sigma_mm / spacing_mm
-    if sigma_px < config.sharpness_min_sigma_px:
+def _breast_box(image: MammoImage, breast_mask: np.ndarray, config: DetectionConfig) -> tuple[slice, slice] | None:
+    """The bounding box of the breast padded by the largest top-hat kernel, as (rows, cols)
+    slices; None, with a ``RuntimeWarning`` naming the file and the problem, when the breast
+    mask is empty or the image is smaller than twice the smallest kernel."""
+    rows_any = np.flatnonzero(breast_mask.any(axis=1))
+    cols_any = np.flatnonzero(breast_mask.any(axis=0))
+    min_side_px = 2 * odd_kernel_px(min(config.tophat_diameters_mm), image.spacing_mm)
+    if rows_any.size == 0 or min(image.shape) < min_side_px:
+        problem = ("the breast mask is empty" if rows_any.size == 0 else
+                   f"the image ({image.shape[0]} x {image.shape[1]} px) is smaller than {min_side_px} px")
+        # stacklevel 3: the warning names the caller of detect_calcifications
+        warnings.warn(f"{image.source_path or 'image'}: no detection, {problem}", RuntimeWarning, stacklevel=3)
         return None
-    log = cv2.Laplacian(cv2.GaussianBlur(pixels, (0, 0), sigma_px), cv2.CV_32F)
-    log *= np.float32(-sigma_px * sigma_px)
-    noise, _ = _local_sigma(log, maskf, cells)
-    log /= noise
-    return log
+    pad = odd_kernel_px(max(config.tophat_diameters_mm), image.spacing_mm)
+    r0, r1 = max(0, rows_any[0] - pad), min(image.shape[0], rows_any[-1] + 1 + pad)
+    c0, c1 = max(0, cols_any[0] - pad), min(image.shape[1], cols_any[-1] + 1 + pad)
+    return slice(r0, r1), slice(c0, c1)
 
 
-def _allowed_at(anatomy: Anatomy, rows: np.ndarray, cols: np.ndarray, spacing_mm: float,
-                config: DetectionConfig) -> np.ndarray:
-    """Bool (n,): may a candidate peak at (rows, cols) px stay? Inside the breast, at least
-    ``skin_margin_mm`` from its edge, and clear of the pectoral muscle plus its margin.
-    Distances are computed on a grid of about a quarter of the smaller margin (speed)."""
-    margin_mm = min(config.skin_margin_mm, config.pectoral_margin_mm)
-    factor = max(1, int(margin_mm / (4 * spacing_mm)))
-    small = (max(1, anatomy.breast_mask.shape[1] // factor), max(1, anatomy.breast_mask.shape[0] // factor))
-    step_mm = spacing_mm * anatomy.breast_mask.shape[0] / small[1]
-    r = np.minimum((rows / factor).astype(np.int64), small[1] - 1)
-    c = np.minimum((cols / factor).astype(np.int64), small[0] - 1)
-
-    def shrink(mask: np.ndarray) -> np.ndarray:
-        return cv2.resize(mask.view(np.uint8), small, interpolation=cv2.INTER_NEAREST)
-
-    breast = np.pad(shrink(anatomy.breast_mask), 1)  # the image border counts as an edge
-    depth_mm = cv2.distanceTransform(breast, cv2.DIST_L2, 5)[1:-1, 1:-1] * step_mm
-    allowed = anatomy.breast_mask[rows, cols] & (depth_mm[r, c] >= config.skin_margin_mm)
-    if anatomy.pectoral_mask.any():
-        clear_mm = cv2.distanceTransform(1 - shrink(anatomy.pectoral_mask), cv2.DIST_L2, 5) * step_mm
-        allowed &= clear_mm[r, c] > config.pectoral_margin_mm
-    return allowed
-
-
-def _mask_of(flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(M, N) uint8 mask, 1 at the flat indices ``flat``."""
-    mask = np.zeros(shape[0] * shape[1], np.uint8)
-    mask[flat] = 1
-    return mask.reshape(shape)
-
-
-def _moments(labels_flat: np.ndarray, rr: np.ndarray, cc: np.ndarray, n: int) -> np.ndarray:
-    """Elongation (sqrt of the eigenvalue ratio of the second moments) per label 1..n. (n,)"""
-    counts = np.bincount(labels_flat, minlength=n + 1)[1:].astype(np.float64)
-    def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(labels_flat, weights=values, minlength=n + 1)[1:]
-    mr, mc = total(rr) / counts, total(cc) / counts
-    # +1/12: variance of a uniform unit pixel, so a single pixel is round, not degenerate
-    vrr = total(rr * rr) / counts - mr * mr + 1.0 / 12
-    vcc = total(cc * cc) / counts - mc * mc + 1.0 / 12
-    vrc = total(rr * cc) / counts - mr * mc
-    half_trace, det_root = (vrr + vcc) / 2, np.sqrt(((vrr - vcc) / 2) ** 2 + vrc * vrc)
-    major, minor = half_trace + det_root, np.maximum(half_trace - det_root, 1e-12)
-    return np.sqrt(major / minor)
-
-
-def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Largest of ``values`` per label 0..n-1, (n,) of the dtype of ``values`` (-inf for a
-    label without values). One unbuffered pass (``np.maximum.at``): no sort, unlike
-    ``scipy.ndimage.maximum``, which costs most of the detection time on 0.5 M pixels."""
-    out = np.full(n, -np.inf, values.dtype)
-    np.maximum.at(out, labels, values)
-    return out
-
-
-def _label_min(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Smallest of ``values`` per label 0..n-1, (n,) (+inf for a label without values)."""
-    out = np.full(n, np.inf, values.dtype)
-    np.minimum.at(out, labels, values)
-    return out
-
-
-def _label_argmax(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Index into ``values`` of the largest value of each label 0..n-1 (the first such index
-    on ties), (n,) int64; ``values.size`` for a label without values."""
-    best = _label_max(values, labels, n)
-    at_best = np.flatnonzero(values == best[labels])
-    first = np.full(n, values.size, np.int64)
-    np.minimum.at(first, labels[at_best], at_best)
-    return first
-
-
-def _whole_objects(flat: np.ndarray, grey: np.ndarray, background: np.ndarray, high: np.ndarray,
-                   shape: tuple[int, int], spacing_mm: tuple[float, float],
-                   config: DetectionConfig) -> np.ndarray:
-    """The pixels of whole large calcifications, as positions in ``flat``.
-
-    A large, flat-topped (saturated) calcification peaks in SNR at its edges, where the small
-    scales respond, and its core (found by the coarse scales only) falls below half that peak.
-    Its extent is the full width at half maximum in grey over its hysteresis region: pixels
-    ``flat`` with ``grey >= background + half_max_fraction * (high - background)`` (per-pixel
-    values of their region). Such a blob is kept if its area lies between a disk of
-    ``whole_min_diameter_mm`` and ``max_area_mm2`` (larger: tissue, not one calcification) and
-    its plateau fills it (``whole_min_core_share``): one solid object, not neighbours joined
-    through dimmer tissue.
-
-    Returns
-    -------
-    (k,) ndarray of int64
-        Positions in ``flat`` (indices into its entries) of the whole objects' pixels.
-    """
-    inside = grey >= background + config.half_max_fraction * (high - background)
-    whole, grey, background = flat[inside], grey[inside], background[inside]
-    n, blobs = cv2.connectedComponents(_mask_of(whole, shape), connectivity=8, ltype=cv2.CV_32S)
-    blob = blobs.ravel()[whole]
-    del blobs
-    blob_area = np.bincount(blob, minlength=n)
-    # one object, not neighbours joined through tissue: its plateau (grey >= core_fraction of
-    # the way from the background to the blob's own maximum) fills most of the blob
-    blob_high = _label_max(grey, blob, n)[blob]
-    core = grey >= background + config.whole_core_fraction * (blob_high - background)
-    core_share = (np.bincount(blob, weights=core, minlength=n) / np.maximum(blob_area, 1))[blob]
-    blob_area = blob_area[blob]
-    return np.flatnonzero(inside)[
-        (blob_area >= area_mm2_to_px(math.pi / 4 * config.whole_min_diameter_mm ** 2, spacing_mm))
-        & (blob_area <= area_mm2_to_px(config.max_area_mm2, spacing_mm))
-        & (core_share >= config.whole_min_core_share)]
-
-
-def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray,
-              config: DetectionConfig) -> np.ndarray:
-    """Bool (n,): which ``valid`` candidates are reported. Those at ``config.min_confidence``
-    or more, and those at ``config.context_min_confidence`` or more with at least
-    ``config.context_min_neighbours`` of the former within ``config.context_radius_mm`` of
-    their peak (``peak_mm``, (n, 2) row and column in mm)."""
-    strong = valid & (confidence >= config.min_confidence)
-    faint = np.flatnonzero(valid & ~strong & (confidence >= config.context_min_confidence))
-    if faint.size == 0 or strong.sum() < config.context_min_neighbours:
-        return strong
-    neighbours = cKDTree(peak_mm[strong]).query_ball_point(peak_mm[faint], config.context_radius_mm,
-                                                            return_length=True)
-    reported = strong.copy()
-    reported[faint[neighbours >= config.context_min_neighbours]] = True
-    return reported
+def _label_image(shape: tuple[int, int], regions: _Regions, candidates: _Candidates, kept: np.ndarray,
+                 origin: tuple[int, int]) -> np.ndarray:
+    """(M, N) int32 label image of the ``kept`` candidates (indices 0..n-1), relabelled 1..k in
+    their order; ``origin`` is the (row, col) of the regions' cropped grid in the image."""
+    lut = np.zeros(candidates.n_labels, np.int32)
+    lut[kept + 1] = np.arange(1, kept.size + 1, dtype=np.int32)
+    label_image = np.zeros(shape, np.int32)
+    label_image[regions.rr[candidates.at] + origin[0], regions.cc[candidates.at] + origin[1]] = lut[candidates.label]
+    return label_image
 
 
 def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
@@ -547,117 +309,32 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     config = config or DetectionConfig()
     if anatomy.breast_mask.shape != image.shape:
         raise ValueError(f"anatomy grid {anatomy.breast_mask.shape} != image grid {image.shape}")
-    spacing_mm = mean_spacing_mm(image.spacing_mm)
-    rows_any = np.flatnonzero(anatomy.breast_mask.any(axis=1))
-    cols_any = np.flatnonzero(anatomy.breast_mask.any(axis=0))
-    min_side_px = 2 * odd_kernel_px(min(config.tophat_diameters_mm), image.spacing_mm)
-    if rows_any.size == 0 or min(image.shape) < min_side_px:
-        problem = ("the breast mask is empty" if rows_any.size == 0 else
-                   f"the image ({image.shape[0]} x {image.shape[1]} px) is smaller than {min_side_px} px")
-        warnings.warn(f"{image.source_path or 'image'}: no detection, {problem}", RuntimeWarning, stacklevel=2)
+    box = _breast_box(image, anatomy.breast_mask, config)
+    if box is None:
         return _empty(image.shape, config)
-    pad = odd_kernel_px(max(config.tophat_diameters_mm), image.spacing_mm)
-    r0, r1 = max(0, rows_any[0] - pad), min(image.shape[0], rows_any[-1] + 1 + pad)
-    c0, c1 = max(0, cols_any[0] - pad), min(image.shape[1], cols_any[-1] + 1 + pad)
-    box = (slice(r0, r1), slice(c0, c1))
+    spacing_mm = mean_spacing_mm(image.spacing_mm)
     mask = anatomy.breast_mask[box]  # row-strided views: OpenCV reads them without a copy
     pixels = image.pixels[box]
     if config.noise_equalization:
         pixels = equalize_noise(pixels, mask, spacing_mm, sample_mm=config.noise_sample_mm,
                                 bins=config.noise_curve_bins)
-    maskf = _level_mask(mask)
-    cells = _noise_cells(maskf, spacing_mm, config)
-    snr, weighted = _snr_maps(pixels, mask, maskf, cells, spacing_mm, config)
-    sharp = _sharpness_snr(pixels, maskf, cells, spacing_mm, config)
-    del maskf, cells
-    shape = snr.shape
-
-    # hysteresis: connected regions of SNR >= grow_snr that contain a seed
-    n, labels = cv2.connectedComponents((snr >= config.grow_snr).view(np.uint8), connectivity=8,
-                                        ltype=cv2.CV_32S)
-    if n <= 1:
+    snr, weighted, sharp = _response_maps(pixels, mask, spacing_mm, config)
+    regions = _hysteresis_regions(snr, weighted, sharp, pixels, config)
+    del snr, weighted, sharp  # the regions keep the values they need
+    candidates = None if regions is None else _candidates(regions, image.spacing_mm, config)
+    if candidates is None:
         return _empty(image.shape, config)
-    flat = np.flatnonzero(labels)
-    lab = labels.ravel()[flat]
-    del labels
-    # every candidate pixel lies in these regions: keep the maps' values there, free the maps
-    val, weighted_val = snr.ravel()[flat], weighted.ravel()[flat]
-    sharp_val = None if sharp is None else sharp.ravel()[flat]
-    del snr, weighted, sharp
-    rr, cc = np.divmod(flat, shape[1])
-    grey = pixels[rr, cc]
-    region_peak = _label_max(val, lab, n)[lab]
-    background = _label_min(grey, lab, n)[lab]
-    region_high = _label_max(grey, lab, n)[lab]
-    seeded = region_peak >= config.seed_snr
-    if sharp_val is not None:  # second finder: the matched filter (-LoG SNR) seeds a region too
-        seeded |= _label_max(sharp_val, lab, n)[lab] >= config.seed_snr
-    # pieces: half-maximum cut of the SNR per region, relabelled so that touching
-    # calcifications separate, then each piece keeps only the pixels above half way from the
-    # local background (grey minimum of its hysteresis region, which spreads beyond the object)
-    # to its own grey maximum (full width at half maximum; the coarse scales blur the SNR map),
-    # and always its SNR peak pixel
-    keep_px = seeded & (val >= np.maximum(config.half_max_fraction * region_peak, config.grow_snr))
-    n, pieces = cv2.connectedComponents(_mask_of(flat[keep_px], shape), connectivity=8, ltype=cv2.CV_32S)
-    if n <= 1:  # no seeded region: nothing for a whole object to join either
-        return _empty(image.shape, config)
-    piece = pieces.ravel()[flat[keep_px]]
-    del pieces
-    high = _label_max(grey[keep_px], piece, n)[piece]
-    trim = grey[keep_px] >= background[keep_px] + config.half_max_fraction * (high - background[keep_px])
-    trim[_label_argmax(val[keep_px], piece, n)[1:]] = True
-    fine = np.flatnonzero(keep_px)[trim]  # positions in ``flat``, as below
-    whole = np.flatnonzero(seeded)[_whole_objects(flat[seeded], grey[seeded], background[seeded],
-                                                  region_high[seeded], shape, image.spacing_mm, config)]
-    chosen = np.zeros(flat.size, bool)
-    chosen[fine] = True
-    chosen[whole] = True
-    n, labels = cv2.connectedComponents(_mask_of(flat[chosen], shape), connectivity=8, ltype=cv2.CV_32S)
-    if n <= 1:
-        return _empty(image.shape, config)
-    lab = labels.ravel()[flat[chosen]]
-    has_piece = np.bincount(labels.ravel()[flat[fine]], minlength=n) > 0
-    del labels
-    has_piece[0] = False
-    renumber = np.cumsum(has_piece).astype(np.int32)
-    at = np.flatnonzero(chosen)[has_piece[lab]]
-    lab, n = renumber[lab[has_piece[lab]]], int(renumber[-1]) + 1
-    peak_at = at[_label_argmax(val[at], lab, n)[1:]]
-    peak = val[peak_at].astype(np.float64)
-    weighted_peak = _label_max(weighted_val[at], lab, n)[1:].astype(np.float64)
-    found = peak >= config.seed_snr
-    if sharp_val is not None:
-        # a calcification must be sharp: the peak -LoG SNR over the candidate caps the
-        # confidence (by at most sharpness_max_penalty); and, matched filter for a small sharp
-        # disk, its -LoG SNR at the top-hat peak x log_weight is a confidence of its own
-        sharp_peak = _label_max(sharp_val[at], lab, n)[1:].astype(np.float64)
-        matched = sharp_val[peak_at].astype(np.float64)
-        weighted_peak = np.maximum(
-            config.log_weight * matched,
-            np.minimum(weighted_peak, np.maximum(sharp_peak, weighted_peak - config.sharpness_max_penalty)))
-        found |= matched >= config.seed_snr
-    area = np.bincount(lab, minlength=n)[1:]
-    elongation = _moments(lab, rr[at].astype(np.float64), cc[at].astype(np.float64), n - 1)
-
-    peak_r, peak_c = rr[peak_at] + r0, cc[peak_at] + c0
-    peak_rc = np.stack([peak_r, peak_c], axis=1)
-    keep = found & _allowed_at(anatomy, peak_r, peak_c, spacing_mm, config)
-    keep &= area >= max(1.0, area_mm2_to_px(config.min_area_mm2, image.spacing_mm))
-    keep &= area <= area_mm2_to_px(config.max_area_mm2, image.spacing_mm)
-    confidence = weighted_peak * np.minimum(1.0, config.elongation_free / elongation)
-    keep = _reported(keep, confidence, peak_rc * np.asarray(image.spacing_mm), config)
-
-    kept = np.flatnonzero(keep)
-    lut = np.zeros(n, np.int32)
-    lut[kept + 1] = np.arange(1, kept.size + 1, dtype=np.int32)
-    label_image = np.zeros(image.shape, np.int32)
-    label_image[rr[at] + r0, cc[at] + c0] = lut[lab]
+    scores = _scores(regions, candidates, config)
+    origin = (box[0].start, box[1].start)
+    peak_rc = np.stack([regions.rr[scores.peak_at] + origin[0], regions.cc[scores.peak_at] + origin[1]], axis=1)
+    reported, confidence = _selected(scores, peak_rc, anatomy, image.spacing_mm, config)
+    kept = np.flatnonzero(reported)
     return Detections(
-        label_image=label_image,
+        label_image=_label_image(image.shape, regions, candidates, kept, origin),
         confidence=confidence[kept].astype(np.float32),
-        peak_snr=peak[kept].astype(np.float32),
-        area_px=area[kept].astype(np.int64),
+        peak_snr=scores.peak_snr[kept].astype(np.float32),
+        area_px=scores.area_px[kept].astype(np.int64),
         peak_rc=peak_rc[kept].astype(np.int64),
-        elongation=elongation[kept].astype(np.float32),
+        elongation=scores.elongation[kept].astype(np.float32),
         config=config,
     )

@@ -13,14 +13,35 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mammo_cv.core.stats import robust_sigma
+
 __all__ = ["noise_curve", "equalize_noise"]
 
-MAD_TO_SIGMA = 1.4826  # sigma of a Gaussian over its median absolute deviation
 MIN_SAMPLES_PER_BIN = 20
 
 
-def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float = 0.5,
-                bins: int = 16) -> tuple[np.ndarray, np.ndarray]:
+def _noise_samples(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float,
+                   sample_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """One sample per cell of ``sample_mm`` (at least 3 px) inside ``mask``: the cell's mean
+    grey and its centre pixel minus the mean of its 8 neighbours. Two (k,) float64 arrays."""
+    step = max(3, int(round(sample_mm / spacing_mm)))
+    rows, cols = pixels.shape[0] // step, pixels.shape[1] // step
+    if rows < 1 or cols < 1:
+        return np.zeros(0), np.zeros(0)
+    local_mean = cv2.resize(pixels[:rows * step, :cols * step], (cols, rows), interpolation=cv2.INTER_AREA)
+    first = step // 2  # the sampled pixel of each cell, and its neighbours, lie inside the cell
+
+    def shifted(dr: int, dc: int) -> np.ndarray:
+        return pixels[first + dr: first + dr + rows * step: step, first + dc: first + dc + cols * step: step]
+
+    neighbours = sum(shifted(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)
+    residual = shifted(0, 0) - neighbours / np.float32(8)
+    inside = mask[first: rows * step: step, first: cols * step: step]
+    return local_mean[inside].astype(np.float64), residual[inside].astype(np.float64)
+
+
+def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float,
+                bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel noise sigma as a function of the local mean grey, measured on the image.
 
     One pixel is sampled per ``sample_mm`` cell inside ``mask``: its local mean grey is the
@@ -37,10 +58,11 @@ def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, samp
         Where to measure (the breast).
     spacing_mm : float
         Pixel spacing (mm).
-    sample_mm : float, optional
-        Side of the sampling cells (mm); at least 3 px are used.
-    bins : int, optional
-        Number of grey bins.
+    sample_mm : float
+        Side of the sampling cells (mm); at least 3 px are used (the detector's is
+        ``DetectionConfig.noise_sample_mm``).
+    bins : int
+        Number of grey bins (``DetectionConfig.noise_curve_bins``).
 
     Returns
     -------
@@ -54,39 +76,26 @@ def noise_curve(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, samp
     >>> rng = np.random.default_rng(0)
     >>> level = np.repeat(np.linspace(100, 1000, 512, dtype=np.float32)[None, :], 512, axis=0)
     >>> noisy = level + rng.normal(size=level.shape).astype(np.float32) * np.sqrt(level)
-    >>> grey, sigma = noise_curve(noisy, np.ones(level.shape, bool), 0.1)
+    >>> grey, sigma = noise_curve(noisy, np.ones(level.shape, bool), 0.1, sample_mm=0.5, bins=16)
     >>> ratio = sigma / np.sqrt(grey * (1 + 1 / 8))  # sd of x - mean(8 neighbours)
     >>> bool(np.all(np.abs(ratio - 1) < 0.1))
     True
     """
-    step = max(3, int(round(sample_mm / spacing_mm)))
-    rows, cols = pixels.shape[0] // step, pixels.shape[1] // step
-    if rows < 1 or cols < 1:
-        return np.zeros(0), np.zeros(0)
-    local_mean = cv2.resize(pixels[:rows * step, :cols * step], (cols, rows), interpolation=cv2.INTER_AREA)
-    first = step // 2  # the sampled pixel of each cell, and its neighbours, lie inside the cell
-
-    def shifted(dr: int, dc: int) -> np.ndarray:
-        return pixels[first + dr: first + dr + rows * step: step, first + dc: first + dc + cols * step: step]
-
-    neighbours = sum(shifted(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)
-    residual = shifted(0, 0) - neighbours / np.float32(8)
-    inside = mask[first: rows * step: step, first: cols * step: step]
-    grey, residual = local_mean[inside].astype(np.float64), residual[inside].astype(np.float64)
+    grey, residual = _noise_samples(pixels, mask, spacing_mm, sample_mm)
     if grey.size < MIN_SAMPLES_PER_BIN * bins:
         return np.zeros(0), np.zeros(0)
     order = np.argsort(grey)
     grey_bins = np.array_split(grey[order], bins)
     residual_bins = np.array_split(residual[order], bins)
     centre_grey = np.array([np.median(g) for g in grey_bins])
-    sigma = np.array([MAD_TO_SIGMA * np.median(np.abs(r - np.median(r))) for r in residual_bins])
+    sigma = np.array([robust_sigma(r) for r in residual_bins])
     sigma = np.maximum(sigma, 0.1 * np.median(sigma) + 1e-12)  # quantised film: a MAD of 0
     distinct = np.concatenate([[True], np.diff(centre_grey) > 0])  # equal bin medians (8-bit film)
     return centre_grey[distinct], sigma[distinct]
 
 
-def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float = 0.5,
-                   bins: int = 16) -> np.ndarray:
+def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, sample_mm: float,
+                   bins: int) -> np.ndarray:
     """Variance-stabilised copy of ``pixels``: noise sigma s0 at every grey.
 
     g(x) = s0 * integral of dI / sigma(I), with sigma(I) from :func:`noise_curve` (linear
@@ -102,7 +111,7 @@ def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, s
         Where the noise is measured (the breast).
     spacing_mm : float
         Pixel spacing (mm).
-    sample_mm, bins : optional
+    sample_mm, bins : float, int
         As in :func:`noise_curve`.
 
     Returns
@@ -116,7 +125,7 @@ def equalize_noise(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, *, s
     >>> rng = np.random.default_rng(0)
     >>> level = np.repeat(np.linspace(100, 1000, 512, dtype=np.float32)[None, :], 512, axis=0)
     >>> noisy = level + rng.normal(size=level.shape).astype(np.float32) * np.sqrt(level)
-    >>> flat = equalize_noise(noisy, np.ones(level.shape, bool), 0.1)
+    >>> flat = equalize_noise(noisy, np.ones(level.shape, bool), 0.1, sample_mm=0.5, bins=16)
     >>> dark, bright = (float(np.std(np.diff(part, axis=0))) for part in (flat[:, :64], flat[:, -64:]))
     >>> round(bright / dark, 1)  # 2.5 before
     1.0

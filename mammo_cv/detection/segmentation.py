@@ -1,0 +1,174 @@
+"""Candidate segmentation: hysteresis regions of the SNR, their half-maximum pieces, whole objects.
+
+Connected regions of SNR >= ``grow_snr`` that contain a seed (top-hat or -LoG SNR >=
+``seed_snr``) are cut at half their SNR maximum into pieces, so that touching calcifications
+separate; each piece keeps only its grey full width at half maximum (the coarse scales blur the
+SNR map) and its SNR peak pixel. A large calcification, whose SNR peaks at its edges, is taken
+whole instead: the grey half-maximum blob of its region, when its plateau fills it. Every
+candidate contains a piece.
+
+All arrays are kept over the pixels of the regions only (flat indices into the cropped grid),
+never as full label images beyond the labelling itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from mammo_cv.core.units import area_mm2_to_px
+from mammo_cv.detection.reductions import _label_argmax, _label_max, _label_min, _mask_of
+
+if TYPE_CHECKING:  # the config lives with the composition in detect.py, which imports this module
+    from mammo_cv.detection.detect import DetectionConfig
+
+__all__: list[str] = []
+
+
+@dataclass(frozen=True)
+class _Regions:
+    """The pixels of the hysteresis regions, in one flat order (P pixels).
+
+    ``flat`` (P,) int64 are their flat indices in the cropped grid of ``shape``, ``rr``/``cc``
+    their (row, col) there. Per pixel: ``snr``, ``weighted`` and ``sharp`` (None when the
+    sharpness test is off) are the response maps (float32), ``grey`` the pixel value, and
+    ``peak_snr``, ``background`` and ``high`` the SNR maximum, grey minimum and grey maximum of
+    its region; ``seeded`` (bool) tells whether its region holds a seed.
+    """
+
+    shape: tuple[int, int]
+    flat: np.ndarray
+    rr: np.ndarray
+    cc: np.ndarray
+    snr: np.ndarray
+    weighted: np.ndarray
+    sharp: np.ndarray | None
+    grey: np.ndarray
+    peak_snr: np.ndarray
+    background: np.ndarray
+    high: np.ndarray
+    seeded: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """The pixels of the candidates: ``at`` (K,) int64 positions in the regions' arrays,
+    ``label`` (K,) int32 candidate label 1..``n_labels``-1 (label 0 is unused)."""
+
+    at: np.ndarray
+    label: np.ndarray
+    n_labels: int
+
+
+def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray | None, pixels: np.ndarray,
+                        config: DetectionConfig) -> _Regions | None:
+    """Connected regions of ``snr >= config.grow_snr`` (8-connected) and their per-pixel values;
+    None when there is none. The maps and ``pixels`` are (M, N) float32 on one grid."""
+    n, labels = cv2.connectedComponents((snr >= config.grow_snr).view(np.uint8), connectivity=8,
+                                        ltype=cv2.CV_32S)
+    if n <= 1:
+        return None
+    flat = np.flatnonzero(labels)
+    lab = labels.ravel()[flat]
+    del labels
+    val, weighted_val = snr.ravel()[flat], weighted.ravel()[flat]
+    sharp_val = None if sharp is None else sharp.ravel()[flat]
+    rr, cc = np.divmod(flat, snr.shape[1])
+    grey = pixels[rr, cc]
+    region_peak = _label_max(val, lab, n)[lab]
+    seeded = region_peak >= config.seed_snr
+    if sharp_val is not None:  # second finder: the matched filter (-LoG SNR) seeds a region too
+        seeded |= _label_max(sharp_val, lab, n)[lab] >= config.seed_snr
+    return _Regions(shape=snr.shape, flat=flat, rr=rr, cc=cc, snr=val, weighted=weighted_val, sharp=sharp_val,
+                    grey=grey, peak_snr=region_peak, background=_label_min(grey, lab, n)[lab],
+                    high=_label_max(grey, lab, n)[lab], seeded=seeded)
+
+
+def _pieces(regions: _Regions, config: DetectionConfig) -> np.ndarray | None:
+    """Positions (in the regions' arrays, int64) of the pixels of the pieces; None when no region
+    is seeded.
+
+    A piece is a connected part of a seeded region at SNR >= half its region's maximum (and >=
+    ``grow_snr``), so that touching calcifications separate. It keeps only the pixels above
+    half way from the local background (grey minimum of its hysteresis region, which spreads
+    beyond the object) to its own grey maximum, and always its SNR peak pixel.
+    """
+    keep_px = regions.seeded & (regions.snr >= np.maximum(config.half_max_fraction * regions.peak_snr,
+                                                          config.grow_snr))
+    n, pieces = cv2.connectedComponents(_mask_of(regions.flat[keep_px], regions.shape), connectivity=8,
+                                        ltype=cv2.CV_32S)
+    if n <= 1:
+        return None
+    piece = pieces.ravel()[regions.flat[keep_px]]
+    del pieces
+    grey, background = regions.grey[keep_px], regions.background[keep_px]
+    high = _label_max(grey, piece, n)[piece]
+    trim = grey >= background + config.half_max_fraction * (high - background)
+    trim[_label_argmax(regions.snr[keep_px], piece, n)[1:]] = True
+    return np.flatnonzero(keep_px)[trim]
+
+
+def _whole_objects(flat: np.ndarray, grey: np.ndarray, background: np.ndarray, high: np.ndarray,
+                   shape: tuple[int, int], spacing_mm: tuple[float, float],
+                   config: DetectionConfig) -> np.ndarray:
+    """The pixels of whole large calcifications, as positions in ``flat``.
+
+    A large, flat-topped (saturated) calcification peaks in SNR at its edges, where the small
+    scales respond, and its core (found by the coarse scales only) falls below half that peak.
+    Its extent is the full width at half maximum in grey over its hysteresis region: pixels
+    ``flat`` with ``grey >= background + half_max_fraction * (high - background)`` (per-pixel
+    values of their region). Such a blob is kept if its area lies between a disk of
+    ``whole_min_diameter_mm`` and ``max_area_mm2`` (larger: tissue, not one calcification) and
+    its plateau fills it (``whole_min_core_share``): one solid object, not neighbours joined
+    through dimmer tissue.
+
+    Returns
+    -------
+    (k,) ndarray of int64
+        Positions in ``flat`` (indices into its entries) of the whole objects' pixels.
+    """
+    inside = grey >= background + config.half_max_fraction * (high - background)
+    whole, grey, background = flat[inside], grey[inside], background[inside]
+    n, blobs = cv2.connectedComponents(_mask_of(whole, shape), connectivity=8, ltype=cv2.CV_32S)
+    blob = blobs.ravel()[whole]
+    del blobs
+    blob_area = np.bincount(blob, minlength=n)
+    # one object, not neighbours joined through tissue: its plateau (grey >= core_fraction of
+    # the way from the background to the blob's own maximum) fills most of the blob
+    blob_high = _label_max(grey, blob, n)[blob]
+    core = grey >= background + config.whole_core_fraction * (blob_high - background)
+    core_share = (np.bincount(blob, weights=core, minlength=n) / np.maximum(blob_area, 1))[blob]
+    blob_area = blob_area[blob]
+    return np.flatnonzero(inside)[
+        (blob_area >= area_mm2_to_px(math.pi / 4 * config.whole_min_diameter_mm ** 2, spacing_mm))
+        & (blob_area <= area_mm2_to_px(config.max_area_mm2, spacing_mm))
+        & (core_share >= config.whole_min_core_share)]
+
+
+def _candidates(regions: _Regions, spacing_mm: tuple[float, float], config: DetectionConfig) -> _Candidates | None:
+    """The candidates: pieces and whole objects merged (8-connected), keeping those that hold a
+    piece, labelled 1..n-1 in raster order of their first pixel; None when no region is seeded.
+    ``spacing_mm`` is the (row, col) spacing of the grid."""
+    fine = _pieces(regions, config)
+    if fine is None:  # no seeded region: nothing for a whole object to join either
+        return None
+    seeded = regions.seeded
+    whole = np.flatnonzero(seeded)[_whole_objects(regions.flat[seeded], regions.grey[seeded],
+                                                  regions.background[seeded], regions.high[seeded],
+                                                  regions.shape, spacing_mm, config)]
+    chosen = np.zeros(regions.flat.size, bool)
+    chosen[fine] = True
+    chosen[whole] = True
+    n, labels = cv2.connectedComponents(_mask_of(regions.flat[chosen], regions.shape), connectivity=8,
+                                        ltype=cv2.CV_32S)
+    lab = labels.ravel()[regions.flat[chosen]]
+    has_piece = np.bincount(labels.ravel()[regions.flat[fine]], minlength=n) > 0
+    del labels
+    has_piece[0] = False
+    renumber = np.cumsum(has_piece).astype(np.int32)
+    at = np.flatnonzero(chosen)[has_piece[lab]]
+    return _Candidates(at=at, label=renumber[lab[has_piece[lab]]], n_labels=int(renumber[-1]) + 1)
