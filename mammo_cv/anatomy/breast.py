@@ -14,6 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from mammo_cv.core.errors import NoBreastFoundError
+from mammo_cv.core.stats import robust_sigma
 
 __all__ = ["otsu_threshold", "breast_mask", "drop_edge_strips"]
 
@@ -98,7 +99,7 @@ def _tissue_levels(work: np.ndarray, smooth: np.ndarray, min_contrast_to_noise: 
     background = float(np.median(values[~upper]))
     tissue = float(np.median(values[upper]))
     residual = work.ravel()[upper] - values[upper]
-    noise = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+    noise = float(robust_sigma(residual))
     if not tissue - background > min_contrast_to_noise * noise:
         raise NoBreastFoundError(path, f"no breast-like foreground: tissue/background contrast "
                                        f"{tissue - background:.3g} is below {min_contrast_to_noise:g}"
