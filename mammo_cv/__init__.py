@@ -19,6 +19,8 @@ _LAZY = {
     "BatchResult": "mammo_cv.run",
     "Result": "mammo_cv.pipeline",
     "Config": "mammo_cv.config",
+    "load_settings": "mammo_cv.config",
+    "SettingsError": "mammo_cv.config",
     "load_rules": "mammo_cv.classify",
     "Rules": "mammo_cv.classify",
     "RulesError": "mammo_cv.classify",
