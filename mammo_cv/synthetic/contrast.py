@@ -21,10 +21,13 @@ shows in the stored grey depends on the image's kind (:data:`GREY_KINDS`):
 
 Noise and blur (:func:`measure_noise`): the noise is modelled as white noise blurred by a
 Gaussian of ``blur_sigma_px``, measured from the lag-1 autocorrelation of a high-pass residual
-(:func:`blur_sigma_from_correlation`). For FFDM with a scintillator and for screen-film the
-quantum noise passes through the same light spread as the signal, so this is the presampling
-blur of the system where it can be resolved (>= ``min_blur_px``); white noise (a-Se, grain)
-gives none, and a default per kind is used instead (:data:`DEFAULT_PSF_SIGMA_MM`).
+(:func:`blur_sigma_from_correlation`). The system PSF follows from it (:func:`psf_sigma_mm`).
+FFDM: with a scintillator the quantum noise passes through the same light spread as the signal,
+so the noise blur is the presampling blur where it is resolved; white noise (a-Se) gives none,
+and the kind's default is used (:data:`DEFAULT_PSF_SIGMA_MM`). Scanned film: the noise is mostly
+film grain, which only the digitiser blurs, while an object in the breast is blurred by the
+intensifying screen too, so the PSF is the noise blur and :data:`FILM_SCREEN_SIGMA_MM` added in
+quadrature. Dust and grain on the film are therefore sharper than any object in the breast can be.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from mammo_cv.synthetic.phantoms import PhantomConfig
 __all__ = [
     "GREY_KINDS",
     "DEFAULT_PSF_SIGMA_MM",
+    "FILM_SCREEN_SIGMA_MM",
+    "psf_sigma_mm",
     "GreyScale",
     "NoiseModel",
     "film_grey_scale",
@@ -61,6 +66,10 @@ DEFAULT_PSF_SIGMA_MM: dict[str, float] = {
     "log": PhantomConfig.detector_blur_sigma_mm,
     "film": 0.1 / (2.0 * math.sqrt(2.0 * math.log(2.0))),
 }
+#: Blur of a mammographic intensifying screen as a Gaussian (mm): an MTF of 0.5 at about
+#: 5 cycles/mm, sigma = sqrt(ln 2 / 2) / (pi x 5 /mm). An order of magnitude taken from
+#: published screen-film MTFs, not a measurement of the films used here.
+FILM_SCREEN_SIGMA_MM = math.sqrt(math.log(2.0) / 2.0) / (math.pi * 5.0)
 MAD_TO_SIGMA = 1.4826
 HIGHPASS_SIGMA_PX = 2.0  # residual = grey - Gaussian(grey, 2 px): noise passes, tissue mostly not
 # blurs below ~0.3 px do not change a discrete Gaussian kernel (OpenCV): the grid jumps from 0
@@ -329,3 +338,34 @@ def measure_noise(pixels: np.ndarray, mask: np.ndarray) -> NoiseModel:
     ratio = math.sqrt(float((blurred * blurred).sum()) / float((kernel * kernel).sum()))
     residual.setflags(write=False)
     return NoiseModel(residual, blur, ratio)
+
+
+def psf_sigma_mm(noise_blur_px: float, kind: str, spacing_mm: float, *, min_blur_px: float = 0.3) -> tuple[float, str]:
+    """System PSF (Gaussian sigma, mm) of an image from its measured noise blur (module docstring).
+
+    Parameters
+    ----------
+    noise_blur_px : float
+        :attr:`NoiseModel.blur_sigma_px`.
+    kind : {"linear", "log", "film"}
+    spacing_mm : float
+    min_blur_px : float
+        A noise blur below this is not resolved: the kind's default is used.
+
+    Returns
+    -------
+    sigma_mm : float
+    source : str
+        ``"measured"``, ``"measured + screen"`` or ``"default for <kind>"``.
+
+    Examples
+    --------
+    >>> psf_sigma_mm(0.0, "linear", 0.1)
+    (0.03, 'default for linear')
+    """
+    if noise_blur_px < min_blur_px:
+        return DEFAULT_PSF_SIGMA_MM[kind], f"default for {kind}"
+    measured = noise_blur_px * spacing_mm
+    if kind == "film":
+        return math.hypot(measured, FILM_SCREEN_SIGMA_MM), "measured + screen"
+    return measured, "measured"

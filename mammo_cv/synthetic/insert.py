@@ -28,10 +28,10 @@ Model, per calcification
    (hydroxyapatite, 3.16 g/cm^3, at 20 keV: ``PhantomConfig.mu_calc_per_mm``, Elam et al.
    2002 tables) and a scatter-to-primary ratio SPR = 0.2 behind 4-6 cm of breast with a grid
    (``PhantomConfig.scatter_to_primary``, Boone et al. 2000, Med Phys 27:1818).
-4. Blur: T - 1 is convolved with a Gaussian PSF of sigma measured from the image's noise
-   (:func:`mammo_cv.synthetic.contrast.measure_noise`) when resolved, else the default of
-   its kind (:data:`mammo_cv.synthetic.contrast.DEFAULT_PSF_SIGMA_MM`); then area-averaged to
-   the pixel grid (the pixel aperture).
+4. Blur: T - 1 is convolved with a Gaussian PSF derived from the image's measured noise blur
+   (:func:`mammo_cv.synthetic.contrast.psf_sigma_mm`: the noise blur for FFDM, plus the
+   screen's blur for film, the kind's default when unresolved); then area-averaged to the
+   pixel grid (the pixel aperture).
 5. Grey: ln T per pixel in the image's grey scale (:class:`mammo_cv.synthetic.contrast.GreyScale`:
    linear, log or film), summed over overlapping blur tails; rounded to integers and clipped
    to the stored range; float32 like every ``MammoImage``.
@@ -61,7 +61,7 @@ import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.core.types import Anatomy, ChestWallSide, MammoImage
-from mammo_cv.synthetic.contrast import DEFAULT_PSF_SIGMA_MM, GreyScale, NoiseModel, grey_scale_of, measure_noise
+from mammo_cv.synthetic.contrast import GreyScale, NoiseModel, grey_scale_of, measure_noise, psf_sigma_mm
 from mammo_cv.synthetic.phantoms import (
     _ISOTROPIC_KINDS,
     KIND_TO_LABEL,
@@ -328,13 +328,6 @@ def _targets(calcs: list[_Calc], rng: np.random.Generator, config: InsertionConf
     return np.exp(np.asarray(out))
 
 
-def _psf(noise: NoiseModel, grey: GreyScale, spacing_mm: float, config: InsertionConfig) -> tuple[float, str]:
-    """PSF sigma (mm) and where it came from."""
-    if noise.blur_sigma_px >= config.min_blur_px:
-        return noise.blur_sigma_px * spacing_mm, "measured: noise autocorrelation"
-    return DEFAULT_PSF_SIGMA_MM[grey.kind], f"default for {grey.kind}"
-
-
 def _object_row(k: int, calc: _Calc, patch: _Patch, flip: bool, width_px: int, spacing_mm: float,
                 measured: dict) -> dict:
     """Truth record of one calcification (stored grid)."""
@@ -409,7 +402,7 @@ def insert_calcifications(image: MammoImage, *, kinds: str | Sequence[str] = "al
     pixels = _canonical(np.asarray(image.pixels), flip)
     grey = grey or grey_scale_of(image, _canonical(interior, flip))
     noise = measure_noise(pixels, interior)
-    psf_mm, psf_source = _psf(noise, grey, spacing, config)
+    psf_mm, psf_source = psf_sigma_mm(noise.blur_sigma_px, grey.kind, spacing, min_blur_px=config.min_blur_px)
     calcs = _generate(breast, _parse_kinds(kinds), seed, config)
     targets = _targets(calcs, np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(8)[7]), config)
 
