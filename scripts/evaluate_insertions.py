@@ -35,7 +35,8 @@ Artefact tests (on every detection; numbers only, the detector is unchanged)
     (``contrast.psf_sigma_mm``: measured noise blur plus the screen's blur, film) and the pixel
     aperture by 3 noise sigma. ``below_min_size``: area < a 0.1 mm disk.
     ``row_line`` / ``col_line``: the residual (grey - 2 px Gaussian) averaged along the
-    detection's row (column) over 10 mm either side, 1 mm off the detection, stands >= 5
+    detection's row (column) over 10 mm either side, 1 mm beyond the detection's own extent
+    (its bounding box), stands >= 5
     sigma above the rows (columns) 6-15 px away and holds >= 25 % of the detection's own
     residual: a line through the image, not an object.
 """
@@ -51,6 +52,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, best_overlap, label_overlaps, match_calcifications
@@ -113,12 +115,14 @@ def _sharpness(pixels: np.ndarray, r: int, c: int, sigma: float) -> tuple[float,
 
 
 def _line_score(residual: np.ndarray, mask: np.ndarray, r: int, c: int, spacing_mm: float,
-                along_rows: bool) -> tuple[float, float]:
+                along_rows: bool, extent_px: int = 0) -> tuple[float, float]:
     """(z, share) of a line through (r, c): along its column (``along_rows`` False: the line runs
-    down the rows of column c) or its row."""
+    down the rows of column c) or its row; the detection's own ``extent_px`` along the line
+    (centred on it) is left out with the gap."""
     work, m = (residual.T, mask.T) if along_rows else (residual, mask)
     rr, cc = (c, r) if along_rows else (r, c)
-    half, gap = int(LINE_HALF_MM / spacing_mm), max(1, int(LINE_GAP_MM / spacing_mm))
+    half = int(LINE_HALF_MM / spacing_mm)
+    gap = max(1, int(LINE_GAP_MM / spacing_mm)) + (extent_px + 1) // 2
     lo, hi = max(0, rr - half), min(work.shape[0], rr + half + 1)
     cols = np.arange(cc - 15, cc + 16)
     if cols[0] < 0 or cols[-1] >= work.shape[1]:
@@ -149,12 +153,14 @@ def artefact_flags(image, result, psf_sigma_px: float) -> dict[str, np.ndarray]:
     dets = result.detections
     flags = {name: np.zeros(len(dets), bool) for name in TESTS}
     flags["below_min_size"] = dets.area_px * image.pixel_area_mm2 < math.pi / 4 * MIN_SIZE_MM ** 2
+    boxes = ndimage.find_objects(dets.label_image, max_label=len(dets))
     for k, (r, c) in enumerate(dets.peak_rc.tolist()):
         pr, pc = _peak_pixel(pixels, r, c)
         s, s_sigma = _sharpness(pixels, pr, pc, sigma)
         flags["sharper_than_psf"][k] = bool(s > s_max + 3.0 * s_sigma)
+        span = {True: boxes[k][1].stop - boxes[k][1].start, False: boxes[k][0].stop - boxes[k][0].start}
         for name, along_rows in (("row_line", True), ("col_line", False)):
-            z, share = _line_score(residual, mask, pr, pc, spacing, along_rows)
+            z, share = _line_score(residual, mask, pr, pc, spacing, along_rows, span[along_rows])
             flags[name][k] = z >= LINE_Z and share >= LINE_SHARE
     return flags
 
