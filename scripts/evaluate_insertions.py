@@ -55,6 +55,7 @@ import numpy as np
 from scipy import ndimage
 
 from mammo_cv.anatomy import find_anatomy
+from mammo_cv.core.stats import MAD_TO_SIGMA, robust_sigma
 from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, best_overlap, label_overlaps, match_calcifications
 from mammo_cv.pipeline.analysis import analyze
 from mammo_cv.synthetic.backgrounds import (
@@ -135,7 +136,7 @@ def _line_score(residual: np.ndarray, mask: np.ndarray, r: int, c: int, spacing_
     stat = profile[15] - 0.5 * (profile[12] + profile[18])
     offsets = np.r_[0:10, 21:31]
     far = profile[offsets + 0] - 0.5 * (profile[np.clip(offsets - 3, 0, 30)] + profile[np.clip(offsets + 3, 0, 30)])
-    noise = 1.4826 * float(np.median(np.abs(far - np.median(far)))) + 1e-12
+    noise = float(robust_sigma(far)) + 1e-12
     own = float(work[rr, cc])
     return float(stat / noise), float(stat / own) if own > 0 else 0.0
 
@@ -148,7 +149,7 @@ def artefact_flags(image, result, psf_sigma_px: float) -> dict[str, np.ndarray]:
     mask = result.anatomy.breast_mask
     residual = pixels - cv2.GaussianBlur(pixels, (0, 0), 2.0)
     inner = cv2.erode(mask.view(np.uint8), np.ones((9, 9), np.uint8)) > 0
-    sigma = 1.4826 * float(np.median(np.abs(residual[inner]))) if inner.any() else 1.0
+    sigma = MAD_TO_SIGMA * float(np.median(np.abs(residual[inner]))) if inner.any() else 1.0  # zero-mean residual
     s_max = point_source_sharpness(psf_sigma_px)
     dets = result.detections
     flags = {name: np.zeros(len(dets), bool) for name in TESTS}

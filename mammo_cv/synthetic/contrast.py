@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mammo_cv.core.stats import robust_sigma
 from mammo_cv.core.types import MammoImage, PresentationIntent
 from mammo_cv.synthetic.phantoms import PhantomConfig
 
@@ -70,7 +71,6 @@ DEFAULT_PSF_SIGMA_MM: dict[str, float] = {
 #: 5 cycles/mm, sigma = sqrt(ln 2 / 2) / (pi x 5 /mm). An order of magnitude taken from
 #: published screen-film MTFs, not a measurement of the films used here.
 FILM_SCREEN_SIGMA_MM = math.sqrt(math.log(2.0) / 2.0) / (math.pi * 5.0)
-MAD_TO_SIGMA = 1.4826
 MIN_NOISE_RISE = 1.1
 HIGHPASS_SIGMA_PX = 2.0  # residual = grey - Gaussian(grey, 2 px): noise passes, tissue mostly not
 # blurs below ~0.3 px do not change a discrete Gaussian kernel (OpenCV): the grid jumps from 0
@@ -180,7 +180,7 @@ def _noise_by_grey(pixels: np.ndarray, mask: np.ndarray, bins: int) -> tuple[np.
     for part in np.array_split(order, bins):
         values = residual[part]
         centres.append(float(np.median(grey[part])))
-        sigmas.append(MAD_TO_SIGMA * float(np.median(np.abs(values - np.median(values)))))
+        sigmas.append(float(robust_sigma(values)))
     return np.asarray(centres), np.asarray(sigmas)
 
 
@@ -315,8 +315,7 @@ class NoiseModel:
         values = self.residual[rows, cols][mask]
         if values.size < 16:
             raise ValueError("noise window holds fewer than 16 breast pixels")
-        mad = float(np.median(np.abs(values - np.median(values))))
-        return MAD_TO_SIGMA * mad * self.pixel_per_residual
+        return float(robust_sigma(values)) * self.pixel_per_residual
 
 
 def measure_noise(pixels: np.ndarray, mask: np.ndarray) -> NoiseModel:
