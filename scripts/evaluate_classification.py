@@ -51,7 +51,7 @@ import numpy as np
 
 from mammo_cv.classify.rules import load_rules
 from mammo_cv.config.settings import Config
-from mammo_cv.evaluation.metrics import best_overlap, match_clusters, read_mias_annotations
+from mammo_cv.evaluation.metrics import best_overlap, f1_score, match_clusters, read_mias_annotations
 from mammo_cv.io import load_image
 from mammo_cv.pipeline.analysis import analyze
 from mammo_cv.synthetic.phantoms import CALC_KINDS, phantom
@@ -115,10 +115,6 @@ def phantom_outcome(seed: int, spacing_mm: float, size_mm: tuple[float, float], 
             "groups": group_rows, "n_clusters": int(len(result.cluster_table["label"]))}
 
 
-def _f1(tp: int, fp: int, fn: int) -> float | None:
-    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
-
-
 def phantom_metrics(outcomes: list[dict]) -> dict:
     """Per-type F1, macro-F1 and suspicious-cluster recall over the ``all kinds`` set."""
     out: dict = {"per_type": {}}
@@ -130,14 +126,14 @@ def phantom_metrics(outcomes: list[dict]) -> dict:
         missed = sum(r["truth"] == label and r["pred"] is None for r in rows)
         fp = sum(r["truth"] != label and r["pred"] == label for r in rows) + false_labels.count(label)
         out["per_type"][label] = {"n_truth": tp + fn_det + missed, "tp": tp, "fp": fp, "fn_detected": fn_det,
-                                  "missed": missed, "f1_detected": _f1(tp, fp, fn_det),
-                                  "f1_end_to_end": _f1(tp, fp, fn_det + missed)}
+                                  "missed": missed, "f1_detected": f1_score(tp, fp, fn_det),
+                                  "f1_end_to_end": f1_score(tp, fp, fn_det + missed)}
     n_groups = sum(len(o["suspicious_groups"]) for o in outcomes)
     found = sum(len(o["found_groups"]) for o in outcomes)
     fp = sum(o["false_suspicious_clusters"] for o in outcomes)
     out["per_type"]["suspicious_cluster"] = {"n_truth": n_groups, "tp": found, "fp": fp, "fn": n_groups - found,
                                              "recall": found / n_groups if n_groups else None,
-                                             "f1_detected": _f1(found, fp, n_groups - found)}
+                                             "f1_detected": f1_score(found, fp, n_groups - found)}
     f1s = [out["per_type"][t]["f1_detected"] for t in (*CALC_TYPES, "suspicious_cluster")]
     out["macro_f1"] = float(np.mean([f for f in f1s if f is not None]))
     out["macro_f1_end_to_end"] = float(np.mean(

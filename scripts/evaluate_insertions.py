@@ -56,7 +56,7 @@ from scipy import ndimage
 
 from mammo_cv.anatomy import find_anatomy
 from mammo_cv.core.stats import MAD_TO_SIGMA, robust_sigma
-from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, best_overlap, label_overlaps, match_calcifications
+from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, best_overlap, f1_score, label_overlaps, match_calcifications
 from mammo_cv.pipeline.analysis import analyze
 from mammo_cv.synthetic.backgrounds import (
     Background,
@@ -273,7 +273,9 @@ def _recall(objects: list[dict]) -> dict:
 
 
 def _f1(tp: int, fp: int, fn: int) -> float | None:
-    return round(2 * tp / (2 * tp + fp + fn), 4) if tp + fp + fn else None
+    """:func:`mammo_cv.evaluation.metrics.f1_score` to 4 decimals, as the report prints it."""
+    f1 = f1_score(tp, fp, fn)
+    return None if f1 is None else round(f1, 4)
 
 
 def labelling(outcomes: list[dict]) -> dict:

@@ -121,3 +121,12 @@ def test_mias_default_operating_point(mias_dir, tmp_path):
     assert point["lesions_hit"] >= 11
     assert point["fp_per_image"] <= 1.0
     assert report["sensitivity_at_fp_per_image"]["1.0"] >= 11 / 13
+
+
+def test_f1_score_is_twice_tp_over_the_sum_and_none_when_empty():
+    from mammo_cv.evaluation import f1_score
+
+    assert f1_score(8, 1, 3) == 0.8  # 16 / 20
+    assert f1_score(0, 2, 0) == 0.0
+    assert f1_score(5, 0, 0) == 1.0
+    assert f1_score(0, 0, 0) is None

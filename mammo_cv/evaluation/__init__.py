@@ -7,6 +7,7 @@ from mammo_cv.evaluation.metrics import (
     CalcCircle,
     FrocImage,
     best_overlap,
+    f1_score,
     froc_curve,
     label_overlaps,
     match_calcifications,
@@ -20,4 +21,5 @@ from mammo_cv.evaluation.metrics import (
 __all__ = [
     "CalcCircle", "FrocImage", "read_mias_annotations", "match_clusters", "froc_curve", "sensitivity_at",
     "match_calcifications", "recall_by_size", "split_fraction", "label_overlaps", "best_overlap", "SIZE_BANDS_MM",
+    "f1_score",
 ]

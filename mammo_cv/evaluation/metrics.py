@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "CalcCircle",
+    "f1_score",
     "FrocImage",
     "read_mias_annotations",
     "match_clusters",
@@ -171,6 +172,17 @@ def sensitivity_at(curve: dict[str, np.ndarray], fp_per_image: float) -> float:
     """Highest sensitivity of the curve with at most ``fp_per_image`` false positives per image."""
     ok = curve["fp_per_image"] <= fp_per_image
     return float(curve["sensitivity"][ok].max()) if ok.any() else 0.0
+
+
+def f1_score(tp: int, fp: int, fn: int) -> float | None:
+    """F1 = 2 TP / (2 TP + FP + FN); None when there is nothing to score (all three are 0).
+
+    Examples
+    --------
+    >>> f1_score(8, 1, 3), f1_score(0, 0, 0)
+    (0.8, None)
+    """
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
 
 
 def match_calcifications(calc_labels: np.ndarray, det_labels: np.ndarray, det_peak_rc: np.ndarray, *,
