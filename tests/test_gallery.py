@@ -145,7 +145,8 @@ def browser():
 
 
 def study_names(driver):
-    return [section.get_attribute("data-name") for section in driver.find_elements("css selector", "#studies > section")]
+    sections = driver.find_elements("css selector", "#studies > section")
+    return [section.get_attribute("data-name") for section in sections]
 
 
 def shown_cards(driver):

@@ -240,7 +240,8 @@ def _study_section(key: str, images: list[dict], cards: list[str], suspicions: l
     label = html.escape(key[:12] if hashed else (PurePath(key).name or key or "no folder"))
     return (f"<section class=\"study\" data-name=\"{name}\" data-suspicion=\"{max(suspicions):.6f}\" "
             f"data-calcifications=\"{n_calcs}\"><h2>Study {label} &middot; "
-            f"{len(images)} image{'s' if len(images) != 1 else ''}</h2><div class=\"grid\">{''.join(cards)}</div></section>")
+            f"{len(images)} image{'s' if len(images) != 1 else ''}</h2>"
+            f"<div class=\"grid\">{''.join(cards)}</div></section>")
 
 
 def _header(n_images: int, n_errors: int, n_clusters: int) -> str:
