@@ -53,7 +53,7 @@ header button[aria-pressed=true]{background:#222;color:#fff}
 .meta{font-size:.75rem;color:#555;overflow-wrap:anywhere;margin:.3rem 0}
 .counts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.2rem .5rem;margin:.4rem 0;padding:0;
 list-style:none;font-size:.8rem}
-.counts li{padding-left:.4rem;border-left:.8rem solid;overflow-wrap:anywhere}
+.counts li{align-self:start;padding-left:.4rem;border-left:.8rem solid;overflow-wrap:anywhere}
 .counts li.zero{color:#777}
 .clusters{margin:.3rem 0 0;padding:0;list-style:none;font-size:.8rem}
 .clusters li{margin:.25rem 0;padding-left:.4rem;border-left:.3rem solid;overflow-wrap:anywhere}

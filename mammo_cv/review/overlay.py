@@ -32,7 +32,7 @@ Drawn on top:
   it decided the label) in white on a dark box after a swatch of that colour. Captions are
   placed most suspicious first, each at the free place nearest its hull
   (:func:`mammo_cv.review.layout.place_box`): no caption intersects another, and none covers a
-  hull when another place exists;
+  hull when another place exists; a caption not beside its hull is joined to it by a line;
 - the nipple: a white cross.
 
 Legend and scale bar never cover the image: they sit in a dark side panel added to the right
@@ -354,6 +354,19 @@ def _cluster_hulls(base: OverlayBase, calc_table: dict[str, np.ndarray],
     return hulls
 
 
+def _draw_leader(canvas: np.ndarray, box: Box, hull: np.ndarray, colour, display: _Display) -> None:
+    """A line from a caption to the nearest vertex of its hull, when the caption is not beside it."""
+    vertices = hull[:, 0, :].astype(np.float64)
+    centre = np.array([(box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0])
+    vertex = vertices[int(np.argmin(np.hypot(*(vertices - centre).T)))]
+    edge = np.clip(vertex, [box[0], box[1]], [box[2] - 1, box[3] - 1])
+    if np.hypot(*(vertex - edge)) <= 4 * display.line_px + display.gap_px:
+        return
+    start, end = tuple(int(v) for v in edge), tuple(int(v) for v in vertex)
+    cv2.line(canvas, start, end, _BLACK, display.line_px + 2, cv2.LINE_AA)
+    cv2.line(canvas, start, end, colour, display.line_px, cv2.LINE_AA)
+
+
 def _draw_clusters(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, np.ndarray],
                    clusters: dict[str, np.ndarray]) -> tuple[list[Box], list[int]]:
     """Outline every cluster, then caption each at a free place; returns (caption boxes, their ids)."""
@@ -381,6 +394,7 @@ def _draw_clusters(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, 
         box = place_box((w, h), hull_boxes[k], (0, 0, width, height), taken=placed, avoid=hull_boxes,
                         gap=2 * display.line_px)
         if box is not None:
+            _draw_leader(canvas, box, hulls[k], LABEL_COLOURS[name], display)
             _draw_caption(canvas, text, box, LABEL_COLOURS[name], display)
             placed.append(box)
             placed_ids.append(int(cluster_ids[k]))
