@@ -70,6 +70,7 @@ def _candidates(small: np.ndarray, breast: np.ndarray, background: np.ndarray) -
 
 
 def _is_text_like(stats_row: np.ndarray, ring_gradient: float, contrast: float, mm_per_px: float) -> bool:
+    """A component's size (mm) is that of text, and its steepest 3 x 3 step is sharp for its contrast."""
     height_mm, width_mm = stats_row[cv2.CC_STAT_HEIGHT] * mm_per_px, stats_row[cv2.CC_STAT_WIDTH] * mm_per_px
     area_mm2 = stats_row[cv2.CC_STAT_AREA] * mm_per_px ** 2
     return bool(height_mm >= _MIN_HEIGHT_MM and max(height_mm, width_mm) <= _MAX_SIDE_MM
