@@ -15,6 +15,7 @@ import mammo_cv
 from mammo_cv.core.types import MammoImage
 from mammo_cv.io import load_image
 from mammo_cv.review.layout import intersects, place_box
+from mammo_cv.review.notebook import THUMBNAIL_SIDE_PX
 from mammo_cv.review.overlay import caption_text, draw_overlay_layout, prepare_overlay
 from mammo_cv.review.privacy import blanking_reason, text_outside_breast
 from mammo_cv.synthetic.phantoms import phantom
@@ -47,23 +48,24 @@ def covered(mask: np.ndarray, box) -> int:
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
 def test_sample_legend_covers_no_label_or_breast_and_captions_do_not_intersect(path):
     result = mammo_cv.analyze(path)
-    base = prepare_overlay(result)
-    rgb, layout = draw_overlay_layout(base, result.calc_table, result.cluster_table)
-    breast = canvas_mask(result.anatomy.breast_mask, layout)
-    labels = canvas_mask(text_outside_breast(result.image.pixels, result.anatomy.breast_mask,
-                                             result.image.spacing_mm), layout)
-    assert labels.sum() > 100  # the burned-in "L CC" marker is found, so the check below can fail
-    for box in (layout.legend, layout.scale_bar):
-        assert covered(breast, box) == 0 and covered(labels, box) == 0
-    assert len(layout.captions) == len(result.cluster_table["cluster_id"]) >= 3
-    for a, b in itertools.combinations(layout.captions + (layout.legend, layout.scale_bar), 2):
-        assert not intersects(a, b), (a, b)
-    for box in layout.captions:
-        assert intersects(box, layout.image) and not intersects(box, layout.panel)
-    # the marker is text outside the breast: everything outside the breast is blanked before drawing
-    assert base.blanking == "text_outside_breast"
-    assert not base.grey[~breast[:, :layout.image[2]]].any()
-    assert not rgb[labels & ~under_captions(layout)].any()
+    found = text_outside_breast(result.image.pixels, result.anatomy.breast_mask, result.image.spacing_mm)
+    for max_side_px in (2000, THUMBNAIL_SIDE_PX):  # the PNG of a run, and the notebook thumbnail
+        base = prepare_overlay(result, max_side_px=max_side_px)
+        rgb, layout = draw_overlay_layout(base, result.calc_table, result.cluster_table)
+        breast = canvas_mask(result.anatomy.breast_mask, layout)
+        labels = canvas_mask(found, layout)
+        assert labels.sum() > 20  # the burned-in "L CC" marker is found, so the check below can fail
+        for box in (layout.legend, layout.scale_bar):
+            assert covered(breast, box) == 0 and covered(labels, box) == 0
+        assert len(layout.captions) == len(result.cluster_table["cluster_id"]) >= 3
+        for a, b in itertools.combinations(layout.captions + (layout.legend, layout.scale_bar), 2):
+            assert not intersects(a, b), (max_side_px, a, b)
+        for box in layout.captions:
+            assert intersects(box, layout.image) and not intersects(box, layout.panel)
+        # the marker is text outside the breast: everything outside the breast is blanked before drawing
+        assert base.blanking == "text_outside_breast"
+        assert not base.grey[~breast[:, :layout.image[2]]].any()
+        assert not rgb[labels & ~under_captions(layout)].any()
 
 
 def test_a_crowd_of_clusters_gets_captions_that_never_intersect():
