@@ -12,11 +12,13 @@ MB), and :func:`draw_overlay` draws from that base and the labelled tables.
 :func:`render_overlay` is the two in a row.
 
 Display mapping (documented contract, tested): a displayed pixel ``v`` (the area mean of the
-stored pixels it covers) becomes ``round(255 * clip((v - low) / (high - low), 0, 1))`` in all
-three channels, larger = brighter. ``(low, high)`` is ``image.display_window`` (the For
-Presentation VOI window) when present, else the ``OverlayConfig.window_percentiles`` (0.5 and
-99.9 %) of the displayed pixels inside the breast mask, calcifications left out (of all pixels
-when the mask is empty): at most 0.1 % of the tissue is white, so dense tissue stays readable.
+stored pixels it covers) becomes ``round(255 * clip((v - low) / (high - low), 0, 1) ** gamma)``
+in all three channels, larger = brighter. ``(low, high)`` is ``image.display_window`` (the For
+Presentation VOI window, ``gamma`` 1) when present, else the ``OverlayConfig.window_percentiles``
+(0.5 and 99.9 %) of the displayed pixels inside the breast mask, calcifications left out (of all
+pixels when the mask is empty), with ``gamma`` = ``OverlayConfig.percentile_gamma`` (1.6): at
+most 0.1 % of the tissue is white, and the dense tissue gets the most grey levels, so it stays
+readable.
 
 Pixel privacy: when ``mammo_cv.review.privacy.blanking_reason`` is not ``"none"`` (the file's
 BurnedInAnnotation is YES, or text-like content lies outside the breast), every displayed pixel
@@ -99,6 +101,10 @@ class OverlayConfig:
         Percentiles of the breast pixels (calcifications left out) used as the display window when
         the file gives none, %: at most 0.1 % of the tissue reaches white, so dense tissue keeps its
         texture, while calcifications, denser than any tissue, saturate.
+    percentile_gamma : float
+        Exponent applied to the percentile window (not to a VOI window, which is the file's own):
+        1.6 widens the grey range of the densest fifth of the tissue by half (mini-MIAS mdb002,
+        p1-p99: grey 212-255 linear, 190-255 at 1.6) while fat stays above black.
     line_px_per_1000 : float
         Outline width, display px per 1000 px of long side (at least 1 px).
     ring_gap_px_per_1000 : float
@@ -121,6 +127,7 @@ class OverlayConfig:
     """
 
     window_percentiles: tuple[float, float] = (0.5, 99.9)
+    percentile_gamma: float = 1.6
     # Outline width, display px per 1000 px of long side (>= 1 px).
     line_px_per_1000: float = 1.0
     # Gap between an object and its outline = radius of the ring around sub-pixel objects,
@@ -149,6 +156,8 @@ class OverlayConfig:
             raise ValueError(f"scale_bar_fraction must be in (0, 1], got {self.scale_bar_fraction}")
         if not 0 <= self.png_compression <= 9:
             raise ValueError(f"png_compression must be 0..9, got {self.png_compression}")
+        if not 0.2 <= self.percentile_gamma <= 5.0:
+            raise ValueError(f"percentile_gamma must be in [0.2, 5], got {self.percentile_gamma}")
         if self.hull_pad_mm < 0 or self.line_px_per_1000 <= 0 or self.ring_gap_px_per_1000 <= 0:
             raise ValueError("hull_pad_mm must be >= 0 and the per-1000 sizes > 0")
 
@@ -186,7 +195,7 @@ class OverlayBase:
         Display pixels (flat index into ``grey``) covered by each calcification (its
         ``label_image`` value = ``calc_id``), one entry per (pixel, calc_id) pair.
     window_source : str
-        ``"VOI"`` or the percentiles used (legend line).
+        ``"VOI"`` or the percentiles (and gamma) used (legend line).
     nipple_rc : (float, float)
         Nipple in the stored grid, px.
     spacing_mm : (float, float)
@@ -239,15 +248,22 @@ def _window(image, small: np.ndarray, mask_small: np.ndarray, config: OverlayCon
         values = values[:: max(1, values.size // 1_000_000)]
         low, high = (float(v) for v in np.percentile(values, config.window_percentiles))
         source = f"p{config.window_percentiles[0]:g}-p{config.window_percentiles[1]:g}"
+        if config.percentile_gamma != 1.0:
+            source += f" gamma {config.percentile_gamma:g}"
     if not high > low:
         high = low + max(abs(low), 1.0) * 1e-6
     return low, high, source
 
 
-def _to_grey(small: np.ndarray, low: float, high: float) -> np.ndarray:
+def _to_grey(small: np.ndarray, low: float, high: float, gamma: float) -> np.ndarray:
+    """``round(255 * clip((v - low) / (high - low), 0, 1) ** gamma)``, (H, W) uint8."""
     alpha = 255.0 / (high - low)
     clipped = np.clip(small, np.float32(low), np.float32(high))
-    return cv2.convertScaleAbs(clipped, alpha=alpha, beta=-low * alpha)
+    linear = cv2.convertScaleAbs(clipped, alpha=alpha, beta=-low * alpha)
+    if gamma == 1.0:
+        return linear
+    lut = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    return cv2.LUT(linear, lut)
 
 
 def _calc_display_pixels(result, display: _Display) -> tuple[np.ndarray, np.ndarray]:
@@ -521,7 +537,7 @@ def prepare_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | 
     tissue = mask_small.copy()
     tissue.ravel()[calc_pixel_flat] = False
     low, high, window_source = _window(image, small, tissue, config)
-    grey = _to_grey(small, low, high)
+    grey = _to_grey(small, low, high, 1.0 if window_source == "VOI" else config.percentile_gamma)
     blanking = blanking_reason(image, np.asarray(anatomy.breast_mask))
     if blanking != "none":
         grey[~mask_small] = 0
