@@ -147,3 +147,8 @@ def test_burned_in_annotation_yes_blanks_even_without_text(tmp_path):
     ds.save_as(tmp_path / "flagged.dcm")
     assert load_image(tmp_path / "flagged.dcm").burned_in_annotation
     assert not load_image(SAMPLES[0]).burned_in_annotation
+
+
+def test_images_csv_records_the_blanking():
+    tables = mammo_cv.analyze_batch([SAMPLES[-1]], workers=1, progress=False)
+    assert tables.images["review_blanking"].tolist() == ["text_outside_breast"]
