@@ -15,6 +15,7 @@ from scipy import ndimage
 
 import mammo_cv
 from mammo_cv.describe.vascular import empty_chain_table
+from mammo_cv.review.overlay import prepare_overlay
 from mammo_cv.tables import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, empty_table
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_dicoms"
@@ -168,9 +169,10 @@ def test_label_counts_add_up_to_the_tables(result):
 def test_overlay_is_rgb_uint8_and_bounded(result):
     rgb = result.overlay(max_side_px=300)
     assert rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3
-    assert max(rgb.shape[:2]) == 300
     rows, cols = result.image.shape
-    assert rgb.shape[0] / rgb.shape[1] == pytest.approx(rows / cols, rel=0.01)
+    mammogram = prepare_overlay(result, max_side_px=300).grey  # the PNG adds the legend panel on its right
+    assert max(mammogram.shape) == 300 and rgb.shape[0] == mammogram.shape[0] and rgb.shape[1] > mammogram.shape[1]
+    assert mammogram.shape[0] / mammogram.shape[1] == pytest.approx(rows / cols, rel=0.01)
 
 
 def test_save_overlay_writes_the_overlay(result, tmp_path):
@@ -192,10 +194,11 @@ def test_plot_draws_the_overlay_in_stored_pixel_coordinates(result):
     try:
         assert result.plot(ax) is ax
         rows, cols = result.image.shape
-        assert ax.get_xlim() == (-0.5, cols - 0.5)
+        shown = np.asarray(ax.images[0].get_array())
+        np.testing.assert_array_equal(shown, result.overlay())
+        mammogram_width = prepare_overlay(result).grey.shape[1]  # the legend panel follows column cols - 0.5
+        assert ax.get_xlim() == pytest.approx((-0.5, cols * shown.shape[1] / mammogram_width - 0.5))
         assert ax.get_ylim() == (rows - 0.5, -0.5)  # row 0 at the top, as stored
-        shown = ax.images[0].get_array()
-        np.testing.assert_array_equal(np.asarray(shown), result.overlay())
         assert f"{len(result.calcifications)} calcifications" in ax.get_title()
     finally:
         plt.close(fig)
@@ -207,7 +210,7 @@ def test_repr_html_has_a_small_png_thumbnail_and_the_counts(result):
     text = result._repr_html_()
     data = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text).group(1)
     thumbnail = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
-    assert max(thumbnail.shape[:2]) == 256
+    assert max(prepare_overlay(result, max_side_px=384).grey.shape) == 384 == thumbnail.shape[0]
     for kind, counts in result.label_counts().items():
         for label, n in counts.items():
             assert f"<td>{kind}</td><td>{label}</td><td>{n}</td>" in text

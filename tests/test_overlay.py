@@ -13,10 +13,12 @@ from mammo_cv.core.labels import LABELS
 from mammo_cv.core.types import Anatomy, MammoImage
 from mammo_cv.detection.detect import Detections
 from mammo_cv.pipeline.result import Result
+from mammo_cv.review.layout import intersects
 from mammo_cv.review.overlay import (
     LABEL_COLOURS,
     OverlayConfig,
     draw_overlay,
+    draw_overlay_layout,
     encode_overlay,
     encode_png,
     prepare_overlay,
@@ -138,10 +140,11 @@ def test_percentile_window_inside_the_breast_when_the_file_gives_none():
     result = make_result(pixels, mask=mask, nipple_rc=(390, 390))
     rgb = render_overlay(result, max_side_px=2000)
     low, high = np.percentile(ramp, CONFIG.window_percentiles)
-    assert low == pytest.approx(5.0, abs=0.1) and high == pytest.approx(995.0, abs=0.1)
+    assert low == pytest.approx(5.0, abs=0.1) and high == pytest.approx(999.0, abs=0.1)
     row, col = 200, 0  # ramp value 200 * 250 / (250*400 - 1) * 1000 ~ 500.0
     value = float(pixels[row, col])
-    assert int(rgb[row, col, 0]) == pytest.approx(255 * (value - low) / (high - low), abs=0.51)
+    linear = round(255 * (value - low) / (high - low))
+    assert int(rgb[row, col, 0]) == round(255 * (linear / 255) ** CONFIG.percentile_gamma)
     assert tuple(rgb[300, 300]) == (255, 255, 255)  # outside the mask, above the window: clipped
 
 
@@ -153,14 +156,18 @@ def test_percentile_window_inside_the_breast_when_the_file_gives_none():
 ])
 def test_max_side_px_is_respected_and_aspect_kept(shape, max_side_px, expected):
     result = make_result(np.zeros(shape), nipple_rc=(shape[0] / 2, shape[1] - 5))
-    rgb = render_overlay(result, max_side_px=max_side_px)
-    assert rgb.shape == (*expected, 3) and rgb.dtype == np.uint8
+    rgb, layout = draw_overlay_layout(prepare_overlay(result, max_side_px=max_side_px), result.calc_table,
+                                      result.cluster_table)
+    assert layout.image == (0, 0, expected[1], expected[0])
+    assert layout.panel[:2] == (expected[1], 0) and layout.panel[3] == expected[0]
+    assert rgb.shape == (expected[0], layout.panel[2], 3) and rgb.dtype == np.uint8
+    np.testing.assert_array_equal(rgb, render_overlay(result, max_side_px=max_side_px))
 
 
-def bar_length_px(rgb):
-    """Length of the longest run of pure white in the bottom eighth of the overlay."""
-    bottom = np.all(rgb[-rgb.shape[0] // 8:] == 255, axis=-1)
-    return int(bottom.sum(axis=1).max())
+def bar_length_px(rgb, box):
+    """Length of the longest run of pure white inside the scale bar's box."""
+    x0, y0, x1, y1 = box
+    return int(np.all(rgb[y0:y1, x0:x1] == 255, axis=-1).sum(axis=1).max())
 
 
 @pytest.mark.parametrize("shape, spacing_mm, max_side_px", [
@@ -172,24 +179,29 @@ def bar_length_px(rgb):
 def test_scale_bar_length_matches_its_mm_at_display_scale(shape, spacing_mm, max_side_px):
     result = make_result(np.zeros(shape), spacing_mm=spacing_mm, nipple_rc=(shape[0] / 2, 2),
                          display_window=(0.0, 1.0))
-    rgb = render_overlay(result, max_side_px=max_side_px)
-    width = rgb.shape[1]
+    rgb, layout = draw_overlay_layout(prepare_overlay(result, max_side_px=max_side_px), result.calc_table,
+                                      result.cluster_table)
+    width = layout.image[2]
     mm_per_display_px = spacing_mm[1] * shape[1] / width
-    candidates = [mm for mm in (1, 2, 5, 10, 20, 50, 100) if mm / mm_per_display_px <= 0.2 * width]
+    pad = layout.scale_bar[0] - layout.panel[0]
+    room = min(layout.panel[2] - layout.panel[0] - 2 * pad, int(0.2 * width))
+    candidates = [mm for mm in (1, 2, 5, 10, 20, 50, 100) if mm / mm_per_display_px <= room]
     length_mm = candidates[-1]
-    assert bar_length_px(rgb) == round(length_mm / mm_per_display_px)
-    assert bar_length_px(rgb) > 0.08 * width  # the 1-2-5 ladder never leaves the bar below 0.2 / 2.5
+    assert bar_length_px(rgb, layout.scale_bar) == round(length_mm / mm_per_display_px)
+    assert bar_length_px(rgb, layout.scale_bar) > room / 2.5  # the 1-2-5 ladder never leaves it shorter
+    assert layout.image[2] <= layout.scale_bar[0] and layout.scale_bar[2] <= layout.panel[2]
 
 
-def test_legend_swatches_sit_in_the_top_corner_away_from_the_chest_wall():
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_legend_swatches_sit_in_the_side_panel_never_on_the_image(side):
     shape = (800, 600)
-    for side, far in (("left", slice(300, 600)), ("right", slice(0, 300))):
-        result = make_result(np.zeros(shape), chest_wall_side=side, nipple_rc=(400, 300), display_window=(0, 1))
-        rgb = render_overlay(result)
-        for label in LABELS:
-            swatch = colour_mask(rgb, LABEL_COLOURS[label])
-            assert swatch[:200, far].sum() >= 25, (side, label)
-            assert swatch.sum() == swatch[:200, far].sum(), (side, label)
+    result = make_result(np.zeros(shape), chest_wall_side=side, nipple_rc=(400, 300), display_window=(0, 1))
+    rgb, layout = draw_overlay_layout(prepare_overlay(result), result.calc_table, result.cluster_table)
+    x0, y0, x1, y1 = layout.legend
+    assert layout.panel[0] == layout.image[2] == 600 <= x0 and x1 <= layout.panel[2]
+    for label in LABELS:
+        swatch = colour_mask(rgb, LABEL_COLOURS[label])
+        assert swatch[y0:y1, x0:x1].sum() >= 25 and swatch.sum() == swatch[y0:y1, x0:x1].sum(), label
 
 
 def test_nipple_marker_is_white_at_the_nipple():
@@ -287,12 +299,12 @@ def test_labels_of_neighbouring_clusters_do_not_overlap():
     result = make_result(np.zeros(shape), label_image=disks(shape, centres, 2), calc_labels=["punctate"] * 6,
                          cluster_id=np.array([0, 0, 0, 1, 1, 1]), clusters=clusters, nipple_rc=(700, 700),
                          display_window=(0, 1))
-    rgb = render_overlay(result)
-    hull_top = 400 - CONFIG.hull_pad_mm / 0.1
-    written = rgb[: int(hull_top) - 1, 380:470].any(axis=-1)  # black image: anything lit is label text
-    rows = np.flatnonzero(written.any(axis=1))  # columns where both labels would sit
-    bands = 1 + np.count_nonzero(np.diff(rows) > 1)
-    assert bands == 2  # two labels, one above the other, not written over each other
+    rgb, layout = draw_overlay_layout(prepare_overlay(result), result.calc_table, result.cluster_table)
+    assert sorted(layout.caption_cluster_ids) == [0, 1]
+    first, second = layout.captions
+    assert not intersects(first, second)
+    for x0, y0, x1, y1 in layout.captions:  # each is drawn: light text on its dark box
+        assert (rgb[y0:y1, x0:x1].min(axis=-1) >= 200).sum() > 20
 
 
 def test_a_base_prepared_before_classification_draws_the_labelled_overlay():
@@ -311,7 +323,8 @@ def test_a_base_prepared_before_classification_draws_the_labelled_overlay():
     assert encode_png(rgb) == encode_overlay(labelled, max_side_px=600)
     assert len({tuple(c) for c in rgb.reshape(-1, 3)} & {LABEL_COLOURS[c["label"]] for c in calcs}) >= 3
     arrays = [v for v in vars(base).values() if isinstance(v, np.ndarray)]
-    assert base.grey.shape == rgb.shape[:2] == (600, round(ph.image.shape[1] * 600 / ph.image.shape[0]))
+    assert base.grey.shape == (rgb.shape[0], base.display.shape[1]) == (
+        600, round(ph.image.shape[1] * 600 / ph.image.shape[0]))
     assert sum(a.nbytes for a in arrays) < ph.image.pixels.nbytes / 4
     # the base holds each calcification's display pixels: every truth object is there
     assert set(np.unique(base.calc_pixel_id)) == {c["id"] for c in calcs}

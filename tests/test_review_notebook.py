@@ -8,6 +8,7 @@ import re
 
 import cv2
 import numpy as np
+import pytest
 from test_overlay import disks, make_result
 
 from mammo_cv.review.notebook import THUMBNAIL_SIDE_PX, plot_result, result_html, summary_text
@@ -33,7 +34,8 @@ def test_html_has_the_thumbnail_and_one_row_per_label():
     text = result_html(result)
     data = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text).group(1)
     thumbnail = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
-    assert thumbnail.shape == (THUMBNAIL_SIDE_PX, 192, 3)  # 512 x 384 reduced to a 256-px long side
+    # 512 x 384 reduced to a 384-px long side, and the legend panel beside it
+    assert thumbnail.shape[0] == THUMBNAIL_SIDE_PX and thumbnail.shape[1] > 288
     np.testing.assert_array_equal(thumbnail[:, :, ::-1], render_overlay(result, max_side_px=THUMBNAIL_SIDE_PX))
     rows = re.findall(r"<tr><td>(\w+)</td><td>(\w+)</td><td>(\d+)</td></tr>", text)
     assert rows == [("calcifications", "macro", "1"), ("calcifications", "punctate", "1")]
@@ -50,7 +52,10 @@ def test_plot_puts_the_overlay_on_the_given_axes_in_stored_px():
     try:
         result = two_calcs()
         assert plot_result(result, ax, max_side_px=200) is ax
-        assert ax.get_xlim() == (-0.5, SHAPE[1] - 0.5) and ax.get_ylim() == (SHAPE[0] - 0.5, -0.5)
+        low, high = ax.get_xlim()  # stored px: the mammogram's columns, then the legend panel
+        rgb = render_overlay(result, max_side_px=200)
+        assert low == -0.5 and high == pytest.approx(SHAPE[1] * rgb.shape[1] / 150 - 0.5)
+        assert ax.get_ylim() == (SHAPE[0] - 0.5, -0.5)
         np.testing.assert_array_equal(np.asarray(ax.images[0].get_array()), render_overlay(result, max_side_px=200))
         assert ax.get_title() == "image: L CC, 2 calcifications, 0 clusters"
     finally:

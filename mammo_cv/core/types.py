@@ -136,6 +136,9 @@ class MammoImage:
     display_window : tuple of float or None
         (low, high) display range in the units of ``pixels`` (from the VOI window/LUT of a
         For Presentation image), or None when the file gives none.
+    burned_in_annotation : bool
+        The file's BurnedInAnnotation (0028,0301) is YES: text is burned into the pixels, so the
+        review images blank everything outside the breast (``mammo_cv.review.privacy``).
     """
 
     pixels: np.ndarray
@@ -150,6 +153,7 @@ class MammoImage:
     sop_instance_uid: str | None = None
     study_instance_uid: str | None = None
     display_window: tuple[float, float] | None = field(default=None)
+    burned_in_annotation: bool = False
 
     def __post_init__(self) -> None:
         pixels = np.asarray(self.pixels)

@@ -275,6 +275,7 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
         sop_instance_uid=str(ds.SOPInstanceUID) if ds.get("SOPInstanceUID") else None,
         study_instance_uid=str(ds.StudyInstanceUID) if ds.get("StudyInstanceUID") else None,
         display_window=window,
+        burned_in_annotation=str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES",
     )
 
 

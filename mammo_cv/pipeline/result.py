@@ -156,16 +156,16 @@ class Result:
 
         Returns
         -------
-        (H, W, 3) ndarray of uint8
+        (H, W + P, 3) ndarray of uint8
             RGB; the stored grid, downscaled so that its longest side is at most
-            ``max_side_px``.
+            ``max_side_px``, and the P-px legend panel on its right.
 
         Examples
         --------
         >>> import mammo_cv
         >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
         >>> rgb = result.overlay(max_side_px=600)
-        >>> rgb.dtype, rgb.shape[2], max(rgb.shape[:2]) <= 600
+        >>> rgb.dtype, rgb.shape[2], rgb.shape[0] <= 600
         (dtype('uint8'), 3, True)
         """
 
@@ -248,13 +248,14 @@ class Result:
         ax : matplotlib.axes.Axes, optional
             Axes to draw on; a new figure and axes when None.
         **kwargs
-            Passed to :meth:`overlay`.
+            Passed to :func:`mammo_cv.review.overlay.prepare_overlay`.
 
         Returns
         -------
         matplotlib.axes.Axes
             x = column px, y = row px of the stored grid (origin top-left), so table
-            positions can be drawn on top with ``ax.plot(col_px, row_px)``.
+            positions can be drawn on top with ``ax.plot(col_px, row_px)``; the legend panel
+            lies right of column ``N - 0.5``.
 
         Examples
         --------
@@ -263,7 +264,7 @@ class Result:
         >>> import matplotlib.pyplot as plt, mammo_cv
         >>> result = mammo_cv.analyze(mammo_cv.phantom(spacing_mm=0.2, seed=1).image)
         >>> ax = result.plot()
-        >>> ax.get_xlim() == (-0.5, result.image.shape[1] - 0.5)
+        >>> ax.get_xlim()[0] == -0.5 and ax.get_ylim() == (result.image.shape[0] - 0.5, -0.5)
         True
         >>> plt.close(ax.figure)
         """

@@ -9,7 +9,9 @@ from mammo_cv.review.overlay import (
     LABELS,
     OverlayBase,
     OverlayConfig,
+    OverlayLayout,
     draw_overlay,
+    draw_overlay_layout,
     encode_overlay,
     encode_png,
     prepare_overlay,
@@ -18,7 +20,8 @@ from mammo_cv.review.overlay import (
 )
 
 __all__ = [
-    "LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "prepare_overlay", "draw_overlay", "encode_png",
+    "LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "OverlayLayout", "prepare_overlay", "draw_overlay",
+    "draw_overlay_layout", "encode_png",
     "render_overlay", "encode_overlay", "save_overlay", "write_gallery", "THUMBNAIL_SIDE_PX", "summary_text",
     "plot_result", "result_html",
 ]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from mammo_cv.review.overlay import render_overlay
+from mammo_cv.review.overlay import draw_overlay_layout, prepare_overlay, render_overlay
 from mammo_cv.tables.records import label_counts
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -23,9 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["THUMBNAIL_SIDE_PX", "summary_text", "plot_result", "result_html"]
 
-#: Longest side of the notebook thumbnail, px: small enough that a notebook of many results
-#: stays light (a 256 px PNG overlay is ~20-60 kB), large enough to see clusters.
-THUMBNAIL_SIDE_PX = 256
+#: Longest side of the notebook thumbnail's mammogram, px (the legend panel is added beside it):
+#: small enough that a notebook of many results stays light (~50-120 kB of PNG), large enough
+#: that captions and legend are readable at the 9 px minimum text height.
+THUMBNAIL_SIDE_PX = 384
 
 
 def summary_text(result) -> str:
@@ -62,21 +63,22 @@ def plot_result(result, ax: Axes | None = None, **kwargs: Any) -> Axes:
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure and axes when None.
     **kwargs
-        Passed to :func:`~mammo_cv.review.overlay.render_overlay`.
+        Passed to :func:`~mammo_cv.review.overlay.prepare_overlay`.
 
     Returns
     -------
     matplotlib.axes.Axes
         x = column px, y = row px of the stored grid (origin top-left), titled with
-        :func:`summary_text`.
+        :func:`summary_text`; the legend panel lies right of column ``N - 0.5``.
     """
     import matplotlib.pyplot as plt
 
     rows, cols = result.image.shape
+    rgb, layout = draw_overlay_layout(prepare_overlay(result, **kwargs), result.calc_table, result.cluster_table)
+    panel_cols = cols * (layout.panel[2] - layout.panel[0]) / layout.image[2]
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 6 * rows / cols))
-    ax.imshow(render_overlay(result, **kwargs), extent=(-0.5, cols - 0.5, rows - 0.5, -0.5),
-              interpolation="antialiased")
+        _, ax = plt.subplots(figsize=(6, 6 * rows / (cols + panel_cols)))
+    ax.imshow(rgb, extent=(-0.5, cols + panel_cols - 0.5, rows - 0.5, -0.5), interpolation="antialiased")
     ax.set_title(summary_text(result))
     ax.set_xlabel("col (px)")
     ax.set_ylabel("row (px)")
@@ -93,8 +95,9 @@ def result_html(result) -> str:
     Returns
     -------
     str
-        A ``<div>`` with the summary in bold, the overlay as an inline base64 PNG whose long
-        side is :data:`THUMBNAIL_SIDE_PX`, and a table of (table, label, n).
+        A ``<div>`` with the summary in bold, the overlay as an inline base64 PNG whose
+        mammogram's long side is :data:`THUMBNAIL_SIDE_PX` (legend panel beside it), and a table
+        of (table, label, n).
     """
     rgb = render_overlay(result, max_side_px=THUMBNAIL_SIDE_PX)
     ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))

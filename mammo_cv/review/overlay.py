@@ -12,10 +12,17 @@ MB), and :func:`draw_overlay` draws from that base and the labelled tables.
 :func:`render_overlay` is the two in a row.
 
 Display mapping (documented contract, tested): a displayed pixel ``v`` (the area mean of the
-stored pixels it covers) becomes ``round(255 * clip((v - low) / (high - low), 0, 1))`` in all
-three channels, larger = brighter. ``(low, high)`` is ``image.display_window`` (the For
-Presentation VOI window) when present, else the ``OverlayConfig.window_percentiles`` of the
-displayed pixels inside the breast mask (of all pixels when the mask is empty).
+stored pixels it covers) becomes ``round(255 * clip((v - low) / (high - low), 0, 1) ** gamma)``
+in all three channels, larger = brighter. ``(low, high)`` is ``image.display_window`` (the For
+Presentation VOI window, ``gamma`` 1) when present, else the ``OverlayConfig.window_percentiles``
+(0.5 and 99.9 %) of the displayed pixels inside the breast mask, calcifications left out (of all
+pixels when the mask is empty), with ``gamma`` = ``OverlayConfig.percentile_gamma`` (1.6): at
+most 0.1 % of the tissue is white, and the dense tissue gets the most grey levels, so it stays
+readable.
+
+Pixel privacy: when ``mammo_cv.review.privacy.blanking_reason`` is not ``"none"`` (the file's
+BurnedInAnnotation is YES, or text-like content lies outside the breast), every displayed pixel
+outside the breast mask is black (0) before anything is drawn.
 
 Drawn on top:
 
@@ -23,12 +30,20 @@ Drawn on top:
   of its ``label``, ``ring_gap`` display px outside the object (so the object itself stays
   visible, and a calcification smaller than a display pixel still gets a ring of that radius);
 - each cluster: the convex hull of its member centroids padded by ``hull_pad_mm``, in the colour
-  of the cluster ``label``, with ``"label score"`` written above it;
-- the nipple: a white cross;
-- a legend (laterality and view, each class colour with its number of calcifications, the
-  number of clusters, the window used) in the top corner away from the chest wall, and a scale
-  bar in mm in the bottom corner away from the chest wall. The bar is ``length_mm / (spacing_col_mm
-  / scale_col)`` display px long, ``scale_col`` being display width / stored width.
+  of the cluster ``label``, and a caption (:func:`caption_text`: the label, and the score where
+  it decided the label) in white on a dark box after a swatch of that colour. Captions are
+  placed most suspicious first, each at the free place nearest its hull
+  (:func:`mammo_cv.review.layout.place_box`): no caption intersects another, and none covers a
+  hull when another place exists; a caption not beside its hull is joined to it by a line;
+- the nipple: a white cross.
+
+Legend and scale bar never cover the image: they sit in a dark side panel added to the right
+of the mammogram (the PNG is P px wider than the mammogram at display size, P fitting the
+widest legend line). The legend gives laterality and view, each class colour with its number
+of calcifications, the number of clusters, the window used and whether pixels were blanked; the
+scale bar at the panel's foot is ``length_mm / (spacing_col_mm / scale_col)`` display px long,
+``scale_col`` being display width / stored width. :func:`draw_overlay_layout` returns the boxes
+of all of these (:class:`mammo_cv.review.layout.OverlayLayout`).
 """
 
 from __future__ import annotations
@@ -42,9 +57,12 @@ import numpy as np
 
 from mammo_cv.core.files import write_bytes_atomic
 from mammo_cv.core.labels import LABELS
+from mammo_cv.review.layout import Box, OverlayLayout, place_box
+from mammo_cv.review.privacy import blanking_reason
 
-__all__ = ["LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "prepare_overlay", "draw_overlay",
-           "encode_png", "render_overlay", "encode_overlay", "save_overlay"]
+__all__ = ["LABELS", "LABEL_COLOURS", "OverlayConfig", "OverlayBase", "OverlayLayout", "prepare_overlay",
+           "draw_overlay", "draw_overlay_layout", "caption_text", "encode_png", "render_overlay", "encode_overlay",
+           "save_overlay"]
 
 #: RGB colour of each label: the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"),
 #: whose colours stay distinct under the common colour-vision deficiencies.
@@ -61,6 +79,9 @@ LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
 _DRAW_ORDER: tuple[str, ...] = ("other", "punctate", "vascular", "secretory", "macro", "suspicious_cluster")
 _WHITE = (255, 255, 255)
 _BLACK = (0, 0, 0)
+_PANEL = (32, 32, 32)  # side panel and caption boxes: dark grey, apart from the black background
+# Cluster labels given by a type rule, whose caption shows no suspicion score (see caption_text).
+_SCORELESS = frozenset({"vascular", "secretory", "macro"})
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _FONT_CAP_PX = float(cv2.getTextSize("H", _FONT, 1.0, 1)[0][1])  # text height at fontScale 1
 _NICE_BAR_MM: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
@@ -77,8 +98,13 @@ class OverlayConfig:
     Attributes
     ----------
     window_percentiles : (float, float)
-        Percentiles of the breast pixels used as the display window when the file gives none, %:
-        0.5 and 99.5 clip the few calcium and skin-line extremes without washing out tissue.
+        Percentiles of the breast pixels (calcifications left out) used as the display window when
+        the file gives none, %: at most 0.1 % of the tissue reaches white, so dense tissue keeps its
+        texture, while calcifications, denser than any tissue, saturate.
+    percentile_gamma : float
+        Exponent applied to the percentile window (not to a VOI window, which is the file's own):
+        1.6 widens the grey range of the densest fifth of the tissue by half (mini-MIAS mdb002,
+        p1-p99: grey 212-255 linear, 190-255 at 1.6) while fat stays above black.
     line_px_per_1000 : float
         Outline width, display px per 1000 px of long side (at least 1 px).
     ring_gap_px_per_1000 : float
@@ -90,18 +116,18 @@ class OverlayConfig:
     text_height_fraction : float
         Text height as a fraction of the display's long side: 26 px at 2000 px, legible at half size.
     scale_bar_fraction : float
-        The scale bar is the longest of 1, 2, 5, 10, 20, 50 or 100 mm that fits in this fraction of the
-        display width.
+        The scale bar is the longest of 1, 2, 5, 10, 20, 50 or 100 mm that fits in the side panel and
+        in this fraction of the mammogram's display width.
     png_compression : int
         PNG zlib level, 0-9: 3 writes about 3x faster than the default 6 for a few % more bytes.
     min_side_px : int
         Smallest ``max_side_px`` accepted, px: below it, text cannot be drawn legibly.
+    min_text_px : int
+        Smallest text height, px, however small the overlay: 9 px stays readable in a thumbnail.
     """
 
-    # Percentiles of the breast pixels used as the display window when the file gives none:
-    # 0.5/99.5 % clips the few calcium and skin-line extremes without washing out tissue
-    # (the usual robust "auto window" of viewers).
-    window_percentiles: tuple[float, float] = (0.5, 99.5)
+    window_percentiles: tuple[float, float] = (0.5, 99.9)
+    percentile_gamma: float = 1.6
     # Outline width, display px per 1000 px of long side (>= 1 px).
     line_px_per_1000: float = 1.0
     # Gap between an object and its outline = radius of the ring around sub-pixel objects,
@@ -120,6 +146,7 @@ class OverlayConfig:
     png_compression: int = 3
     # Minimum long side accepted for max_side_px (below this, text cannot be drawn legibly).
     min_side_px: int = 64
+    min_text_px: int = 9
 
     def __post_init__(self) -> None:
         low, high = self.window_percentiles
@@ -129,6 +156,8 @@ class OverlayConfig:
             raise ValueError(f"scale_bar_fraction must be in (0, 1], got {self.scale_bar_fraction}")
         if not 0 <= self.png_compression <= 9:
             raise ValueError(f"png_compression must be 0..9, got {self.png_compression}")
+        if not 0.2 <= self.percentile_gamma <= 5.0:
+            raise ValueError(f"percentile_gamma must be in [0.2, 5], got {self.percentile_gamma}")
         if self.hull_pad_mm < 0 or self.line_px_per_1000 <= 0 or self.ring_gap_px_per_1000 <= 0:
             raise ValueError("hull_pad_mm must be >= 0 and the per-1000 sizes > 0")
 
@@ -166,15 +195,16 @@ class OverlayBase:
         Display pixels (flat index into ``grey``) covered by each calcification (its
         ``label_image`` value = ``calc_id``), one entry per (pixel, calc_id) pair.
     window_source : str
-        ``"VOI"`` or the percentiles used (legend line).
+        ``"VOI"`` or the percentiles (and gamma) used (legend line).
     nipple_rc : (float, float)
         Nipple in the stored grid, px.
     spacing_mm : (float, float)
         Stored pixel spacing (row, col), mm.
     laterality, view : str
         Legend title, e.g. ``"L"``, ``"CC"``.
-    legend_right : bool
-        Legend and scale bar at the right edge (chest wall on the left).
+    blanking : str
+        Why every pixel outside the breast is black, one of
+        ``mammo_cv.review.privacy.BLANKING_REASONS`` (``"none"``: nothing blanked).
     config : OverlayConfig
     """
 
@@ -186,7 +216,7 @@ class OverlayBase:
     spacing_mm: tuple[float, float]
     laterality: str
     view: str
-    legend_right: bool
+    blanking: str
     config: OverlayConfig
     display: _Display
 
@@ -218,15 +248,22 @@ def _window(image, small: np.ndarray, mask_small: np.ndarray, config: OverlayCon
         values = values[:: max(1, values.size // 1_000_000)]
         low, high = (float(v) for v in np.percentile(values, config.window_percentiles))
         source = f"p{config.window_percentiles[0]:g}-p{config.window_percentiles[1]:g}"
+        if config.percentile_gamma != 1.0:
+            source += f" gamma {config.percentile_gamma:g}"
     if not high > low:
         high = low + max(abs(low), 1.0) * 1e-6
     return low, high, source
 
 
-def _to_grey(small: np.ndarray, low: float, high: float) -> np.ndarray:
+def _to_grey(small: np.ndarray, low: float, high: float, gamma: float) -> np.ndarray:
+    """``round(255 * clip((v - low) / (high - low), 0, 1) ** gamma)``, (H, W) uint8."""
     alpha = 255.0 / (high - low)
     clipped = np.clip(small, np.float32(low), np.float32(high))
-    return cv2.convertScaleAbs(clipped, alpha=alpha, beta=-low * alpha)
+    linear = cv2.convertScaleAbs(clipped, alpha=alpha, beta=-low * alpha)
+    if gamma == 1.0:
+        return linear
+    lut = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    return cv2.LUT(linear, lut)
 
 
 def _calc_display_pixels(result, display: _Display) -> tuple[np.ndarray, np.ndarray]:
@@ -281,72 +318,103 @@ def _draw_calcifications(canvas: np.ndarray, base: OverlayBase, calc_table: dict
         cv2.drawContours(canvas, contours, -1, colour, display.line_px, cv2.LINE_8)
 
 
-def _put_text(canvas: np.ndarray, text: str, origin: tuple[int, int], colour, display: _Display,
-              *, box: bool = False) -> None:
-    """Text with its baseline-left corner at ``origin`` (x, y), dark halo or dark box behind."""
-    thickness = max(1, display.line_px)
-    if box:
-        (w, h), base = cv2.getTextSize(text, _FONT, display.font_scale, thickness)
-        pad = max(1, display.line_px)
-        cv2.rectangle(canvas, (origin[0] - pad, origin[1] - h - pad), (origin[0] + w + pad, origin[1] + base),
-                      _BLACK, cv2.FILLED)
-    else:
-        cv2.putText(canvas, text, origin, _FONT, display.font_scale, _BLACK, thickness + 2, cv2.LINE_AA)
-    cv2.putText(canvas, text, origin, _FONT, display.font_scale, colour, thickness, cv2.LINE_AA)
+def _text_box(text: str, display: _Display) -> tuple[int, int, int]:
+    """(width, height, baseline offset) of a caption box: swatch, text and padding, display px."""
+    (w, h), _ = cv2.getTextSize(text, _FONT, display.font_scale, display.line_px)
+    pad = max(2, display.text_px // 4)
+    return 3 * pad + display.text_px + w, 2 * pad + h + display.text_px // 4, pad + h
 
 
-def _draw_clusters(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, np.ndarray],
-                   clusters: dict[str, np.ndarray]) -> None:
-    display, config = base.display, base.config
-    cluster_ids = _column(clusters, "cluster_id", "cluster_table").astype(np.int64)
-    if cluster_ids.size == 0:
-        return
-    label_index = _label_indices(_column(clusters, "label", "cluster_table"), "cluster_table")
-    scores = _column(clusters, "score", "cluster_table").astype(np.float64)
+def _draw_caption(canvas: np.ndarray, text: str, box: Box, colour, display: _Display) -> None:
+    """White text on a dark box, after a swatch of the cluster's colour: readable on any tissue."""
+    x0, y0, x1, y1 = box
+    pad = max(2, display.text_px // 4)
+    cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), _PANEL, cv2.FILLED)
+    cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), colour, 1, cv2.LINE_8)
+    swatch = display.text_px
+    top = y0 + (y1 - y0 - swatch) // 2
+    cv2.rectangle(canvas, (x0 + pad, top), (x0 + pad + swatch - 1, top + swatch - 1), colour, cv2.FILLED)
+    baseline = y0 + _text_box(text, display)[2]
+    cv2.putText(canvas, text, (x0 + 2 * pad + swatch, baseline), _FONT, display.font_scale, _WHITE,
+                display.line_px, cv2.LINE_AA)
+
+
+def caption_text(label: str, score: float) -> str:
+    """A cluster's caption: its label, and its suspicion score where the score decided the label.
+
+    The score is the classifier's 0-1 suspicion; a cluster that a type rule labelled
+    (``vascular``, ``secretory``, ``macro``) was not judged on it, so its caption is the label alone.
+    """
+    return label if label in _SCORELESS or not np.isfinite(score) else f"{label} {score:.2f}"
+
+
+def _cluster_hulls(base: OverlayBase, calc_table: dict[str, np.ndarray],
+                   clusters: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Each cluster's hull in display (x, y): its member centroids padded by ``hull_pad_mm``."""
+    display = base.display
     member_of = np.asarray(calc_table["cluster_id"], np.int64)
     member_xy = display.xy(calc_table["row_px"], calc_table["col_px"])
     centre_xy = display.xy(clusters["row_px"], clusters["col_px"])
     spacing_row, spacing_col = base.spacing_mm
     display_mm = float(np.sqrt(spacing_row / display.scale_row * spacing_col / display.scale_col))
-    pad_px = max(config.hull_pad_mm / display_mm, display.gap_px + 2.0 * display.line_px)
+    pad_px = max(base.config.hull_pad_mm / display_mm, display.gap_px + 2.0 * display.line_px)
     angles = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
     ring = pad_px * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    height, width = display.shape
-    placed: list[tuple[int, int, int, int]] = []  # text boxes (x0, y0, x1, y1) already written
-    # One iteration per reported cluster: a handful per image.
-    for k, cluster_id in enumerate(cluster_ids):
+    hulls = []
+    for k, cluster_id in enumerate(np.asarray(clusters["cluster_id"], np.int64)):  # a handful per image
         points = member_xy[member_of == cluster_id]
         if points.shape[0] == 0:
             points = centre_xy[k:k + 1]
         cloud = (points[:, None, :] + ring[None, :, :]).reshape(-1, 2)
-        hull = np.round(cv2.convexHull(cloud.astype(np.float32))).astype(np.int32)
-        name = LABELS[label_index[k]]
+        hulls.append(np.round(cv2.convexHull(cloud.astype(np.float32))).astype(np.int32))
+    return hulls
+
+
+def _draw_leader(canvas: np.ndarray, box: Box, hull: np.ndarray, colour, display: _Display) -> None:
+    """A line from a caption to the nearest vertex of its hull, when the caption is not beside it."""
+    vertices = hull[:, 0, :].astype(np.float64)
+    centre = np.array([(box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0])
+    vertex = vertices[int(np.argmin(np.hypot(*(vertices - centre).T)))]
+    edge = np.clip(vertex, [box[0], box[1]], [box[2] - 1, box[3] - 1])
+    if np.hypot(*(vertex - edge)) <= 4 * display.line_px + display.gap_px:
+        return
+    start, end = tuple(int(v) for v in edge), tuple(int(v) for v in vertex)
+    cv2.line(canvas, start, end, _BLACK, display.line_px + 2, cv2.LINE_AA)
+    cv2.line(canvas, start, end, colour, display.line_px, cv2.LINE_AA)
+
+
+def _draw_clusters(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, np.ndarray],
+                   clusters: dict[str, np.ndarray]) -> tuple[list[Box], list[int]]:
+    """Outline every cluster, then caption each at a free place; returns (caption boxes, their ids)."""
+    display = base.display
+    cluster_ids = _column(clusters, "cluster_id", "cluster_table").astype(np.int64)
+    if cluster_ids.size == 0:
+        return [], []
+    label_index = _label_indices(_column(clusters, "label", "cluster_table"), "cluster_table")
+    scores = _column(clusters, "score", "cluster_table").astype(np.float64)
+    hulls = _cluster_hulls(base, calc_table, clusters)
+    hull_boxes: list[Box] = []
+    for k, hull in enumerate(hulls):
+        colour = LABEL_COLOURS[LABELS[label_index[k]]]
         cv2.polylines(canvas, [hull], True, _BLACK, display.line_px + 2, cv2.LINE_8)
-        cv2.polylines(canvas, [hull], True, LABEL_COLOURS[name], display.line_px, cv2.LINE_8)
-        text = f"{name} {scores[k]:.2f}"
-        (text_w, text_h), _ = cv2.getTextSize(text, _FONT, display.font_scale, display.line_px)
-        top, bottom = int(hull[:, 0, 1].min()), int(hull[:, 0, 1].max())
-        gap = 2 * display.line_px
-        baseline = top - gap if top - gap - text_h >= 0 else min(bottom + gap + text_h, height - 1)
-        left = int(np.clip(hull[:, 0, 0].min(), 0, max(width - text_w - 1, 0)))
-        baseline = _free_baseline(placed, left, baseline, text_w, text_h + 2 * gap, height)
-        placed.append((left, baseline - text_h - gap, left + text_w, baseline + gap))
-        _put_text(canvas, text, (left, baseline), LABEL_COLOURS[name], display, box=True)
-
-
-def _free_baseline(placed, left: int, baseline: int, text_w: int, step: int, height: int) -> int:
-    """Move a label up (away from its hull), else down, one line at a time, to a place where its box
-    overlaps no label already written; keep the first place when none is free."""
-    def free(base: int) -> bool:
-        top = base - step
-        return 0 <= top and base < height and not any(
-            left < x1 and x0 < left + text_w and top < y1 and y0 < base for x0, y0, x1, y1 in placed)
-
-    shifts = range(len(placed) + 1)  # each earlier label blocks at most one line
-    for base in [baseline - i * step for i in shifts] + [baseline + i * step for i in shifts]:
-        if free(base):
-            return base
-    return baseline
+        cv2.polylines(canvas, [hull], True, colour, display.line_px, cv2.LINE_8)
+        x, y, w, h = cv2.boundingRect(hull)
+        hull_boxes.append((x, y, x + w, y + h))
+    height, width = display.shape
+    placed: list[Box] = []
+    placed_ids: list[int] = []
+    for k in np.argsort(-scores, kind="stable"):  # the most suspicious get the nearest places
+        name = LABELS[label_index[k]]
+        text = caption_text(name, float(scores[k]))
+        w, h, _ = _text_box(text, display)
+        box = place_box((w, h), hull_boxes[k], (0, 0, width, height), taken=placed, avoid=hull_boxes,
+                        gap=2 * display.line_px)
+        if box is not None:
+            _draw_leader(canvas, box, hulls[k], LABEL_COLOURS[name], display)
+            _draw_caption(canvas, text, box, LABEL_COLOURS[name], display)
+            placed.append(box)
+            placed_ids.append(int(cluster_ids[k]))
+    return placed, placed_ids
 
 
 def _draw_nipple(canvas: np.ndarray, nipple_rc: tuple[float, float], display: _Display) -> None:
@@ -356,57 +424,74 @@ def _draw_nipple(canvas: np.ndarray, nipple_rc: tuple[float, float], display: _D
     cv2.drawMarker(canvas, (int(x), int(y)), _WHITE, cv2.MARKER_CROSS, size, display.line_px)
 
 
-def _draw_legend(canvas: np.ndarray, base: OverlayBase, calc_table: dict[str, np.ndarray],
-                 cluster_table: dict[str, np.ndarray]) -> None:
-    display = base.display
+def _legend_lines(base: OverlayBase, calc_table: dict[str, np.ndarray],
+                  cluster_table: dict[str, np.ndarray]) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """The legend's (text, swatch colour or None) lines."""
     labels = np.asarray(calc_table["label"]).astype(str)
-    counts = {name: int(np.count_nonzero(labels == name)) for name in LABELS}
     lines: list[tuple[str, tuple[int, int, int] | None]] = [
         (f"{base.laterality} {base.view}", None),
-        *[(f"{name} {counts[name]}", LABEL_COLOURS[name]) for name in LABELS],
+        *[(f"{name} {int(np.count_nonzero(labels == name))}", LABEL_COLOURS[name]) for name in LABELS],
         (f"clusters {len(np.asarray(cluster_table['cluster_id']))}", None),
         ("+ nipple", None),
         (f"window {base.window_source}", None),
     ]
-    thickness = display.line_px
-    sizes = [cv2.getTextSize(text, _FONT, display.font_scale, thickness)[0] for text, _ in lines]
-    swatch = display.text_px
+    if base.blanking != "none":
+        lines.append(("outside breast blanked", None))
+    return lines
+
+
+def _legend_geometry(display: _Display) -> tuple[int, int, int]:
+    """(padding, swatch side, row height) of the legend, display px."""
     pad = max(2, display.text_px // 2)
-    row_h = display.text_px + pad
-    box_w = pad * 3 + swatch + max(w for w, _ in sizes)
-    box_h = pad + row_h * len(lines)
-    height, width = display.shape
-    box_w, box_h = min(box_w, width), min(box_h, height)
-    x0 = width - box_w if base.legend_right else 0
-    roi = canvas[0:box_h, x0:x0 + box_w]
-    roi[...] = roi // 4  # darken: text stays readable, tissue stays faintly visible
+    return pad, display.text_px, display.text_px + pad
+
+
+def _panel_width(base: OverlayBase) -> int:
+    """Width of the side panel, display px: the widest legend line (all counts at 5 digits)."""
+    display = base.display
+    pad, swatch, _ = _legend_geometry(display)
+    widest = max(f"{name} 00000" for name in LABELS)
+    texts = [widest, f"window {base.window_source}", "outside breast blanked", "clusters 00000",
+             f"{base.laterality} {base.view}", "100 mm"]
+    return 3 * pad + swatch + max(cv2.getTextSize(t, _FONT, display.font_scale, display.line_px)[0][0]
+                                  for t in texts)
+
+
+def _draw_legend(canvas: np.ndarray, base: OverlayBase, lines, panel: Box) -> Box:
+    """Write the legend at the top of the panel; returns its box."""
+    display = base.display
+    pad, swatch, row_h = _legend_geometry(display)
+    x0 = panel[0]
     for i, (text, colour) in enumerate(lines):
         baseline = pad + row_h * i + display.text_px
-        text_x = x0 + pad * 2 + swatch
         if colour is not None:
             cv2.rectangle(canvas, (x0 + pad, baseline - swatch), (x0 + pad + swatch - 1, baseline - 1),
                           colour, cv2.FILLED)
-        cv2.putText(canvas, text, (text_x, baseline), _FONT, display.font_scale, _WHITE, thickness, cv2.LINE_AA)
+        cv2.putText(canvas, text, (x0 + 2 * pad + swatch, baseline), _FONT, display.font_scale, _WHITE,
+                    display.line_px, cv2.LINE_AA)
+    return x0, 0, panel[2], min(pad + row_h * len(lines) + pad, panel[3])
 
 
-def _scale_bar_mm(mm_per_px: float, width_px: int, fraction: float) -> float:
-    fitting = [mm for mm in _NICE_BAR_MM if mm / mm_per_px <= fraction * width_px]
+def _scale_bar_mm(mm_per_px: float, width_px: int) -> float:
+    fitting = [mm for mm in _NICE_BAR_MM if mm / mm_per_px <= width_px]
     return fitting[-1] if fitting else _NICE_BAR_MM[0]
 
 
-def _draw_scale_bar(canvas: np.ndarray, base: OverlayBase) -> None:
+def _draw_scale_bar(canvas: np.ndarray, base: OverlayBase, panel: Box) -> Box:
+    """Draw the scale bar at the bottom of the panel; returns its box (bar and its text)."""
     display = base.display
     mm_per_px = base.spacing_mm[1] / display.scale_col
-    height, width = display.shape
-    length_mm = _scale_bar_mm(mm_per_px, width, base.config.scale_bar_fraction)
+    pad = _legend_geometry(display)[0]
+    room = min(panel[2] - panel[0] - 2 * pad, int(base.config.scale_bar_fraction * display.shape[1]))
+    length_mm = _scale_bar_mm(mm_per_px, max(room, 1))
     bar_px = int(round(length_mm / mm_per_px))
     bar_h = max(2, 2 * display.line_px)
-    margin = max(4, display.text_px)
-    x0 = width - margin - bar_px if base.legend_right else margin
-    y1 = height - margin
-    cv2.rectangle(canvas, (x0 - 1, y1 - bar_h - 1), (x0 + bar_px, y1), _BLACK, cv2.FILLED)
+    x0, y1 = panel[0] + pad, panel[3] - pad
     cv2.rectangle(canvas, (x0, y1 - bar_h), (x0 + bar_px - 1, y1 - 1), _WHITE, cv2.FILLED)
-    _put_text(canvas, f"{length_mm:g} mm", (x0, y1 - bar_h - 1 - 2 * display.line_px - 2), _WHITE, display)
+    baseline = y1 - bar_h - 2 * display.line_px - 2
+    cv2.putText(canvas, f"{length_mm:g} mm", (x0, baseline), _FONT, display.font_scale, _WHITE,
+                display.line_px, cv2.LINE_AA)
+    return x0, baseline - display.text_px, max(x0 + bar_px, panel[0] + pad), y1
 
 
 def prepare_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | None = None) -> OverlayBase:
@@ -447,24 +532,34 @@ def prepare_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | 
         small = cv2.resize(image.pixels, (width, height), interpolation=cv2.INTER_AREA)
         mask_small = cv2.resize(np.asarray(anatomy.breast_mask).view(np.uint8), (width, height),
                                 interpolation=cv2.INTER_NEAREST).view(bool)
-    low, high, window_source = _window(image, small, mask_small, config)
-    long_side = max(height, width)
-    text_px = max(8, int(round(config.text_height_fraction * long_side)))
-    display = _Display(scale_row=height / rows, scale_col=width / cols, shape=(height, width),
-                       line_px=max(1, int(round(config.line_px_per_1000 * long_side / 1000))),
-                       gap_px=max(2, int(round(config.ring_gap_px_per_1000 * long_side / 1000))),
-                       font_scale=text_px / _FONT_CAP_PX, text_px=text_px)
+    display = _display(rows, cols, height, width, config)
     calc_pixel_flat, calc_pixel_id = _calc_display_pixels(result, display)
-    return OverlayBase(grey=_to_grey(small, low, high), calc_pixel_flat=calc_pixel_flat, calc_pixel_id=calc_pixel_id,
+    tissue = mask_small.copy()
+    tissue.ravel()[calc_pixel_flat] = False
+    low, high, window_source = _window(image, small, tissue, config)
+    grey = _to_grey(small, low, high, 1.0 if window_source == "VOI" else config.percentile_gamma)
+    blanking = blanking_reason(image, np.asarray(anatomy.breast_mask))
+    if blanking != "none":
+        grey[~mask_small] = 0
+    return OverlayBase(grey=grey, calc_pixel_flat=calc_pixel_flat, calc_pixel_id=calc_pixel_id,
                        window_source=window_source, nipple_rc=tuple(float(v) for v in anatomy.nipple_rc),
                        spacing_mm=tuple(float(v) for v in image.spacing_mm), laterality=str(image.laterality.value),
-                       view=str(image.view.value), legend_right=str(anatomy.chest_wall_side.value) == "left",
-                       config=config, display=display)
+                       view=str(image.view.value), blanking=blanking, config=config, display=display)
 
 
-def draw_overlay(base: OverlayBase, calc_table: dict[str, np.ndarray],
-                 cluster_table: dict[str, np.ndarray]) -> np.ndarray:
-    """Draw the labelled tables of one image on its prepared base.
+def _display(rows: int, cols: int, height: int, width: int, config: OverlayConfig) -> _Display:
+    """The display geometry of a (rows, cols) image shown at (height, width)."""
+    long_side = max(height, width)
+    text_px = max(config.min_text_px, int(round(config.text_height_fraction * long_side)))
+    return _Display(scale_row=height / rows, scale_col=width / cols, shape=(height, width),
+                    line_px=max(1, int(round(config.line_px_per_1000 * long_side / 1000))),
+                    gap_px=max(2, int(round(config.ring_gap_px_per_1000 * long_side / 1000))),
+                    font_scale=text_px / _FONT_CAP_PX, text_px=text_px)
+
+
+def draw_overlay_layout(base: OverlayBase, calc_table: dict[str, np.ndarray],
+                        cluster_table: dict[str, np.ndarray]) -> tuple[np.ndarray, OverlayLayout]:
+    """Draw the labelled tables of one image on its prepared base, and say where the text went.
 
     Parameters
     ----------
@@ -478,8 +573,11 @@ def draw_overlay(base: OverlayBase, calc_table: dict[str, np.ndarray],
 
     Returns
     -------
-    (H, W, 3) ndarray of uint8
-        RGB, the shape of ``base.grey``. See the module docstring for what is drawn.
+    rgb : (H, W + P, 3) ndarray of uint8
+        The mammogram (``base.grey``'s H x W) with a P-px side panel on its right. See the module
+        docstring for what is drawn.
+    layout : OverlayLayout
+        The boxes of the panel, legend, scale bar and captions, display px.
 
     Raises
     ------
@@ -488,17 +586,29 @@ def draw_overlay(base: OverlayBase, calc_table: dict[str, np.ndarray],
     ValueError
         For a label outside :data:`LABELS`.
     """
-    canvas = cv2.cvtColor(base.grey, cv2.COLOR_GRAY2RGB)
+    height, width = base.display.shape
+    panel: Box = (width, 0, width + _panel_width(base), height)
+    canvas = np.empty((height, panel[2], 3), np.uint8)
+    canvas[:, :width] = base.grey[:, :, None]
+    canvas[:, width:] = _PANEL
     _draw_calcifications(canvas, base, calc_table)
-    _draw_clusters(canvas, base, calc_table, cluster_table)
+    captions, caption_ids = _draw_clusters(canvas, base, calc_table, cluster_table)
     _draw_nipple(canvas, base.nipple_rc, base.display)
-    _draw_legend(canvas, base, calc_table, cluster_table)
-    _draw_scale_bar(canvas, base)
-    return canvas
+    legend = _draw_legend(canvas, base, _legend_lines(base, calc_table, cluster_table), panel)
+    scale_bar = _draw_scale_bar(canvas, base, panel)
+    layout = OverlayLayout(image=(0, 0, width, height), panel=panel, legend=legend, scale_bar=scale_bar,
+                           captions=tuple(captions), caption_cluster_ids=tuple(caption_ids))
+    return canvas, layout
+
+
+def draw_overlay(base: OverlayBase, calc_table: dict[str, np.ndarray],
+                 cluster_table: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`draw_overlay_layout` without the layout: the (H, W + P, 3) uint8 RGB overlay."""
+    return draw_overlay_layout(base, calc_table, cluster_table)[0]
 
 
 def encode_png(rgb: np.ndarray, *, config: OverlayConfig | None = None) -> bytes:
-    """Encode an (H, W, 3) uint8 RGB overlay as PNG bytes (zlib level ``config.png_compression``).
+    """Encode an (H, W', 3) uint8 RGB overlay as PNG bytes (zlib level ``config.png_compression``).
 
     Raises
     ------
@@ -528,8 +638,9 @@ def render_overlay(result, *, max_side_px: int = 2000, config: OverlayConfig | N
 
     Returns
     -------
-    (H, W, 3) ndarray of uint8
-        RGB, ``max(H, W) == min(max_side_px, max(M, N))``, aspect ratio kept (to 1 px). See the
+    (H, W + P, 3) ndarray of uint8
+        RGB: the mammogram at ``max(H, W) == min(max_side_px, max(M, N))``, aspect ratio kept (to
+        1 px), and the P-px side panel on its right. See the
         module docstring for the display window and what is drawn.
 
     Raises

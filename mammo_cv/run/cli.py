@@ -129,7 +129,7 @@ def _analyze(args: argparse.Namespace) -> int:
                                  ("clusters", clusters, CLUSTER_CSV_COLUMNS)):
         write_csv(args.out / f"{name}.csv", table, columns)
         write_parquet(args.out / f"{name}.parquet", table, columns)
-    write_gallery(args.out, images, clusters)
+    write_gallery(args.out, images, clusters, calcifications=calcifications)
     n_failed = sum(status != "ok" for status in images["status"])
     write_json_atomic(args.out / "run.json", {
         "mammo_cv_version": __version__,

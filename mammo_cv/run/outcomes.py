@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mammo_cv.review.privacy import blanking_reason
 from mammo_cv.run.discovery import WorkItem
 from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS
 from mammo_cv.tables.writers import concat_tables, empty_table
@@ -57,6 +58,7 @@ def image_row(item: WorkItem, result) -> dict[str, object]:
     row.update(
         status="ok", laterality=image.laterality.value, view=image.view.value,
         presentation_intent=image.presentation_intent.value, photometric=image.photometric,
+        review_blanking=blanking_reason(image, anatomy.breast_mask),
         spacing_row_mm=image.spacing_mm[0], spacing_col_mm=image.spacing_mm[1],
         spacing_source=image.spacing_source, rows=image.shape[0], cols=image.shape[1],
         chest_wall_side=anatomy.chest_wall_side.value,

@@ -29,6 +29,7 @@ IMAGE_COLUMNS: dict[str, np.dtype] = {
     "view": _STR,
     "presentation_intent": _STR,
     "photometric": _STR,
+    "review_blanking": _STR,
     "spacing_row_mm": np.dtype(np.float64),
     "spacing_col_mm": np.dtype(np.float64),
     "spacing_source": _STR,
@@ -122,6 +123,12 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
     "view": ColumnDoc("", "`CC`, `MLO`, `ML`, `LM`, `XCCL`, ... or `U` (unknown)."),
     "presentation_intent": ColumnDoc("", "`FOR PROCESSING`, `FOR PRESENTATION` or `UNKNOWN`."),
     "photometric": ColumnDoc("", "Photometric interpretation as stored (`MONOCHROME1`, `MONOCHROME2`)."),
+    "review_blanking": ColumnDoc("", (
+        "Whether the review images (overlay, gallery) show only the breast: `none`, or why every pixel "
+        "outside the breast mask was blanked (DICOM PS3.15 Annex E, clean pixel data): "
+        "`burned_in_annotation` (the file's BurnedInAnnotation is YES) or `text_outside_breast` "
+        "(text-like content found outside the breast, burned-in view markers included; see "
+        "[Outputs](outputs.md#pixel-privacy)). Empty for errors.")),
     "spacing_row_mm": ColumnDoc("mm", "Pixel spacing between rows, in the breast plane."),
     "spacing_col_mm": ColumnDoc("mm", "Pixel spacing between columns, in the breast plane."),
     "spacing_source": ColumnDoc("", (
