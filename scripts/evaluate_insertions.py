@@ -32,7 +32,7 @@ Visible
 Artefact tests (on every detection; numbers only, the detector is unchanged)
     ``sharper_than_psf``: its centre-minus-8-neighbours contrast, as a fraction of its contrast
     over the ring 4-6 px away, exceeds that of a point source through the system PSF
-    (``contrast.psf_sigma_mm``: measured noise blur plus the screen's blur, film) and the pixel
+    (``core.psf.psf_sigma_mm``: measured noise blur plus the screen's blur, film) and the pixel
     aperture by 3 noise sigma. ``below_min_size``: area < a 0.1 mm disk.
     ``row_line`` / ``col_line``: the residual (grey - 2 px Gaussian) averaged along the
     detection's row (column) over 10 mm either side, 1 mm beyond the detection's own extent
@@ -55,6 +55,7 @@ import numpy as np
 from scipy import ndimage
 
 from mammo_cv.anatomy import find_anatomy
+from mammo_cv.core.psf import measure_noise, point_source_sharpness, psf_sigma_mm
 from mammo_cv.core.stats import MAD_TO_SIGMA, robust_sigma
 from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, best_overlap, f1_score, label_overlaps, match_calcifications
 from mammo_cv.pipeline.analysis import analyze
@@ -65,7 +66,7 @@ from mammo_cv.synthetic.backgrounds import (
     mias_backgrounds,
     split_backgrounds,
 )
-from mammo_cv.synthetic.contrast import film_grey_scale, measure_noise, psf_sigma_mm
+from mammo_cv.synthetic.contrast import film_grey_scale
 from mammo_cv.synthetic.insert import insert_calcifications
 
 SNR_BANDS = ((0.0, 3.0), (3.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, math.inf))
@@ -79,17 +80,6 @@ LINE_HALF_MM, LINE_GAP_MM, LINE_Z, LINE_SHARE = 10.0, 1.0, 5.0, 0.25
 
 # --------------------------------------------------------------------------------------------
 # Artefact tests on the detections of one image
-
-
-def point_source_sharpness(psf_sigma_px: float) -> float:
-    """(centre - mean of 8 neighbours) / centre of a point source at a pixel centre, after a
-    Gaussian PSF of ``psf_sigma_px`` and the pixel aperture: the sharpest a real object can be."""
-    if psf_sigma_px <= 0:
-        return 1.0
-    scale = psf_sigma_px * math.sqrt(2.0)
-    weights = np.array([0.5 * (math.erf((i + 0.5) / scale) - math.erf((i - 0.5) / scale)) for i in (-1, 0, 1)])
-    grid = np.outer(weights, weights)  # fraction of the point's signal in each of the 3 x 3 pixels
-    return float((grid[1, 1] - (grid.sum() - grid[1, 1]) / 8.0) / grid[1, 1])
 
 
 def _peak_pixel(pixels: np.ndarray, r: int, c: int) -> tuple[int, int]:
@@ -143,7 +133,7 @@ def _line_score(residual: np.ndarray, mask: np.ndarray, r: int, c: int, spacing_
 
 def artefact_flags(image, result, psf_sigma_px: float) -> dict[str, np.ndarray]:
     """Bool (n,) per test of :data:`TESTS` for the detections of ``result`` (order of calc_id);
-    ``psf_sigma_px`` is the system PSF (:func:`mammo_cv.synthetic.contrast.psf_sigma_mm`)."""
+    ``psf_sigma_px`` is the system PSF (:func:`mammo_cv.synthetic.core.psf.psf_sigma_mm`)."""
     pixels = np.asarray(image.pixels, np.float32)
     spacing = math.sqrt(image.spacing_mm[0] * image.spacing_mm[1])
     mask = result.anatomy.breast_mask
