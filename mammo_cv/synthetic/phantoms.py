@@ -41,6 +41,7 @@ import numpy as np
 
 from mammo_cv.core.psf import FFDM_PSF_SIGMA_MM
 from mammo_cv.core.types import ChestWallSide, Laterality, MammoImage, PresentationIntent, View
+from mammo_cv.synthetic.glyphs import text_bitmap
 
 __all__ = ["CALC_KINDS", "KIND_TO_LABEL", "PhantomConfig", "Phantom", "phantom"]
 
@@ -807,14 +808,8 @@ def _burn_label(pixels: np.ndarray, mask: np.ndarray, text: str, spacing_mm: flo
             break
     else:
         raise ValueError("size_mm leaves no room outside the breast for the burned-in label")
-    patch = np.zeros((h, w), np.uint8)
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 1.0, 2)
-    scale = 0.7 * min(h / th, w / tw)
-    stroke = max(1, int(round(0.5 / spacing_mm)))
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke)
-    cv2.putText(patch, text, ((w - tw) // 2, (h + th) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, 255,
-                stroke, cv2.LINE_8)
-    pixels[box[0]:box[2], box[1]:box[3]] = np.where(patch > 0, cfg.label_text_value, cfg.label_value)
+    ink = text_bitmap(text, h, w)
+    pixels[box[0]:box[2], box[1]:box[3]] = np.where(ink, cfg.label_text_value, cfg.label_value)
     return box
 
 
