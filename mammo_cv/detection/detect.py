@@ -10,8 +10,10 @@ joins its pieces so that it comes out whole, when its bright plateau fills that 
 object, not a cluster). Confidence is the largest scale-weighted SNR (coarse scales weigh
 less), capped by a sharpness SNR (a small-scale Laplacian of Gaussian) where the pixels resolve
 it; there that LoG, the matched filter for a small calcification, is also a second candidate
-finder. Candidates near the skin line, on or along the pectoral muscle and outside the breast
-are removed; elongated candidates are down-weighted, not removed.
+finder. Only the allowed zone is searched: inside the breast, away from the skin line and clear
+of the pectoral muscle (the response maps are zeroed elsewhere before regions grow). Spots
+sharper than the image's measured system PSF allows (dust and grain on film, noise spikes) are
+removed (:mod:`.artefacts`); elongated candidates are down-weighted, not removed.
 
 This module holds the settings, the result and :func:`detect_calcifications`, which composes
 the steps: :mod:`.noise` (equalisation), :mod:`.scales` (response maps), :mod:`.segmentation`
@@ -26,12 +28,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mammo_cv.core.psf import image_kind
 from mammo_cv.core.types import Anatomy, MammoImage
 from mammo_cv.core.units import mean_spacing_mm, odd_kernel_px
+from mammo_cv.detection.artefacts import _sharper_than_psf
 from mammo_cv.detection.noise import equalize_noise
 from mammo_cv.detection.scales import _response_maps
 from mammo_cv.detection.segmentation import _Candidates, _candidates, _hysteresis_regions, _Regions
-from mammo_cv.detection.selection import _scores, _selected
+from mammo_cv.detection.selection import _allowed_zone, _scores, _selected
 
 __all__ = ["DetectionConfig", "Detections", "detect_calcifications"]
 
@@ -94,6 +98,10 @@ class DetectionConfig:
         plateau, grey at least ``whole_core_fraction`` of the way from the background to its maximum. A
         solid calcification's plateau fills its half-maximum region; micro-calcifications joined through
         dense tissue leave dim gaps. 0.75 lies between the two.
+    psf_excess_sigma : float
+        Artefact test (:mod:`.artefacts`): a candidate whose spot is sharper than a point source
+        through the image's measured system PSF, by more than this many sigma of its sharpness's
+        noise, is removed (dust and grain on film, noise spikes). ``inf`` switches the test off.
     skin_margin_mm : float
         Candidates whose peak lies closer than this to the breast-mask edge are removed, mm (skin line,
         dermal folds, the mask border; skin calcifications are benign). 5 mm: no annotated cluster of the
@@ -157,6 +165,7 @@ class DetectionConfig:
     whole_core_fraction: float = 0.6
     whole_min_core_share: float = 0.75
     max_area_mm2: float = 80.0
+    psf_excess_sigma: float = 3.0
     skin_margin_mm: float = 5.0
     pectoral_margin_mm: float = 2.0
     elongation_free: float = 20.0
@@ -319,6 +328,13 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
         pixels = equalize_noise(pixels, mask, spacing_mm, sample_mm=config.noise_sample_mm,
                                 bins=config.noise_curve_bins)
     snr, weighted, sharp = _response_maps(pixels, mask, spacing_mm, config)
+    # outside the allowed zone before any region grows: the skin line's response (SNR 140-440)
+    # would otherwise set the half-maximum cut of everything connected to it
+    outside = ~_allowed_zone(anatomy, box, spacing_mm, config)
+    for response in (snr, weighted, sharp):
+        if response is not None:
+            response[outside] = 0
+    del outside
     regions = _hysteresis_regions(snr, weighted, sharp, pixels, config)
     del snr, weighted, sharp  # the regions keep the values they need
     candidates = None if regions is None else _candidates(regions, image.spacing_mm, config)
@@ -326,8 +342,10 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
         return _empty(image.shape, config)
     scores = _scores(regions, candidates, config)
     origin = (box[0].start, box[1].start)
-    peak_rc = np.stack([regions.rr[scores.peak_at] + origin[0], regions.cc[scores.peak_at] + origin[1]], axis=1)
-    reported, confidence = _selected(scores, peak_rc, anatomy, image.spacing_mm, config)
+    crop_rc = np.stack([regions.rr[scores.peak_at], regions.cc[scores.peak_at]], axis=1)
+    artefact = _sharper_than_psf(pixels, mask, crop_rc, spacing_mm, image_kind(image), config.psf_excess_sigma)
+    peak_rc = crop_rc + np.asarray(origin)
+    reported, confidence = _selected(scores, peak_rc, artefact, image.spacing_mm, config)
     kept = np.flatnonzero(reported)
     return Detections(
         label_image=_label_image(image.shape, regions, candidates, kept, origin),

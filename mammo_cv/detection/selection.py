@@ -1,9 +1,11 @@
-"""Candidate scores and selection: confidence, sharpness cap, removal by place, context threshold.
+"""Candidate scores and selection: the allowed zone, confidence, sharpness cap, context threshold.
 
-Confidence is the largest scale-weighted SNR, capped by the sharpness (-LoG) SNR and at least
-``log_weight`` x the -LoG SNR at the peak where the pixels resolve the test, and down-weighted
-for elongation. Candidates near the skin line, on or along the pectoral muscle, outside the
-breast or outside the area limits are removed; faint ones stay only beside confident ones.
+Candidates may lie only in the allowed zone: inside the breast, away from the skin line and
+clear of the pectoral muscle (:func:`_allowed_zone`; the detector zeroes the response maps
+outside it before any region is grown). Confidence is the largest scale-weighted SNR, capped by
+the sharpness (-LoG) SNR and at least ``log_weight`` x the -LoG SNR at the peak where the pixels
+resolve the test, and down-weighted for elongation. Artefacts and candidates outside the area
+limits are removed; faint ones stay only beside confident ones.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from mammo_cv.core.geometry import principal_moments
 from mammo_cv.core.types import Anatomy
-from mammo_cv.core.units import area_mm2_to_px, mean_spacing_mm
+from mammo_cv.core.units import area_mm2_to_px
 from mammo_cv.detection.reductions import _label_argmax, _label_max
 from mammo_cv.detection.segmentation import _Candidates, _Regions
 
@@ -80,28 +82,28 @@ def _elongation(labels_flat: np.ndarray, rr: np.ndarray, cc: np.ndarray, n: int)
     return np.sqrt(major / np.maximum(minor, 1e-12))
 
 
-def _allowed_at(anatomy: Anatomy, rows: np.ndarray, cols: np.ndarray, spacing_mm: float,
-                config: DetectionConfig) -> np.ndarray:
-    """Bool (n,): may a candidate peak at (rows, cols) px stay? Inside the breast, at least
-    ``skin_margin_mm`` from its edge, and clear of the pectoral muscle plus its margin.
-    Distances are computed on a grid of about a quarter of the smaller margin (speed)."""
+def _allowed_zone(anatomy: Anatomy, box: tuple[slice, slice], spacing_mm: float,
+                  config: DetectionConfig) -> np.ndarray:
+    """(h, w) bool over the crop ``box`` of the image: where a candidate may lie. Inside the
+    breast, at least ``skin_margin_mm`` from its edge, and clear of the pectoral muscle plus
+    ``pectoral_margin_mm``. Distances are computed on a grid of about a quarter of the smaller
+    margin (speed) and read back at full resolution by nearest neighbour."""
+    shape = anatomy.breast_mask.shape
     margin_mm = min(config.skin_margin_mm, config.pectoral_margin_mm)
     factor = max(1, int(margin_mm / (4 * spacing_mm)))
-    small = (max(1, anatomy.breast_mask.shape[1] // factor), max(1, anatomy.breast_mask.shape[0] // factor))
-    step_mm = spacing_mm * anatomy.breast_mask.shape[0] / small[1]
-    r = np.minimum((rows / factor).astype(np.int64), small[1] - 1)
-    c = np.minimum((cols / factor).astype(np.int64), small[0] - 1)
+    small = (max(1, shape[1] // factor), max(1, shape[0] // factor))
+    step_mm = spacing_mm * shape[0] / small[1]
 
     def shrink(mask: np.ndarray) -> np.ndarray:
         return cv2.resize(mask.view(np.uint8), small, interpolation=cv2.INTER_NEAREST)
 
     breast = np.pad(shrink(anatomy.breast_mask), 1)  # the image border counts as an edge
-    depth_mm = cv2.distanceTransform(breast, cv2.DIST_L2, 5)[1:-1, 1:-1] * step_mm
-    allowed = anatomy.breast_mask[rows, cols] & (depth_mm[r, c] >= config.skin_margin_mm)
+    allowed = cv2.distanceTransform(breast, cv2.DIST_L2, 5)[1:-1, 1:-1] * step_mm >= config.skin_margin_mm
     if anatomy.pectoral_mask.any():
-        clear_mm = cv2.distanceTransform(1 - shrink(anatomy.pectoral_mask), cv2.DIST_L2, 5) * step_mm
-        allowed &= clear_mm[r, c] > config.pectoral_margin_mm
-    return allowed
+        allowed &= cv2.distanceTransform(1 - shrink(anatomy.pectoral_mask), cv2.DIST_L2, 5) * step_mm \
+            > config.pectoral_margin_mm
+    full = cv2.resize(allowed.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return full[box].view(bool) & anatomy.breast_mask[box]
 
 
 def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray,
@@ -121,7 +123,7 @@ def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray,
     return reported
 
 
-def _selected(scores: _Scores, peak_rc: np.ndarray, anatomy: Anatomy, spacing_mm: tuple[float, float],
+def _selected(scores: _Scores, peak_rc: np.ndarray, artefact: np.ndarray, spacing_mm: tuple[float, float],
               config: DetectionConfig) -> tuple[np.ndarray, np.ndarray]:
     """Which candidates are reported, and their confidence.
 
@@ -130,8 +132,8 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, anatomy: Anatomy, spacing_mm
     scores : _Scores
     peak_rc : (n, 2) ndarray of int64
         (row, col) of each candidate's peak in the full image grid, px.
-    anatomy : Anatomy
-        Breast and pectoral masks of that grid.
+    artefact : (n,) ndarray of bool
+        Candidates removed as artefacts (:mod:`.artefacts`).
     spacing_mm : (float, float)
         (row, col) pixel spacing.
     config : DetectionConfig
@@ -142,7 +144,7 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, anatomy: Anatomy, spacing_mm
     confidence : (n,) ndarray of float64
         Score x ``min(1, elongation_free / elongation)``.
     """
-    keep = scores.found & _allowed_at(anatomy, peak_rc[:, 0], peak_rc[:, 1], mean_spacing_mm(spacing_mm), config)
+    keep = scores.found & ~artefact
     keep &= scores.area_px >= max(1.0, area_mm2_to_px(config.min_area_mm2, spacing_mm))
     keep &= scores.area_px <= area_mm2_to_px(config.max_area_mm2, spacing_mm)
     confidence = scores.score * np.minimum(1.0, config.elongation_free / scores.elongation)
