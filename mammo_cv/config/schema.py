@@ -206,6 +206,7 @@ _DETECTION = (
     _num("whole_core_fraction", "fraction", 0.05, 0.99, "plateau level, from the background to the blob's maximum"),
     _num("whole_min_core_share", "fraction", 0.0, 1.0, "share of a whole blob's pixels that lie on its plateau"),
     _num("max_area_mm2", "mm2", 0.01, 1000.0, "largest candidate area (80 mm2: a 10-mm disk)"),
+    _num("whole_edge_max_mm", "mm", 0.0, 5.0, "whole objects with an edge this sharp keep their unweighted SNR"),
     _num("psf_excess_sigma", "sigma", 0.0, math.inf,
          "spots sharper than the measured system PSF by this many sigma are removed (inf: off)"),
     _num("skin_margin_mm", "mm", 0.0, 30.0, "candidates this close to the breast-mask edge are removed"),

@@ -44,8 +44,9 @@ class _Scores:
     elongation: np.ndarray
 
 
-def _scores(regions: _Regions, candidates: _Candidates, config: DetectionConfig) -> _Scores:
-    """Peak SNR, confidence score, seed test, area and elongation of every candidate."""
+def _scores(regions: _Regions, candidates: _Candidates, solid: np.ndarray, config: DetectionConfig) -> _Scores:
+    """Peak SNR, confidence score, seed test, area and elongation of every candidate; ``solid``
+    (n,) bool marks the sharp-edged whole objects, whose score is at least their peak SNR."""
     at, lab, n = candidates.at, candidates.label, candidates.n_labels
     peak_at = at[_label_argmax(regions.snr[at], lab, n)[1:]]
     peak = regions.snr[peak_at].astype(np.float64)
@@ -61,6 +62,9 @@ def _scores(regions: _Regions, candidates: _Candidates, config: DetectionConfig)
             config.log_weight * matched,
             np.minimum(weighted_peak, np.maximum(sharp_peak, weighted_peak - config.sharpness_max_penalty)))
         found |= matched >= config.seed_snr
+    # a solid calcification stands out at every scale: the coarse-scale weights, there against
+    # glandular texture, which a sharp edge rules out, do not apply to it
+    weighted_peak = np.where(solid, np.maximum(weighted_peak, peak), weighted_peak)
     return _Scores(peak_at=peak_at, peak_snr=peak, score=weighted_peak, found=found,
                    area_px=np.bincount(lab, minlength=n)[1:],
                    elongation=_elongation(lab, regions.rr[at].astype(np.float64), regions.cc[at].astype(np.float64),
