@@ -218,6 +218,8 @@ _DETECTION = (
     _num("sharpness_max_penalty", "sigma", 0.0, 50.0, "most the sharpness test lowers a confidence"),
     _num("log_weight", "weight", 0.0, 2.0, "confidence is at least this times the -LoG SNR"),
     _num("min_confidence", "sigma", 0.0, 100.0, "reporting operating point; 0 keeps every candidate"),
+    _num("isolated_min_confidence", "sigma", 0.0, 100.0, "a lone punctate-size candidate needs this confidence"),
+    _num("isolated_max_diameter_mm", "mm", 0.0, 10.0, "candidates smaller than this disk count as punctate-size"),
     _num("context_min_confidence", "sigma", 1.0, 50.0, "fainter candidates from this are reported beside groups"),
     _num("context_radius_mm", "mm", 0.0, 20.0, "radius within which the confident neighbours are counted"),
     _int("context_min_neighbours", "count", 1, 100, "confident neighbours a faint candidate needs"),
