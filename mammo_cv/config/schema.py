@@ -201,7 +201,7 @@ _DETECTION = (
     _num("seed_snr", "sigma", 1.0, 50.0, "peak SNR a candidate needs (top-hat or -LoG)"),
     _num("grow_snr", "sigma", 0.5, 50.0, "pixels with this SNR join a seed (hysteresis low threshold)"),
     _num("half_max_fraction", "fraction", 0.05, 0.95, "a candidate keeps the pixels above this share of its range"),
-    _num("min_area_mm2", "mm2", 0.0, 100.0, "smallest candidate area (at half maximum)"),
+    _num("min_area_mm2", "mm2", 0.0, 100.0, "smaller candidates (at half maximum) are reported only in a group"),
     _num("whole_min_diameter_mm", "mm", 0.1, 30.0, "a region the area of this disk or more is segmented whole"),
     _num("whole_core_fraction", "fraction", 0.05, 0.99, "plateau level, from the background to the blob's maximum"),
     _num("whole_min_core_share", "fraction", 0.0, 1.0, "share of a whole blob's pixels that lie on its plateau"),

@@ -87,12 +87,14 @@ class DetectionConfig:
         (maximum - minimum): the full width at half maximum, so that its area depends neither on its
         contrast nor on the scale that found it.
     min_area_mm2, max_area_mm2 : float
-        Area limits, mm^2. The minimum is a 0.1-mm disk (0.00785 mm^2; at least the peak pixel): smaller
-        spots are below what screening mammography resolves and what BI-RADS describes (its smallest
-        descriptor, punctate, is < 0.5 mm); on scanned film they are dust and grain (``docs/real-images.md``:
-        55 % of the marks on the CBIS-DDSM development films). The half-maximum area of a faint 0.15-0.3 mm
-        calcification is set by the noise, often 1 px at 0.07 mm, so the floor costs some of those.
-        80 mm^2 is a 10-mm disk, the largest macro-calcification the large scales look for.
+        Area limits, mm^2. A candidate smaller than ``min_area_mm2``, a 0.1-mm disk (0.00785 mm^2), is
+        reported only inside a group (``context_min_neighbours`` others within ``context_radius_mm``):
+        lone spots that small are below what screening mammography resolves and what BI-RADS describes
+        (its smallest descriptor, punctate, is < 0.5 mm), and on scanned film they are dust and grain
+        (``docs/real-images.md``: 55 % of the marks on the CBIS-DDSM development films). Inside a group
+        they stay, because the half-maximum area of a faint 0.15-0.3 mm member is set by the noise, often
+        1 px at 0.07 mm. ``max_area_mm2``, 80 mm^2, is a 10-mm disk, the largest macro-calcification the
+        large scales look for.
     whole_min_diameter_mm : float
         A large calcification comes out whole: the grey half-maximum region of a hysteresis region joins
         the pieces it touches when its area is at least that of a disk of this diameter, mm. 1.2 mm, the

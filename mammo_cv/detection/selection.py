@@ -112,20 +112,23 @@ def _allowed_zone(anatomy: Anatomy, box: tuple[slice, slice], spacing_mm: float,
 
 
 def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray, small: np.ndarray,
-              config: DetectionConfig) -> np.ndarray:
+              tiny: np.ndarray, config: DetectionConfig) -> np.ndarray:
     """Bool (n,): which ``valid`` candidates are reported.
 
-    Those at ``config.min_confidence`` or more, except that a ``small`` one (punctate size) with
-    none of the others within ``config.context_radius_mm`` needs ``config.isolated_min_confidence``;
+    Those at ``config.min_confidence`` or more, except that a ``tiny`` one (below
+    ``config.min_area_mm2``) needs ``config.context_min_neighbours`` of the others within
+    ``config.context_radius_mm`` (a group), and a lone ``small`` one (punctate size, none of the
+    others within that radius) needs ``config.isolated_min_confidence``;
     and those at ``config.context_min_confidence`` or more with at least
     ``config.context_min_neighbours`` of the former within ``config.context_radius_mm`` of their
     peak (``peak_mm``, (n, 2) row and column in mm)."""
     strong = valid & (confidence >= config.min_confidence)
     if strong.any():
         tree = cKDTree(peak_mm[strong])
-        alone = np.zeros(strong.size, bool)
-        alone[strong] = tree.query_ball_point(peak_mm[strong], config.context_radius_mm, return_length=True) <= 1
-        strong &= ~(alone & small & (confidence < config.isolated_min_confidence))
+        others = np.zeros(strong.size, np.int64)
+        others[strong] = tree.query_ball_point(peak_mm[strong], config.context_radius_mm, return_length=True) - 1
+        strong &= ~(tiny & (others < config.context_min_neighbours))
+        strong &= ~(small & (others == 0) & (confidence < config.isolated_min_confidence))
     faint = np.flatnonzero(valid & ~strong & (confidence >= config.context_min_confidence))
     if faint.size == 0 or strong.sum() < config.context_min_neighbours:
         return strong
@@ -158,8 +161,8 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, artefact: np.ndarray, spacin
         Score x ``min(1, elongation_free / elongation)``.
     """
     keep = scores.found & ~artefact
-    keep &= scores.area_px >= max(1.0, area_mm2_to_px(config.min_area_mm2, spacing_mm))
     keep &= scores.area_px <= area_mm2_to_px(config.max_area_mm2, spacing_mm)
     confidence = scores.score * np.minimum(1.0, config.elongation_free / scores.elongation)
     small = scores.area_px < area_mm2_to_px(math.pi / 4 * config.isolated_max_diameter_mm ** 2, spacing_mm)
-    return _reported(keep, confidence, peak_rc * np.asarray(spacing_mm), small, config), confidence
+    tiny = scores.area_px < area_mm2_to_px(config.min_area_mm2, spacing_mm)
+    return _reported(keep, confidence, peak_rc * np.asarray(spacing_mm), small, tiny, config), confidence
