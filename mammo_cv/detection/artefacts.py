@@ -24,15 +24,34 @@ __all__: list[str] = []
 
 _HALF = 6  # the 13 x 13 window: 3 x 3 centre, background ring from 4 to 6 px
 _INTERIOR_ERODE_PX = 9
+_WINDOW_PX = 512
+
+
+def _noise_window(mask: np.ndarray) -> tuple[slice, slice]:
+    """A window of at most ``_WINDOW_PX`` square about the centroid of ``mask`` (the breast), where
+    the noise is measured: its statistics do not need every pixel."""
+    moments = cv2.moments(mask.view(np.uint8), binaryImage=True)
+    if moments["m00"] == 0:
+        return slice(0, mask.shape[0]), slice(0, mask.shape[1])
+    centre = (moments["m01"] / moments["m00"], moments["m10"] / moments["m00"])
+    window = []
+    for axis in (0, 1):
+        size = min(_WINDOW_PX, mask.shape[axis])
+        start = int(min(max(centre[axis] - size / 2, 0), mask.shape[axis] - size))
+        window.append(slice(start, start + size))
+    return window[0], window[1]
 
 
 def _sharpness_limit(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, kind: str) -> tuple[float, float]:
     """(largest sharpness an object can have, per-pixel noise sigma in grey) of the image ``pixels``
-    (M, N) float32 over ``mask`` (the breast), with ``kind`` one of :data:`mammo_cv.core.psf.IMAGE_KINDS`."""
-    interior = cv2.erode(mask.view(np.uint8), np.ones((_INTERIOR_ERODE_PX, _INTERIOR_ERODE_PX), np.uint8)) > 0
+    (M, N) float32 over ``mask`` (the breast), with ``kind`` one of :data:`mammo_cv.core.psf.IMAGE_KINDS`;
+    measured in a window about the breast's centroid."""
+    rows, cols = _noise_window(mask)
+    kernel = np.ones((_INTERIOR_ERODE_PX, _INTERIOR_ERODE_PX), np.uint8)
+    interior = cv2.erode(np.ascontiguousarray(mask[rows, cols]).view(np.uint8), kernel) > 0
     if interior.sum() < 256:
         return 1.0, 0.0
-    noise = measure_noise(pixels, interior)
+    noise = measure_noise(pixels[rows, cols], interior)
     psf_mm, _ = psf_sigma_mm(noise.blur_sigma_px, kind, spacing_mm)
     sigma = float(robust_sigma(noise.residual[interior])) * noise.pixel_per_residual
     return point_source_sharpness(psf_mm / spacing_mm), sigma
