@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -304,3 +306,51 @@ def test_lone_punctate_dot_needs_isolated_confidence_and_a_large_one_does_not():
     assert all(shown == (conf >= config.isolated_min_confidence) for conf, shown in small), small
     assert any(config.min_confidence <= conf < config.isolated_min_confidence for conf, _ in small), small
     assert all(shown == (conf >= config.min_confidence) for conf, shown in large), large
+
+
+def _film_field(seed: int, spacing_mm: float = 0.05, n: int = 400):
+    """Scanned-film-like field: grain blurred by the digitiser (0.6 px), a bright 1-px speck on the
+    film at (100, 100) px, and a 0.3 mm disk through screen and digitiser (1 px) at (300, 300) px."""
+    rng = np.random.default_rng(seed)
+    pixels = cv2.GaussianBlur(rng.normal(0.0, 1.0, (n, n)).astype(np.float32), (0, 0), 0.6)
+    pixels *= NOISE_SIGMA / float(pixels.std())
+    pixels += 100.0
+    rr, cc = np.mgrid[0:n, 0:n]
+    disk = np.zeros((n, n), np.float32)
+    disk[(rr - 300) ** 2 + (cc - 300) ** 2 <= (0.15 / spacing_mm) ** 2] = 1.0
+    disk = cv2.GaussianBlur(disk, (0, 0), 1.0)
+    pixels += 40 * NOISE_SIGMA * disk / disk.max()
+    pixels[100, 100] += 40 * NOISE_SIGMA
+    image = MammoImage(pixels=pixels, spacing_mm=(spacing_mm, spacing_mm), spacing_source="test")
+    return image, _anatomy(np.ones(pixels.shape, bool))
+
+
+def test_a_speck_sharper_than_the_psf_is_removed_and_a_calcification_is_not():
+    """On film, a 1-px speck (dust: only the digitiser's blur) is sharper than the measured PSF
+    (digitiser + screen) lets an object in the breast be, and is removed; a blurred 0.3 mm disk of
+    the same peak contrast stays. With the test off (psf_excess_sigma inf) both are reported."""
+    policy_off = {"min_area_mm2": 0.0, "isolated_min_confidence": 0.0}
+    for seed in range(3):
+        image, anatomy = _film_field(seed)
+        on = detect_calcifications(image, anatomy, config=DetectionConfig(**policy_off))
+        off = detect_calcifications(image, anatomy, config=DetectionConfig(psf_excess_sigma=math.inf, **policy_off))
+        assert on.label_image[100, 100] == 0 and off.label_image[100, 100] > 0, seed
+        assert on.label_image[300, 300] > 0 and off.label_image[300, 300] > 0, seed
+
+
+def test_spot_sharpness_of_a_point_and_of_a_blurred_point():
+    """The measured sharpness of a noiseless point source is 1, and through a 1-px Gaussian PSF it
+    and the pixel aperture (8x supersampled, then area-averaged) equals the point-source limit of
+    core.psf (0.485)."""
+    from mammo_cv.core.psf import point_source_sharpness
+    from mammo_cv.detection.artefacts import spot_sharpness
+
+    field = np.zeros((41, 41), np.float32)
+    field[20, 20] = 100.0
+    sharp, _ = spot_sharpness(field, np.array([[20, 20]]), 1.0)
+    fine = np.zeros((41 * 8, 41 * 8), np.float32)
+    fine[20 * 8 + 4, 20 * 8 + 4] = 100.0  # at the centre of pixel (20, 20)
+    fine = cv2.GaussianBlur(fine, (0, 0), 8.0)
+    blurred, _ = spot_sharpness(fine.reshape(41, 8, 41, 8).mean(axis=(1, 3)), np.array([[20, 20]]), 1.0)
+    assert sharp[0] == pytest.approx(1.0)
+    assert blurred[0] == pytest.approx(point_source_sharpness(1.0), abs=0.02)

@@ -20,7 +20,7 @@ import numpy as np
 from mammo_cv.core.psf import measure_noise, point_source_sharpness, psf_sigma_mm
 from mammo_cv.core.stats import robust_sigma
 
-__all__: list[str] = []
+__all__ = ["brightest_near", "spot_sharpness"]
 
 _HALF = 6  # the 13 x 13 window: 3 x 3 centre, background ring from 4 to 6 px
 _INTERIOR_ERODE_PX = 9
@@ -57,7 +57,7 @@ def _sharpness_limit(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, ki
     return point_source_sharpness(psf_mm / spacing_mm), sigma
 
 
-def _brightest_near(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def brightest_near(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row, col) int64 of the brightest pixel in the 3 x 3 around each (rows, cols)."""
     offsets = np.array([(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
     rr = np.clip(rows[:, None] + offsets[:, 0], 0, pixels.shape[0] - 1)
@@ -67,18 +67,29 @@ def _brightest_near(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> t
     return rr[pick, best], cc[pick, best]
 
 
-def _sharper_than_psf(pixels: np.ndarray, mask: np.ndarray, peak_rc: np.ndarray, spacing_mm: float, kind: str,
-                      excess_sigma: float) -> np.ndarray:
-    """Bool (n,): is the spot at each ``peak_rc`` (n, 2) px of ``pixels`` sharper than the PSF lets
-    an object be, by more than ``excess_sigma`` times its sharpness's own noise sigma?
+def spot_sharpness(pixels: np.ndarray, peak_rc: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sharpness of the spots at ``peak_rc`` and its noise sigma.
 
-    Spots within 6 px of the grid's border, or with no contrast over their ring, are never flagged.
+    Parameters
+    ----------
+    pixels : (M, N) ndarray of float
+        Grey, larger = more attenuation.
+    peak_rc : (n, 2) ndarray of int
+        (row, col) of each spot, px; the brightest pixel of the 3 x 3 around it is its centre.
+    sigma : float
+        Per-pixel noise sigma, grey.
+
+    Returns
+    -------
+    sharpness, sharpness_sigma : (n,) ndarray of float64
+        (centre - mean of its 8 neighbours) / (centre - median of the ring 4-6 px away), and its
+        noise sigma; NaN within 6 px of the border or without contrast over the ring.
     """
-    flagged = np.zeros(peak_rc.shape[0], bool)
-    if peak_rc.shape[0] == 0 or not math.isfinite(excess_sigma):
-        return flagged
-    limit, sigma = _sharpness_limit(pixels, mask, spacing_mm, kind)
-    rows, cols = _brightest_near(pixels, peak_rc[:, 0], peak_rc[:, 1])
+    sharpness = np.full(peak_rc.shape[0], np.nan)
+    sharpness_sigma = np.full(peak_rc.shape[0], np.nan)
+    if peak_rc.shape[0] == 0:
+        return sharpness, sharpness_sigma
+    rows, cols = brightest_near(pixels, peak_rc[:, 0], peak_rc[:, 1])
     inside = ((rows >= _HALF) & (cols >= _HALF) & (rows < pixels.shape[0] - _HALF)
               & (cols < pixels.shape[1] - _HALF))
     rows, cols = rows[inside], cols[inside]
@@ -89,8 +100,20 @@ def _sharper_than_psf(pixels: np.ndarray, mask: np.ndarray, peak_rc: np.ndarray,
     centre = window[:, _HALF, _HALF]
     neighbours = (window[:, _HALF - 1:_HALF + 2, _HALF - 1:_HALF + 2].sum(axis=(1, 2)) - centre) / 8.0
     contrast = centre - np.median(window[:, ring], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sharpness = (centre - neighbours) / contrast
-        sharpness_sigma = sigma * math.sqrt(1.0 + 1.0 / 8.0) / contrast
-    flagged[np.flatnonzero(inside)] = (contrast > 0) & (sharpness > limit + excess_sigma * sharpness_sigma)
-    return flagged
+    contrast = np.where(contrast > 0, contrast, np.nan)
+    sharpness[inside] = (centre - neighbours) / contrast
+    sharpness_sigma[inside] = sigma * math.sqrt(1.0 + 1.0 / 8.0) / contrast
+    return sharpness, sharpness_sigma
+
+
+def _sharper_than_psf(pixels: np.ndarray, mask: np.ndarray, peak_rc: np.ndarray, spacing_mm: float, kind: str,
+                      excess_sigma: float) -> np.ndarray:
+    """Bool (n,): is the spot at each ``peak_rc`` (n, 2) px of ``pixels`` sharper than the PSF lets
+    an object be, by more than ``excess_sigma`` times its sharpness's own noise sigma? Spots whose
+    sharpness cannot be measured (:func:`spot_sharpness`) are never flagged."""
+    if peak_rc.shape[0] == 0 or not math.isfinite(excess_sigma):
+        return np.zeros(peak_rc.shape[0], bool)
+    limit, sigma = _sharpness_limit(pixels, mask, spacing_mm, kind)
+    sharpness, sharpness_sigma = spot_sharpness(pixels, peak_rc, sigma)
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(sharpness - excess_sigma * sharpness_sigma, nan=-np.inf) > limit
