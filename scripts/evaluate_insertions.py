@@ -29,11 +29,11 @@ Per-type F1 (secretory, vascular, macro) and suspicious_cluster F1
 Visible
     SNR >= 5 (Rose criterion): suspicious-cluster recall is also given for groups of at least
     5 visible members.
-Artefact tests (on every detection; numbers only, the detector is unchanged)
-    ``sharper_than_psf``: its centre-minus-8-neighbours contrast, as a fraction of its contrast
-    over the ring 4-6 px away, exceeds that of a point source through the system PSF
-    (``contrast.psf_sigma_mm``: measured noise blur plus the screen's blur, film) and the pixel
-    aperture by 3 noise sigma. ``below_min_size``: area < a 0.1 mm disk.
+Artefact tests (on every reported detection; numbers only: what would remain for each test)
+    ``sharper_than_psf``: its sharpness (``detection.artefacts.spot_sharpness``, on the raw grey)
+    exceeds that of a point source through the insertion's PSF (``core.psf.psf_sigma_mm``: measured
+    noise blur plus the screen's blur, film) and the pixel aperture by 3 noise sigma: the
+    detector's own test, with that PSF. ``below_min_size``: area < a 0.1 mm disk.
     ``row_line`` / ``col_line``: the residual (grey - 2 px Gaussian) averaged along the
     detection's row (column) over 10 mm either side, 1 mm beyond the detection's own extent
     (its bounding box), stands >= 5
@@ -55,7 +55,9 @@ import numpy as np
 from scipy import ndimage
 
 from mammo_cv.anatomy import find_anatomy
+from mammo_cv.core.psf import measure_noise, point_source_sharpness, psf_sigma_mm
 from mammo_cv.core.stats import MAD_TO_SIGMA, robust_sigma
+from mammo_cv.detection.artefacts import brightest_near, spot_sharpness
 from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, best_overlap, f1_score, label_overlaps, match_calcifications
 from mammo_cv.pipeline.analysis import analyze
 from mammo_cv.synthetic.backgrounds import (
@@ -65,7 +67,7 @@ from mammo_cv.synthetic.backgrounds import (
     mias_backgrounds,
     split_backgrounds,
 )
-from mammo_cv.synthetic.contrast import film_grey_scale, measure_noise, psf_sigma_mm
+from mammo_cv.synthetic.contrast import film_grey_scale
 from mammo_cv.synthetic.insert import insert_calcifications
 
 SNR_BANDS = ((0.0, 3.0), (3.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, math.inf))
@@ -79,40 +81,6 @@ LINE_HALF_MM, LINE_GAP_MM, LINE_Z, LINE_SHARE = 10.0, 1.0, 5.0, 0.25
 
 # --------------------------------------------------------------------------------------------
 # Artefact tests on the detections of one image
-
-
-def point_source_sharpness(psf_sigma_px: float) -> float:
-    """(centre - mean of 8 neighbours) / centre of a point source at a pixel centre, after a
-    Gaussian PSF of ``psf_sigma_px`` and the pixel aperture: the sharpest a real object can be."""
-    if psf_sigma_px <= 0:
-        return 1.0
-    scale = psf_sigma_px * math.sqrt(2.0)
-    weights = np.array([0.5 * (math.erf((i + 0.5) / scale) - math.erf((i - 0.5) / scale)) for i in (-1, 0, 1)])
-    grid = np.outer(weights, weights)  # fraction of the point's signal in each of the 3 x 3 pixels
-    return float((grid[1, 1] - (grid.sum() - grid[1, 1]) / 8.0) / grid[1, 1])
-
-
-def _peak_pixel(pixels: np.ndarray, r: int, c: int) -> tuple[int, int]:
-    """Brightest pixel of the 3 x 3 around (r, c)."""
-    r0, c0 = max(0, r - 1), max(0, c - 1)
-    window = pixels[r0:r + 2, c0:c + 2]
-    dr, dc = np.unravel_index(int(np.argmax(window)), window.shape)
-    return r0 + int(dr), c0 + int(dc)
-
-
-def _sharpness(pixels: np.ndarray, r: int, c: int, sigma: float) -> tuple[float, float]:
-    """(sharpness, its noise sigma) of the spot at (r, c); NaN when it has no contrast."""
-    if r < 6 or c < 6 or r + 7 > pixels.shape[0] or c + 7 > pixels.shape[1]:
-        return math.nan, math.nan
-    box = pixels[r - 6:r + 7, c - 6:c + 7].astype(np.float64)
-    ring = np.ones((13, 13), bool)
-    ring[2:11, 2:11] = False
-    centre = box[6, 6]
-    neighbours = (box[5:8, 5:8].sum() - centre) / 8.0
-    contrast = centre - float(np.median(box[ring]))
-    if contrast <= 0:
-        return math.nan, math.nan
-    return (centre - neighbours) / contrast, sigma * math.sqrt(1.0 + 1.0 / 8.0) / contrast
 
 
 def _line_score(residual: np.ndarray, mask: np.ndarray, r: int, c: int, spacing_mm: float,
@@ -143,22 +111,21 @@ def _line_score(residual: np.ndarray, mask: np.ndarray, r: int, c: int, spacing_
 
 def artefact_flags(image, result, psf_sigma_px: float) -> dict[str, np.ndarray]:
     """Bool (n,) per test of :data:`TESTS` for the detections of ``result`` (order of calc_id);
-    ``psf_sigma_px`` is the system PSF (:func:`mammo_cv.synthetic.contrast.psf_sigma_mm`)."""
+    ``psf_sigma_px`` is the system PSF (:func:`mammo_cv.core.psf.psf_sigma_mm`)."""
     pixels = np.asarray(image.pixels, np.float32)
     spacing = math.sqrt(image.spacing_mm[0] * image.spacing_mm[1])
     mask = result.anatomy.breast_mask
     residual = pixels - cv2.GaussianBlur(pixels, (0, 0), 2.0)
     inner = cv2.erode(mask.view(np.uint8), np.ones((9, 9), np.uint8)) > 0
     sigma = MAD_TO_SIGMA * float(np.median(np.abs(residual[inner]))) if inner.any() else 1.0  # zero-mean residual
-    s_max = point_source_sharpness(psf_sigma_px)
     dets = result.detections
     flags = {name: np.zeros(len(dets), bool) for name in TESTS}
+    sharpness, sharpness_sigma = spot_sharpness(pixels, dets.peak_rc, sigma)
+    flags["sharper_than_psf"] = sharpness > point_source_sharpness(psf_sigma_px) + 3.0 * sharpness_sigma
+    centres = np.stack(brightest_near(pixels, dets.peak_rc[:, 0], dets.peak_rc[:, 1]), axis=1)
     flags["below_min_size"] = dets.area_px * image.pixel_area_mm2 < math.pi / 4 * MIN_SIZE_MM ** 2
     boxes = ndimage.find_objects(dets.label_image, max_label=len(dets))
-    for k, (r, c) in enumerate(dets.peak_rc.tolist()):
-        pr, pc = _peak_pixel(pixels, r, c)
-        s, s_sigma = _sharpness(pixels, pr, pc, sigma)
-        flags["sharper_than_psf"][k] = bool(s > s_max + 3.0 * s_sigma)
+    for k, (pr, pc) in enumerate(centres.tolist()):
         span = {True: boxes[k][1].stop - boxes[k][1].start, False: boxes[k][0].stop - boxes[k][0].start}
         for name, along_rows in (("row_line", True), ("col_line", False)):
             z, share = _line_score(residual, mask, pr, pc, spacing, along_rows, span[along_rows])

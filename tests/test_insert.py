@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from mammo_cv.core.psf import blur_sigma_from_correlation, measure_noise, point_source_sharpness, psf_sigma_mm
 from mammo_cv.core.types import Anatomy, ChestWallSide, MammoImage
 from mammo_cv.synthetic.backgrounds import (
     Background,
@@ -21,15 +22,7 @@ from mammo_cv.synthetic.backgrounds import (
     mias_backgrounds,
     split_backgrounds,
 )
-from mammo_cv.synthetic.contrast import (
-    GreyScale,
-    blur_sigma_from_correlation,
-    film_grey_scale,
-    linear_grey_scale,
-    log_gain_from_noise,
-    measure_noise,
-    psf_sigma_mm,
-)
+from mammo_cv.synthetic.contrast import GreyScale, film_grey_scale, linear_grey_scale, log_gain_from_noise
 from mammo_cv.synthetic.insert import InsertionConfig, insert_calcifications
 from mammo_cv.synthetic.phantoms import PhantomConfig, phantom
 
@@ -261,12 +254,12 @@ def evaluate():
     return module
 
 
-def test_point_source_sharpness(evaluate):
-    assert evaluate.point_source_sharpness(0.0) == 1.0
+def test_point_source_sharpness():
+    assert point_source_sharpness(0.0) == 1.0
     # a blur of 1 px: 0.383 of the point per axis in the centre pixel, 0.242 in each neighbour, so
     # centre 0.1466, 8-neighbour mean (4 x 0.0926 + 4 x 0.0585) / 8 = 0.0755: (0.1466 - 0.0755) / 0.1466
-    assert evaluate.point_source_sharpness(1.0) == pytest.approx(0.485, abs=0.002)
-    assert evaluate.point_source_sharpness(0.5) > evaluate.point_source_sharpness(1.0)
+    assert point_source_sharpness(1.0) == pytest.approx(0.485, abs=0.002)
+    assert point_source_sharpness(0.5) > point_source_sharpness(1.0)
 
 
 def test_column_line_is_scored_and_a_spot_is_not(evaluate):

@@ -57,11 +57,13 @@ class _Regions:
 @dataclass(frozen=True)
 class _Candidates:
     """The pixels of the candidates: ``at`` (K,) int64 positions in the regions' arrays,
-    ``label`` (K,) int32 candidate label 1..``n_labels``-1 (label 0 is unused)."""
+    ``label`` (K,) int32 candidate label 1..``n_labels``-1 (label 0 is unused), ``whole``
+    (K,) bool whether the pixel came from a whole object (:func:`_whole_objects`)."""
 
     at: np.ndarray
     label: np.ndarray
     n_labels: int
+    whole: np.ndarray
 
 
 def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray | None, pixels: np.ndarray,
@@ -160,9 +162,10 @@ def _candidates(regions: _Regions, spacing_mm: tuple[float, float], config: Dete
     whole = np.flatnonzero(seeded)[_whole_objects(regions.flat[seeded], regions.grey[seeded],
                                                   regions.background[seeded], regions.high[seeded],
                                                   regions.shape, spacing_mm, config)]
-    chosen = np.zeros(regions.flat.size, bool)
+    from_whole = np.zeros(regions.flat.size, bool)
+    from_whole[whole] = True
+    chosen = from_whole.copy()
     chosen[fine] = True
-    chosen[whole] = True
     n, labels = cv2.connectedComponents(_mask_of(regions.flat[chosen], regions.shape), connectivity=8,
                                         ltype=cv2.CV_32S)
     lab = labels.ravel()[regions.flat[chosen]]
@@ -171,4 +174,5 @@ def _candidates(regions: _Regions, spacing_mm: tuple[float, float], config: Dete
     has_piece[0] = False
     renumber = np.cumsum(has_piece).astype(np.int32)
     at = np.flatnonzero(chosen)[has_piece[lab]]
-    return _Candidates(at=at, label=renumber[lab[has_piece[lab]]], n_labels=int(renumber[-1]) + 1)
+    return _Candidates(at=at, label=renumber[lab[has_piece[lab]]], n_labels=int(renumber[-1]) + 1,
+                       whole=from_whole[at])

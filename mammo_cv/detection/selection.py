@@ -1,13 +1,16 @@
-"""Candidate scores and selection: confidence, sharpness cap, removal by place, context threshold.
+"""Candidate scores and selection: the allowed zone, confidence, sharpness cap, context threshold.
 
-Confidence is the largest scale-weighted SNR, capped by the sharpness (-LoG) SNR and at least
-``log_weight`` x the -LoG SNR at the peak where the pixels resolve the test, and down-weighted
-for elongation. Candidates near the skin line, on or along the pectoral muscle, outside the
-breast or outside the area limits are removed; faint ones stay only beside confident ones.
+Candidates may lie only in the allowed zone: inside the breast, away from the skin line and
+clear of the pectoral muscle (:func:`_allowed_zone`; the detector zeroes the response maps
+outside it before any region is grown). Confidence is the largest scale-weighted SNR, capped by
+the sharpness (-LoG) SNR and at least ``log_weight`` x the -LoG SNR at the peak where the pixels
+resolve the test, and down-weighted for elongation. Artefacts and candidates outside the area
+limits are removed; faint ones stay only beside confident ones.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,7 +20,7 @@ from scipy.spatial import cKDTree
 
 from mammo_cv.core.geometry import principal_moments
 from mammo_cv.core.types import Anatomy
-from mammo_cv.core.units import area_mm2_to_px, mean_spacing_mm
+from mammo_cv.core.units import area_mm2_to_px
 from mammo_cv.detection.reductions import _label_argmax, _label_max
 from mammo_cv.detection.segmentation import _Candidates, _Regions
 
@@ -42,8 +45,9 @@ class _Scores:
     elongation: np.ndarray
 
 
-def _scores(regions: _Regions, candidates: _Candidates, config: DetectionConfig) -> _Scores:
-    """Peak SNR, confidence score, seed test, area and elongation of every candidate."""
+def _scores(regions: _Regions, candidates: _Candidates, solid: np.ndarray, config: DetectionConfig) -> _Scores:
+    """Peak SNR, confidence score, seed test, area and elongation of every candidate; ``solid``
+    (n,) bool marks the sharp-edged whole objects, whose score is at least their peak SNR."""
     at, lab, n = candidates.at, candidates.label, candidates.n_labels
     peak_at = at[_label_argmax(regions.snr[at], lab, n)[1:]]
     peak = regions.snr[peak_at].astype(np.float64)
@@ -59,6 +63,9 @@ def _scores(regions: _Regions, candidates: _Candidates, config: DetectionConfig)
             config.log_weight * matched,
             np.minimum(weighted_peak, np.maximum(sharp_peak, weighted_peak - config.sharpness_max_penalty)))
         found |= matched >= config.seed_snr
+    # a solid calcification stands out at every scale: the coarse-scale weights, there against
+    # glandular texture, which a sharp edge rules out, do not apply to it
+    weighted_peak = np.where(solid, np.maximum(weighted_peak, peak), weighted_peak)
     return _Scores(peak_at=peak_at, peak_snr=peak, score=weighted_peak, found=found,
                    area_px=np.bincount(lab, minlength=n)[1:],
                    elongation=_elongation(lab, regions.rr[at].astype(np.float64), regions.cc[at].astype(np.float64),
@@ -80,37 +87,48 @@ def _elongation(labels_flat: np.ndarray, rr: np.ndarray, cc: np.ndarray, n: int)
     return np.sqrt(major / np.maximum(minor, 1e-12))
 
 
-def _allowed_at(anatomy: Anatomy, rows: np.ndarray, cols: np.ndarray, spacing_mm: float,
-                config: DetectionConfig) -> np.ndarray:
-    """Bool (n,): may a candidate peak at (rows, cols) px stay? Inside the breast, at least
-    ``skin_margin_mm`` from its edge, and clear of the pectoral muscle plus its margin.
-    Distances are computed on a grid of about a quarter of the smaller margin (speed)."""
+def _allowed_zone(anatomy: Anatomy, box: tuple[slice, slice], spacing_mm: float,
+                  config: DetectionConfig) -> np.ndarray:
+    """(h, w) bool over the crop ``box`` of the image: where a candidate may lie. Inside the
+    breast, at least ``skin_margin_mm`` from its edge, and clear of the pectoral muscle plus
+    ``pectoral_margin_mm``. Distances are computed on a grid of about a quarter of the smaller
+    margin (speed) and read back at full resolution by nearest neighbour."""
+    shape = anatomy.breast_mask.shape
     margin_mm = min(config.skin_margin_mm, config.pectoral_margin_mm)
     factor = max(1, int(margin_mm / (4 * spacing_mm)))
-    small = (max(1, anatomy.breast_mask.shape[1] // factor), max(1, anatomy.breast_mask.shape[0] // factor))
-    step_mm = spacing_mm * anatomy.breast_mask.shape[0] / small[1]
-    r = np.minimum((rows / factor).astype(np.int64), small[1] - 1)
-    c = np.minimum((cols / factor).astype(np.int64), small[0] - 1)
+    small = (max(1, shape[1] // factor), max(1, shape[0] // factor))
+    step_mm = spacing_mm * shape[0] / small[1]
 
     def shrink(mask: np.ndarray) -> np.ndarray:
         return cv2.resize(mask.view(np.uint8), small, interpolation=cv2.INTER_NEAREST)
 
     breast = np.pad(shrink(anatomy.breast_mask), 1)  # the image border counts as an edge
-    depth_mm = cv2.distanceTransform(breast, cv2.DIST_L2, 5)[1:-1, 1:-1] * step_mm
-    allowed = anatomy.breast_mask[rows, cols] & (depth_mm[r, c] >= config.skin_margin_mm)
+    allowed = cv2.distanceTransform(breast, cv2.DIST_L2, 5)[1:-1, 1:-1] * step_mm >= config.skin_margin_mm
     if anatomy.pectoral_mask.any():
-        clear_mm = cv2.distanceTransform(1 - shrink(anatomy.pectoral_mask), cv2.DIST_L2, 5) * step_mm
-        allowed &= clear_mm[r, c] > config.pectoral_margin_mm
-    return allowed
+        allowed &= cv2.distanceTransform(1 - shrink(anatomy.pectoral_mask), cv2.DIST_L2, 5) * step_mm \
+            > config.pectoral_margin_mm
+    full = cv2.resize(allowed.view(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return full[box].view(bool) & anatomy.breast_mask[box]
 
 
-def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray,
-              config: DetectionConfig) -> np.ndarray:
-    """Bool (n,): which ``valid`` candidates are reported. Those at ``config.min_confidence``
-    or more, and those at ``config.context_min_confidence`` or more with at least
-    ``config.context_min_neighbours`` of the former within ``config.context_radius_mm`` of
-    their peak (``peak_mm``, (n, 2) row and column in mm)."""
+def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray, small: np.ndarray,
+              tiny: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """Bool (n,): which ``valid`` candidates are reported.
+
+    Those at ``config.min_confidence`` or more, except that a ``tiny`` one (below
+    ``config.min_area_mm2``) needs ``config.context_min_neighbours`` of the others within
+    ``config.context_radius_mm`` (a group), and a lone ``small`` one (punctate size, none of the
+    others within that radius) needs ``config.isolated_min_confidence``;
+    and those at ``config.context_min_confidence`` or more with at least
+    ``config.context_min_neighbours`` of the former within ``config.context_radius_mm`` of their
+    peak (``peak_mm``, (n, 2) row and column in mm)."""
     strong = valid & (confidence >= config.min_confidence)
+    if strong.any():
+        tree = cKDTree(peak_mm[strong])
+        others = np.zeros(strong.size, np.int64)
+        others[strong] = tree.query_ball_point(peak_mm[strong], config.context_radius_mm, return_length=True) - 1
+        strong &= ~(tiny & (others < config.context_min_neighbours))
+        strong &= ~(small & (others == 0) & (confidence < config.isolated_min_confidence))
     faint = np.flatnonzero(valid & ~strong & (confidence >= config.context_min_confidence))
     if faint.size == 0 or strong.sum() < config.context_min_neighbours:
         return strong
@@ -121,7 +139,7 @@ def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray,
     return reported
 
 
-def _selected(scores: _Scores, peak_rc: np.ndarray, anatomy: Anatomy, spacing_mm: tuple[float, float],
+def _selected(scores: _Scores, peak_rc: np.ndarray, artefact: np.ndarray, spacing_mm: tuple[float, float],
               config: DetectionConfig) -> tuple[np.ndarray, np.ndarray]:
     """Which candidates are reported, and their confidence.
 
@@ -130,8 +148,8 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, anatomy: Anatomy, spacing_mm
     scores : _Scores
     peak_rc : (n, 2) ndarray of int64
         (row, col) of each candidate's peak in the full image grid, px.
-    anatomy : Anatomy
-        Breast and pectoral masks of that grid.
+    artefact : (n,) ndarray of bool
+        Candidates removed as artefacts (:mod:`.artefacts`).
     spacing_mm : (float, float)
         (row, col) pixel spacing.
     config : DetectionConfig
@@ -142,8 +160,9 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, anatomy: Anatomy, spacing_mm
     confidence : (n,) ndarray of float64
         Score x ``min(1, elongation_free / elongation)``.
     """
-    keep = scores.found & _allowed_at(anatomy, peak_rc[:, 0], peak_rc[:, 1], mean_spacing_mm(spacing_mm), config)
-    keep &= scores.area_px >= max(1.0, area_mm2_to_px(config.min_area_mm2, spacing_mm))
+    keep = scores.found & ~artefact
     keep &= scores.area_px <= area_mm2_to_px(config.max_area_mm2, spacing_mm)
     confidence = scores.score * np.minimum(1.0, config.elongation_free / scores.elongation)
-    return _reported(keep, confidence, peak_rc * np.asarray(spacing_mm), config), confidence
+    small = scores.area_px < area_mm2_to_px(math.pi / 4 * config.isolated_max_diameter_mm ** 2, spacing_mm)
+    tiny = scores.area_px < area_mm2_to_px(config.min_area_mm2, spacing_mm)
+    return _reported(keep, confidence, peak_rc * np.asarray(spacing_mm), small, tiny, config), confidence

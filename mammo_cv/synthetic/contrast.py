@@ -19,15 +19,7 @@ shows in the stored grey depends on the image's kind (:data:`GREY_KINDS`):
     the gradient gamma, D = gamma log10 E + const, so ``grey - k gamma log10(e) ln T`` with
     ``k`` grey per OD: the log case with ``G = k gamma log10(e)`` (:func:`film_grey_scale`).
 
-Noise and blur (:func:`measure_noise`): the noise is modelled as white noise blurred by a
-Gaussian of ``blur_sigma_px``, measured from the lag-1 autocorrelation of a high-pass residual
-(:func:`blur_sigma_from_correlation`). The system PSF follows from it (:func:`psf_sigma_mm`).
-FFDM: with a scintillator the quantum noise passes through the same light spread as the signal,
-so the noise blur is the presampling blur where it is resolved; white noise (a-Se) gives none,
-and the kind's default is used (:data:`DEFAULT_PSF_SIGMA_MM`). Scanned film: the noise is mostly
-film grain, which only the digitiser blurs, while an object in the breast is blurred by the
-intensifying screen too, so the PSF is the noise blur and :data:`FILM_SCREEN_SIGMA_MM` added in
-quadrature. Dust and grain on the film are therefore sharper than any object in the breast can be.
+Noise, blur and the system PSF are measured with :mod:`mammo_cv.core.psf`.
 """
 
 from __future__ import annotations
@@ -38,43 +30,21 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mammo_cv.core.psf import IMAGE_KINDS, image_kind
 from mammo_cv.core.stats import robust_sigma
-from mammo_cv.core.types import MammoImage, PresentationIntent
-from mammo_cv.synthetic.phantoms import PhantomConfig
+from mammo_cv.core.types import MammoImage
 
 __all__ = [
     "GREY_KINDS",
-    "DEFAULT_PSF_SIGMA_MM",
-    "FILM_SCREEN_SIGMA_MM",
-    "psf_sigma_mm",
     "GreyScale",
-    "NoiseModel",
     "film_grey_scale",
     "linear_grey_scale",
     "log_gain_from_noise",
     "grey_scale_of",
-    "blur_sigma_from_correlation",
-    "measure_noise",
 ]
 
-GREY_KINDS: tuple[str, ...] = ("linear", "log", "film")
-#: Gaussian PSF sigma (mm) used when the image does not resolve its own blur. FFDM: the phantom's
-#: presampling blur (``PhantomConfig.detector_blur_sigma_mm``, a-Se and CsI MTF). Film: a
-#: screen-film system's MTF falls to 0.5 at about 5 cycles/mm, i.e. a Gaussian of sigma
-#: sqrt(ln 2 / 2) / (pi x 5) = 0.037 mm; with the digitiser's own spot, 0.042 mm (FWHM 0.1 mm).
-DEFAULT_PSF_SIGMA_MM: dict[str, float] = {
-    "linear": PhantomConfig.detector_blur_sigma_mm,
-    "log": PhantomConfig.detector_blur_sigma_mm,
-    "film": 0.1 / (2.0 * math.sqrt(2.0 * math.log(2.0))),
-}
-#: Blur of a mammographic intensifying screen as a Gaussian (mm): an MTF of 0.5 at about
-#: 5 cycles/mm, sigma = sqrt(ln 2 / 2) / (pi x 5 /mm). An order of magnitude taken from
-#: published screen-film MTFs, not a measurement of the films used here.
-FILM_SCREEN_SIGMA_MM = math.sqrt(math.log(2.0) / 2.0) / (math.pi * 5.0)
+GREY_KINDS: tuple[str, ...] = IMAGE_KINDS
 MIN_NOISE_RISE = 1.1
-HIGHPASS_SIGMA_PX = 2.0  # residual = grey - Gaussian(grey, 2 px): noise passes, tissue mostly not
-# blurs below ~0.3 px do not change a discrete Gaussian kernel (OpenCV): the grid jumps from 0
-_BLUR_GRID_PX = np.concatenate([[0.0], np.linspace(0.3, 3.0, 55)])
 
 
 @dataclass(frozen=True)
@@ -241,8 +211,7 @@ def grey_scale_of(image: MammoImage, mask: np.ndarray, *, kind: str | None = Non
     GreyScale
     """
     if kind is None:
-        kind = {PresentationIntent.FOR_PRESENTATION: "log",
-                PresentationIntent.FOR_PROCESSING: "linear"}.get(image.presentation_intent, "film")
+        kind = image_kind(image)
     if kind == "linear":
         return linear_grey_scale(image)
     if kind == "log":
@@ -255,123 +224,3 @@ def grey_scale_of(image: MammoImage, mask: np.ndarray, *, kind: str | None = Non
     raise ValueError(f"kind must be one of {GREY_KINDS} or None, got {kind!r}")
 
 
-def _blur_kernel(blur_sigma_px: float) -> np.ndarray:
-    """Discrete Gaussian blur of a unit impulse, on a grid wide enough for the residual, (k, k) float64."""
-    half = int(math.ceil(4 * HIGHPASS_SIGMA_PX + 4 * blur_sigma_px)) + 2
-    delta = np.zeros((2 * half + 1, 2 * half + 1))
-    delta[half, half] = 1.0
-    return cv2.GaussianBlur(delta, (0, 0), blur_sigma_px) if blur_sigma_px > 0 else delta
-
-
-def _residual_kernel(blur_sigma_px: float) -> np.ndarray:
-    """2-D kernel taking white noise to the high-pass residual of blurred noise, (k, k) float64."""
-    blurred = _blur_kernel(blur_sigma_px)
-    return blurred - cv2.GaussianBlur(blurred, (0, 0), HIGHPASS_SIGMA_PX)
-
-
-def _lag1_correlation(kernel: np.ndarray) -> float:
-    """Lag-1 (along columns) autocorrelation of white noise filtered by ``kernel``."""
-    return float((kernel[:, 1:] * kernel[:, :-1]).sum() / (kernel * kernel).sum())
-
-
-_RHO_GRID = np.array([_lag1_correlation(_residual_kernel(s)) for s in _BLUR_GRID_PX])
-
-
-def blur_sigma_from_correlation(rho: float) -> float:
-    """Gaussian blur (sigma, px) of white noise whose high-pass residual has lag-1 correlation ``rho``.
-
-    Inverts the correlation computed for blurs of 0 and 0.3-3 px (monotone); 0 below, 3 above.
-
-    Examples
-    --------
-    >>> round(blur_sigma_from_correlation(_lag1_correlation(_residual_kernel(0.8))), 2)
-    0.8
-    """
-    return float(np.interp(rho, _RHO_GRID, _BLUR_GRID_PX))
-
-
-@dataclass(frozen=True)
-class NoiseModel:
-    """Noise of one image: blurred white noise, and the residual that measures it.
-
-    Attributes
-    ----------
-    residual : (M, N) ndarray of float32
-        grey - Gaussian(grey, ``HIGHPASS_SIGMA_PX``): the noise, with little tissue.
-    blur_sigma_px : float
-        Gaussian blur of the noise (px), from the smaller of the row and column lag-1
-        correlations (scanner lines correlate one direction only).
-    pixel_per_residual : float
-        Per-pixel noise sigma / residual sigma for that blur.
-    """
-
-    residual: np.ndarray
-    blur_sigma_px: float
-    pixel_per_residual: float
-
-    def sigma_at(self, rows: slice, cols: slice, mask: np.ndarray) -> float:
-        """Per-pixel noise sigma (grey) over ``mask`` (bool, the window's shape) of a window:
-        1.4826 x the median absolute deviation of the residual, scaled to one pixel."""
-        values = self.residual[rows, cols][mask]
-        if values.size < 16:
-            raise ValueError("noise window holds fewer than 16 breast pixels")
-        return float(robust_sigma(values)) * self.pixel_per_residual
-
-
-def measure_noise(pixels: np.ndarray, mask: np.ndarray) -> NoiseModel:
-    """Measure the noise residual and the noise blur of an image over ``mask``.
-
-    Parameters
-    ----------
-    pixels : (M, N) ndarray of float32
-    mask : (M, N) ndarray of bool
-        Breast interior, away from its edge.
-
-    Returns
-    -------
-    NoiseModel
-    """
-    pixels = np.asarray(pixels, np.float32)
-    residual = pixels - cv2.GaussianBlur(pixels, (0, 0), HIGHPASS_SIGMA_PX)
-    rhos = []
-    for a, b, both in ((residual[:, 1:], residual[:, :-1], mask[:, 1:] & mask[:, :-1]),
-                       (residual[1:], residual[:-1], mask[1:] & mask[:-1])):
-        x, y = a[both].astype(np.float64), b[both].astype(np.float64)
-        rhos.append(float(np.corrcoef(x, y)[0, 1]) if x.size > 16 else 0.0)
-    blur = blur_sigma_from_correlation(min(rhos))
-    kernel = _residual_kernel(blur)
-    blurred = _blur_kernel(blur)
-    ratio = math.sqrt(float((blurred * blurred).sum()) / float((kernel * kernel).sum()))
-    residual.setflags(write=False)
-    return NoiseModel(residual, blur, ratio)
-
-
-def psf_sigma_mm(noise_blur_px: float, kind: str, spacing_mm: float, *, min_blur_px: float = 0.3) -> tuple[float, str]:
-    """System PSF (Gaussian sigma, mm) of an image from its measured noise blur (module docstring).
-
-    Parameters
-    ----------
-    noise_blur_px : float
-        :attr:`NoiseModel.blur_sigma_px`.
-    kind : {"linear", "log", "film"}
-    spacing_mm : float
-    min_blur_px : float
-        A noise blur below this is not resolved: the kind's default is used.
-
-    Returns
-    -------
-    sigma_mm : float
-    source : str
-        ``"measured"``, ``"measured + screen"`` or ``"default for <kind>"``.
-
-    Examples
-    --------
-    >>> psf_sigma_mm(0.0, "linear", 0.1)
-    (0.03, 'default for linear')
-    """
-    if noise_blur_px < min_blur_px:
-        return DEFAULT_PSF_SIGMA_MM[kind], f"default for {kind}"
-    measured = noise_blur_px * spacing_mm
-    if kind == "film":
-        return math.hypot(measured, FILM_SCREEN_SIGMA_MM), "measured + screen"
-    return measured, "measured"

@@ -29,7 +29,7 @@ Model, per calcification
    2002 tables) and a scatter-to-primary ratio SPR = 0.2 behind 4-6 cm of breast with a grid
    (``PhantomConfig.scatter_to_primary``, Boone et al. 2000, Med Phys 27:1818).
 4. Blur: T - 1 is convolved with a Gaussian PSF derived from the image's measured noise blur
-   (:func:`mammo_cv.synthetic.contrast.psf_sigma_mm`: the noise blur for FFDM, plus the
+   (:func:`mammo_cv.core.psf.psf_sigma_mm`: the noise blur for FFDM, plus the
    screen's blur for film, the kind's default when unresolved); then area-averaged to the
    pixel grid (the pixel aperture).
 5. Grey: ln T per pixel in the image's grey scale (:class:`mammo_cv.synthetic.contrast.GreyScale`:
@@ -60,8 +60,9 @@ import cv2
 import numpy as np
 
 from mammo_cv.anatomy import find_anatomy
+from mammo_cv.core.psf import NoiseModel, measure_noise, psf_sigma_mm
 from mammo_cv.core.types import Anatomy, ChestWallSide, MammoImage
-from mammo_cv.synthetic.contrast import GreyScale, NoiseModel, grey_scale_of, measure_noise, psf_sigma_mm
+from mammo_cv.synthetic.contrast import GreyScale, grey_scale_of
 from mammo_cv.synthetic.phantoms import (
     _ISOTROPIC_KINDS,
     KIND_TO_LABEL,

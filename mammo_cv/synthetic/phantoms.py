@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from mammo_cv.core.psf import FFDM_PSF_SIGMA_MM
 from mammo_cv.core.types import ChestWallSide, Laterality, MammoImage, PresentationIntent, View
 from mammo_cv.synthetic.glyphs import text_bitmap
 
@@ -157,10 +158,8 @@ class PhantomConfig:
     # quanta, (1 + SPR)^-2, which gives the same signal-to-noise ratio for every structure.
     scatter_to_primary: float = 0.2
     # Presampling blur beyond the pixel aperture (the aperture itself is the supersampled area
-    # average). a-Se, 70 um: MTF > 0.4 at Nyquist 7.1 /mm (Hoheisel et al. 2004, IEEE NSS), i.e.
-    # a Gaussian of ~0.02 mm on top of the aperture; CsI, 100 um: MTF 0.28 at 5 /mm (Vedantham
-    # et al. 2000, Med Phys 27:558), ~0.04 mm. 0.03 mm is within 0.01 mm of both.
-    detector_blur_sigma_mm: float = 0.03
+    # average), core.psf.FFDM_PSF_SIGMA_MM: its comment gives the a-Se and CsI sources.
+    detector_blur_sigma_mm: float = FFDM_PSF_SIGMA_MM
     # Anatomical noise power spectrum 1/f^beta with beta ~ 3 (Burgess et al. 2001, Med Phys 28:419).
     texture_beta: float = 3.0
     texture_grid_mm: float = 0.4
