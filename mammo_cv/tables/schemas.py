@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from mammo_cv.core.labels import LABELS
 from mammo_cv.describe.calcifications import CALC_COLUMNS
 from mammo_cv.describe.cluster_table import CLUSTER_COLUMNS
 
@@ -23,6 +24,7 @@ _STR = np.dtype(object)
 IMAGE_COLUMNS: dict[str, np.dtype] = {
     "image_id": _STR,
     "source_path": _STR,
+    "study_key": _STR,
     "status": _STR,
     "error": _STR,
     "laterality": _STR,
@@ -37,23 +39,16 @@ IMAGE_COLUMNS: dict[str, np.dtype] = {
     "chest_wall_side": _STR,
     "nipple_row_px": np.dtype(np.float64),
     "nipple_col_px": np.dtype(np.float64),
+    "breast_area_mm2": np.dtype(np.float64),
     "n_calcifications": np.dtype(np.int64),
     "n_clusters": np.dtype(np.int64),
-    "n_secretory": np.dtype(np.int64),
-    "n_vascular": np.dtype(np.int64),
-    "n_macro": np.dtype(np.int64),
-    "n_suspicious_cluster": np.dtype(np.int64),
+    **{f"n_{label}": np.dtype(np.int64) for label in LABELS},
     "seconds": np.dtype(np.float64),
 }
 
 
 #: ``images.csv`` count column -> the calcification ``label`` it counts.
-LABEL_COUNT_COLUMNS: dict[str, str] = {
-    "n_secretory": "secretory",
-    "n_vascular": "vascular",
-    "n_macro": "macro",
-    "n_suspicious_cluster": "suspicious_cluster",
-}
+LABEL_COUNT_COLUMNS: dict[str, str] = {f"n_{label}": label for label in LABELS}
 
 
 CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
@@ -78,7 +73,7 @@ CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {
 
 
 #: Version of the per-image part format; a part with another version is not "complete".
-PART_SCHEMA = 1
+PART_SCHEMA = 2
 
 
 #: Output table name (``<name>.csv``) -> its schema.
@@ -114,6 +109,11 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
         "(`_2`, `_3`, ... for repeats, compared case-insensitively) and stable: the same inputs give the "
         "same ids.")),
     "source_path": ColumnDoc("", "The file as found."),
+    "study_key": ColumnDoc("", (
+        "Which study the file belongs to, as the batch grouped it: `study:` + a one-way hash (SHA-256, "
+        "24 hex digits) of the Study Instance UID, else `patient-date:` + a hash of Patient ID and Study "
+        "Date, else `file:` + a hash of the absolute path (raster files, unreadable headers: their own "
+        "study). Equal keys mean the same study; the UID, ID or date cannot be read back from it.")),
     "status": ColumnDoc("", "`ok` or `error`."),
     "error": ColumnDoc("", (
         "For `error`: the exception type and a one-line message naming the file and the problem; "
@@ -132,6 +132,9 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
     "chest_wall_side": ColumnDoc("", "`left` or `right`: the column edge of the chest wall, found from the pixels."),
     "nipple_row_px": ColumnDoc("px", "Nipple row in the stored pixel grid."),
     "nipple_col_px": ColumnDoc("px", "Nipple column in the stored pixel grid."),
+    "breast_area_mm2": ColumnDoc("mm²", (
+        "Area of the breast mask (pectoral muscle included; background, labels and markers left out): "
+        "its pixel count times the pixel area.")),
     "n_calcifications": ColumnDoc("", "Rows of this image in `calcifications.csv`."),
     "n_clusters": ColumnDoc("", "Rows of this image in `clusters.csv`."),
     "n_secretory": ColumnDoc("", "Calcifications of this image labelled `secretory`."),
@@ -140,6 +143,8 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
     "n_suspicious_cluster": ColumnDoc("", (
         "Calcifications of this image labelled `suspicious_cluster`, i.e. members of suspicious "
         "clusters (the clusters themselves are the `clusters.csv` rows with that `label`).")),
+    "n_punctate": ColumnDoc("", "Calcifications of this image labelled `punctate`."),
+    "n_other": ColumnDoc("", "Calcifications of this image labelled `other`."),
     "seconds": ColumnDoc("s", (
         "Wall time for this file: analysis, reclassification with the study context and overlay. "
         "The only column that is not deterministic.")),
