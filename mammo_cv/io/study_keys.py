@@ -7,8 +7,8 @@ thousands of DICOMs costs milliseconds per file.
 
 The study key is the Study Instance UID, else Patient ID + Study Date. Patient ID is
 protected health information, so the key is a one-way hash: it groups files and is written
-as ``study_key`` in ``images.csv`` and ``breasts.csv``, never the UID, ID or date it hashes. Raster files and files whose header cannot be read are their
-own study.
+as ``study_key`` in ``images.csv`` and ``breasts.csv``, never the UID, ID or date it
+hashes. Raster files and files whose header cannot be read are their own study.
 """
 
 from __future__ import annotations

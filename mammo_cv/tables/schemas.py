@@ -13,6 +13,7 @@ import numpy as np
 from mammo_cv.core.labels import LABELS
 from mammo_cv.describe.calcifications import CALC_COLUMNS
 from mammo_cv.describe.cluster_table import CLUSTER_COLUMNS
+from mammo_cv.describe.location import EXTENT_COLUMNS, LOCATION_COLUMNS
 
 __all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "LABEL_COUNT_COLUMNS",
            "PART_SCHEMA", "ColumnDoc", "TABLES", "COLUMN_DOCS"]
@@ -54,6 +55,8 @@ LABEL_COUNT_COLUMNS: dict[str, str] = {f"n_{label}": label for label in LABELS}
 CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
     "image_id": _STR,
     **CALC_COLUMNS,
+    **EXTENT_COLUMNS,
+    **LOCATION_COLUMNS,
     "confidence": np.dtype(np.float64),
     "cluster_id": np.dtype(np.int64),
     "vascular_chain_id": np.dtype(np.int64),
@@ -66,6 +69,7 @@ CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
 CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {
     "image_id": _STR,
     **CLUSTER_COLUMNS,
+    **LOCATION_COLUMNS,
     "label": _STR,
     "score": np.dtype(np.float64),  # the classifier's 0-1 suspicion
     "reason": _STR,
@@ -150,6 +154,29 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
         "The only column that is not deterministic.")),
 }
 
+
+_LOCATION_DOCS: dict[str, ColumnDoc] = {
+    "clock_face": ColumnDoc("h", (
+        "The hour as if facing the patient (12 superior, 6 inferior, the right breast's lateral side "
+        "at 9, the left breast's at 3), of {what}. One view shows half the clock only, so the hour is "
+        "the middle of the known half: CC views give 9 or 3 (lateral or medial of the nipple axis, "
+        "laterality needed), MLO, ML, LM and LMO views 12 or 6 (above or below it; on an MLO, above "
+        "mixes upper with lateral). Empty for other views, a CC view without laterality, or a "
+        "position on the axis. Assumes the standard row direction (top of the image lateral on CC, "
+        "superior otherwise); see [Location](outputs.md#location).")),
+    "distance_to_nipple_mm": ColumnDoc("mm", "Distance from {what} to the nipple in the image plane."),
+    "depth": ColumnDoc("", (
+        "`anterior`, `middle` or `posterior`: the third of the nipple-to-chest-wall distance (along the "
+        "perpendicular from the nipple to the pectoral line on MLO/ML/LM views when found, else to the "
+        "chest-wall edge of the breast) in which {what} projects (BI-RADS depth). Empty when the nipple "
+        "is unknown or on the chest-wall line.")),
+}
+
+
+def _location_docs(what: str) -> dict[str, ColumnDoc]:
+    return {name: ColumnDoc(doc.unit, doc.meaning.format(what=what)) for name, doc in _LOCATION_DOCS.items()}
+
+
 _CALCIFICATION_DOCS: dict[str, ColumnDoc] = {
     "image_id": ColumnDoc("", "As in `images.csv`."),
     "calc_id": ColumnDoc("", "1-based id within the image; the value of the calcification in `Result.label_image`."),
@@ -176,6 +203,14 @@ _CALCIFICATION_DOCS: dict[str, ColumnDoc] = {
         "Angle between the long axis and the line to the nipple, 0-90 (0 points at the nipple, 90 "
         "across); empty for round objects.")),
     "axis_angle_deg": ColumnDoc("deg", "Direction of the long axis, from +col toward +row, in [0, 180)."),
+    "bbox_row_min_px": ColumnDoc("px", "First row of the calcification's pixels (stored grid)."),
+    "bbox_col_min_px": ColumnDoc("px", "First column of the calcification's pixels."),
+    "bbox_row_max_px": ColumnDoc("px", (
+        "One past the last row (half-open box, as scikit-image's `bbox`): the pixels are rows "
+        "`bbox_row_min_px` to `bbox_row_max_px − 1`.")),
+    "bbox_col_max_px": ColumnDoc("px", "One past the last column (half open)."),
+    "area_px": ColumnDoc("px", "Pixel count (the area in stored pixels; `area_mm2` is this times the pixel area)."),
+    **_location_docs("the centroid"),
     "confidence": ColumnDoc("σ", (
         "Detector confidence, in noise sigmas of the noise-equalised image. Calcifications are "
         "reported from `DetectionConfig.min_confidence` (6), and from `context_min_confidence` (4.5) "
@@ -224,6 +259,7 @@ _CLUSTER_DOCS: dict[str, ColumnDoc] = {
     "n_calcs_1cm": ColumnDoc("", "Most members inside a 1-cm circle centred on a member."),
     "bi_rads_group": ColumnDoc("", "`n_calcs_1cm` ≥ 5: a BI-RADS group (reported, not required by the classifier)."),
     "detection_score": ColumnDoc("σ", "Mean confidence of the 3 most confident members; ranks clusters for the FROC."),
+    **_location_docs("the mean member position (`row_px`, `col_px`)"),
     "label": ColumnDoc("", "The cluster's class, same vocabulary as the calcifications."),
     "score": ColumnDoc("", "0-1 suspicion from the classifier; ranks clusters, and the gallery sorts on it."),
     "reason": ColumnDoc("", "Why the cluster got its label, with the measured values."),
