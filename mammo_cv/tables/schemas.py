@@ -15,7 +15,7 @@ from mammo_cv.describe.calcifications import CALC_COLUMNS
 from mammo_cv.describe.cluster_table import CLUSTER_COLUMNS
 from mammo_cv.describe.location import EXTENT_COLUMNS, LOCATION_COLUMNS
 
-__all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "LABEL_COUNT_COLUMNS",
+__all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "BREAST_COLUMNS", "LABEL_COUNT_COLUMNS",
            "PART_SCHEMA", "ColumnDoc", "TABLES", "COLUMN_DOCS"]
 
 
@@ -76,6 +76,24 @@ CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {
 }
 
 
+BREAST_COLUMNS: dict[str, np.dtype] = {
+    "study_key": _STR,
+    "laterality": _STR,
+    "n_images": np.dtype(np.int64),
+    "image_ids": _STR,
+    "views": _STR,
+    "n_calcifications": np.dtype(np.int64),
+    "n_clusters": np.dtype(np.int64),
+    **{column: np.dtype(np.int64) for column in LABEL_COUNT_COLUMNS},
+    "max_cluster_score": np.dtype(np.float64),
+    "max_cluster_label": _STR,
+    "max_cluster_image_id": _STR,
+    "n_rod_like": np.dtype(np.int64),
+    "contralateral_rod_count": np.dtype(np.int64),
+    "bilateral_rod_support": np.dtype(bool),
+}
+
+
 #: Version of the per-image part format; a part with another version is not "complete".
 PART_SCHEMA = 2
 
@@ -85,6 +103,7 @@ TABLES: dict[str, dict[str, np.dtype]] = {
     "images": IMAGE_COLUMNS,
     "calcifications": CALCIFICATION_CSV_COLUMNS,
     "clusters": CLUSTER_CSV_COLUMNS,
+    "breasts": BREAST_COLUMNS,
 }
 
 
@@ -265,9 +284,36 @@ _CLUSTER_DOCS: dict[str, ColumnDoc] = {
     "reason": ColumnDoc("", "Why the cluster got its label, with the measured values."),
 }
 
+_BREAST_DOCS: dict[str, ColumnDoc] = {
+    "study_key": ColumnDoc("", "As in `images.csv`: the study the breast's images belong to."),
+    "laterality": ColumnDoc("", "`L`, `R`, or `U` for the images of the study without laterality."),
+    "n_images": ColumnDoc("", "Images of this breast analysed (`status` `ok`); failed images are in no breast."),
+    "image_ids": ColumnDoc("", "Their `image_id`s, `;`-separated, in `images.csv` order."),
+    "views": ColumnDoc("", "Their views, `;`-separated, in the same order."),
+    "n_calcifications": ColumnDoc("", "Sum of the images' `n_calcifications`."),
+    "n_clusters": ColumnDoc("", "Sum of the images' `n_clusters`."),
+    **{column: ColumnDoc("", f"Sum of the images' `{column}` (calcifications labelled `{label}`).")
+       for column, label in LABEL_COUNT_COLUMNS.items()},
+    "max_cluster_score": ColumnDoc("", (
+        "Highest cluster `score` (0-1 suspicion) over the breast's images: the breast-level rating for "
+        "ROC analysis. Empty when the breast has no cluster.")),
+    "max_cluster_label": ColumnDoc("", "`label` of that cluster (the first in `clusters.csv` order on a tie)."),
+    "max_cluster_image_id": ColumnDoc("", "`image_id` of that cluster's image."),
+    "n_rod_like": ColumnDoc("", (
+        "Rod-like calcifications in this breast (secretory length, width, elongation and irregularity, "
+        "any orientation, not vascular; `mammo_cv.classify.classifier.count_rod_like`).")),
+    "contralateral_rod_count": ColumnDoc("", (
+        "`n_rod_like` of the other breast of the same study, as the classifier's study context saw it; "
+        "−1 when the laterality is unknown or the other breast is not in the run.")),
+    "bilateral_rod_support": ColumnDoc("", (
+        "1 (true) when `contralateral_rod_count` reaches `secretory.min_contralateral_rods`: the "
+        "classifier then relaxed the secretory limits for this breast (\"usually bilateral\"); else 0.")),
+}
+
 #: Output table name -> column -> its unit and meaning, for every column of ``TABLES``.
 COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
     "images": _IMAGE_DOCS,
     "calcifications": _CALCIFICATION_DOCS,
     "clusters": _CLUSTER_DOCS,
+    "breasts": _BREAST_DOCS,
 }
