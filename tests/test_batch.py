@@ -250,6 +250,7 @@ def test_sigkill_then_resume_gives_the_tables_of_an_uninterrupted_run(tmp_path):
     killed, uninterrupted = _tables(out), _tables(full)
     assert killed["calcifications.csv"] == uninterrupted["calcifications.csv"]
     assert killed["clusters.csv"] == uninterrupted["clusters.csv"]
+    assert killed["breasts.csv"] == uninterrupted["breasts.csv"]
     strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")] for o in (out, full)]
     assert strip[0] == strip[1] and len(strip[0]) == 24
 
@@ -260,7 +261,7 @@ def test_sigkill_then_resume_gives_the_tables_of_an_uninterrupted_run(tmp_path):
 def test_tables_do_not_depend_on_the_worker_count(three_studies, reference_run, tmp_path):
     out = tmp_path / "out"
     assert _analyze(str(three_studies), "--out", str(out), "--workers", "2") == 0
-    for name in ("calcifications.csv", "clusters.csv"):
+    for name in ("calcifications.csv", "clusters.csv", "breasts.csv"):
         assert (out / name).read_bytes() == (reference_run / name).read_bytes()
     strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")]
              for o in (out, reference_run)]
