@@ -130,3 +130,23 @@ def test_extent_columns_match_find_objects_and_bincount():
     assert extent["bbox_col_min_px"].tolist() == [box[1].start for box in boxes]
     assert extent["bbox_col_max_px"].tolist() == [box[1].stop for box in boxes]
     assert extent["area_px"].tolist() == np.bincount(labels.ravel())[1:].tolist()
+
+
+def test_the_pipeline_tables_carry_consistent_boxes_areas_and_locations():
+    import mammo_cv
+
+    phantom = mammo_cv.phantom(spacing_mm=0.2, seed=1)
+    result = mammo_cv.analyze(phantom.image)
+    calcs, clusters = result.calc_table, result.cluster_table
+    assert len(calcs["calc_id"]) > 0 and len(clusters["cluster_id"]) > 0
+    assert np.all((calcs["bbox_row_min_px"] <= calcs["row_px"]) & (calcs["row_px"] < calcs["bbox_row_max_px"]))
+    assert np.all((calcs["bbox_col_min_px"] <= calcs["col_px"]) & (calcs["col_px"] < calcs["bbox_col_max_px"]))
+    assert np.allclose(calcs["area_px"] * phantom.image.pixel_area_mm2, calcs["area_mm2"])
+    labels = result.label_image
+    assert calcs["area_px"].sum() == np.count_nonzero(labels)
+    # the phantom is a left CC: lateral/medial only, and every position has a depth
+    assert set(np.unique(calcs["clock_face"][np.isfinite(calcs["clock_face"])])) <= {3.0, 9.0}
+    assert set(clusters["depth"]) <= {"anterior", "middle", "posterior"}
+    nipple_mm = np.asarray(result.anatomy.nipple_rc) * np.asarray(phantom.image.spacing_mm)
+    assert np.allclose(clusters["distance_to_nipple_mm"],
+                       np.hypot(clusters["row_mm"] - nipple_mm[0], clusters["col_mm"] - nipple_mm[1]))

@@ -54,33 +54,37 @@ def breast_table(images: Mapping[str, np.ndarray], calcifications: Mapping[str, 
     dict of str to (b,) ndarray
         ``BREAST_COLUMNS``; the count columns sum to those of the ``ok`` rows of ``images``.
     """
-    ok = np.flatnonzero(np.asarray(images["status"], dtype=object) == "ok")
-    ids = np.asarray(images["image_id"], dtype=object)[ok]
-    keys = [str(k) for k in np.asarray(images["study_key"], dtype=object)[ok]]
-    sides = [str(s) for s in np.asarray(images["laterality"], dtype=object)[ok]]
-    rods = _rod_counts(ids, calcifications, rules)
+    ok = np.asarray(images["status"], dtype=object) == "ok"
+    analysed = {name: np.asarray(images[name])[ok] for name in ("image_id", "study_key", "laterality", "view",
+                                                                 *_SUMMED)}
+    keys = [str(k) for k in analysed["study_key"]]
+    sides = [str(side) for side in analysed["laterality"]]
+    rods = _rod_counts(analysed["image_id"], calcifications, rules)
     contexts = contexts_from_rod_counts(sides, rods, keys)
     breasts: dict[tuple[str, str], list[int]] = {}
     for position, breast in enumerate(zip(keys, sides)):
         breasts.setdefault(breast, []).append(position)
-    rows = [_breast_row(key, side, members, images, ok, ids, rods, contexts, clusters, rules)
-            for (key, side), members in breasts.items()]
+    rows = []
+    for (key, side), members in breasts.items():
+        context = contexts[members[0]]  # every image of a breast has the same other breast
+        rows.append({"study_key": key, "laterality": side,
+                     **_member_facts({name: values[members] for name, values in analysed.items()}, clusters),
+                     "n_rod_like": int(sum(rods[m] for m in members)),
+                     **_bilateral(None if context is None else context.contralateral_rod_count, rules)})
     return {name: np.asarray([row[name] for row in rows], dtype=dtype) if rows else np.zeros(0, dtype)
             for name, dtype in BREAST_COLUMNS.items()}
 
 
-def _breast_row(key: str, side: str, members: list[int], images: Mapping[str, np.ndarray], ok: np.ndarray,
-                ids: np.ndarray, rods: list[int], contexts: list, clusters: Mapping[str, np.ndarray],
-                rules: Rules) -> dict[str, object]:
-    member_ids = [str(ids[m]) for m in members]
-    context = contexts[members[0]]  # every image of a breast has the same other breast
-    contralateral = -1 if context is None else int(context.contralateral_rod_count)
-    score, label, image_id = _top_cluster(member_ids, clusters)
-    return {
-        "study_key": key, "laterality": side, "n_images": len(members), "image_ids": ";".join(member_ids),
-        "views": ";".join(str(images["view"][ok[m]]) for m in members),
-        **{name: int(sum(int(images[name][ok[m]]) for m in members)) for name in _SUMMED},
-        "max_cluster_score": score, "max_cluster_label": label, "max_cluster_image_id": image_id,
-        "n_rod_like": int(sum(rods[m] for m in members)), "contralateral_rod_count": contralateral,
-        "bilateral_rod_support": contralateral >= rules.secretory.min_contralateral_rods,
-    }
+def _member_facts(members: Mapping[str, np.ndarray], clusters: Mapping[str, np.ndarray]) -> dict[str, object]:
+    """Images, views, summed counts and top cluster of one breast's ``images.csv`` rows."""
+    ids = [str(i) for i in members["image_id"]]
+    score, label, image_id = _top_cluster(ids, clusters)
+    return {"n_images": len(ids), "image_ids": ";".join(ids), "views": ";".join(str(v) for v in members["view"]),
+            **{name: int(np.sum(members[name], dtype=np.int64)) for name in _SUMMED},
+            "max_cluster_score": score, "max_cluster_label": label, "max_cluster_image_id": image_id}
+
+
+def _bilateral(contralateral_rods: int | None, rules: Rules) -> dict[str, object]:
+    """The other breast's rod-like count (-1 when unknown) and whether it supports secretory."""
+    count = -1 if contralateral_rods is None else int(contralateral_rods)
+    return {"contralateral_rod_count": count, "bilateral_rod_support": count >= rules.secretory.min_contralateral_rods}
