@@ -136,7 +136,9 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
         "Which study the file belongs to, as the batch grouped it: `study:` + a one-way hash (SHA-256, "
         "24 hex digits) of the Study Instance UID, else `patient-date:` + a hash of Patient ID and Study "
         "Date, else `file:` + a hash of the absolute path (raster files, unreadable headers: their own "
-        "study). Equal keys mean the same study; the UID, ID or date cannot be read back from it.")),
+        "study). Equal keys mean the same study; the UID, ID or date cannot be read back from it, but the "
+        "hash is unsalted: someone holding a list of candidate Patient IDs and dates could test them "
+        "against a `patient-date:` key, so treat such tables as pseudonymised, not anonymous.")),
     "status": ColumnDoc("", "`ok` or `error`."),
     "error": ColumnDoc("", (
         "For `error`: the exception type and a one-line message naming the file and the problem; "
