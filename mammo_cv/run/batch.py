@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from mammo_cv.classify.rules import Rules
 from mammo_cv.config import Config, resolve_config
 from mammo_cv.pipeline import analyze
 from mammo_cv.pipeline.study import StudyImage, label_image_tables, pair_study, study_image
@@ -152,7 +153,7 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
     return [done[item.image_id] for item in items]
 
 
-def batch_tables(outcomes: Sequence[ImageOutcome], *, rules) -> dict[str, tuple[dict[str, np.ndarray], dict]]:
+def batch_tables(outcomes: Sequence[ImageOutcome], *, rules: Rules) -> dict[str, tuple[dict[str, np.ndarray], dict]]:
     """The output tables of a batch, ``<name>.csv`` -> (table, schema): images, calcifications,
     clusters (outcomes stacked in path order) and breasts (:func:`mammo_cv.tables.breast_table`
     with the run's ``rules``)."""
