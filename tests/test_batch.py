@@ -27,7 +27,14 @@ from mammo_cv.run import (
     run_studies,
 )
 from mammo_cv.run.cli import main
-from mammo_cv.tables import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS, LABEL_COUNT_COLUMNS, safe_id
+from mammo_cv.tables import (
+    BREAST_COLUMNS,
+    CALCIFICATION_CSV_COLUMNS,
+    CLUSTER_CSV_COLUMNS,
+    IMAGE_COLUMNS,
+    LABEL_COUNT_COLUMNS,
+    safe_id,
+)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -183,7 +190,8 @@ def test_parquet_copies_equal_the_csv(reference_run):
 # --- resume ---------------------------------------------------------------------------------------
 
 def _tables(out: Path) -> dict[str, bytes]:
-    return {name: (out / name).read_bytes() for name in ("calcifications.csv", "clusters.csv", "images.csv")}
+    return {name: (out / name).read_bytes()
+            for name in ("calcifications.csv", "clusters.csv", "images.csv", "breasts.csv")}
 
 
 def test_resume_redoes_only_missing_parts_and_gives_the_same_tables(three_studies, reference_run, tmp_path):
@@ -242,6 +250,7 @@ def test_sigkill_then_resume_gives_the_tables_of_an_uninterrupted_run(tmp_path):
     killed, uninterrupted = _tables(out), _tables(full)
     assert killed["calcifications.csv"] == uninterrupted["calcifications.csv"]
     assert killed["clusters.csv"] == uninterrupted["clusters.csv"]
+    assert killed["breasts.csv"] == uninterrupted["breasts.csv"]
     strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")] for o in (out, full)]
     assert strip[0] == strip[1] and len(strip[0]) == 24
 
@@ -252,7 +261,7 @@ def test_sigkill_then_resume_gives_the_tables_of_an_uninterrupted_run(tmp_path):
 def test_tables_do_not_depend_on_the_worker_count(three_studies, reference_run, tmp_path):
     out = tmp_path / "out"
     assert _analyze(str(three_studies), "--out", str(out), "--workers", "2") == 0
-    for name in ("calcifications.csv", "clusters.csv"):
+    for name in ("calcifications.csv", "clusters.csv", "breasts.csv"):
         assert (out / name).read_bytes() == (reference_run / name).read_bytes()
     strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")]
              for o in (out, reference_run)]
@@ -275,6 +284,30 @@ def test_analyze_batch_gives_the_csv_tables_as_dataframes(three_studies, referen
     assert list(batch.calcifications["label"]) == [r["label"] for r in csv_calcs]
     ok = batch.images[batch.images["status"] == "ok"]
     assert list(ok["image_id"]) == [r["image_id"] for r in _rows(reference_run / "images.csv")]
+    assert list(batch.breasts.columns) == list(BREAST_COLUMNS)
+    assert batch.breasts["image_ids"].tolist() == [r["image_ids"] for r in _rows(reference_run / "breasts.csv")]
+
+
+def test_breasts_csv_has_one_row_per_study_and_side_and_its_counts_add_up_to_images_csv(reference_run):
+    images, breasts = _rows(reference_run / "images.csv"), _rows(reference_run / "breasts.csv")
+    assert list(breasts[0]) == list(BREAST_COLUMNS)
+    assert len(breasts) == 6 and len({(b["study_key"], b["laterality"]) for b in breasts}) == 6
+    by_id = {image["image_id"]: image for image in images}
+    for column in ("n_calcifications", "n_clusters", *LABEL_COUNT_COLUMNS):
+        assert sum(int(b[column]) for b in breasts) == sum(int(i[column]) for i in images), column
+        for breast in breasts:  # and breast by breast, over the images it names
+            members = [by_id[image_id] for image_id in breast["image_ids"].split(";")]
+            assert int(breast[column]) == sum(int(m[column]) for m in members)
+            assert all(m["study_key"] == breast["study_key"] and m["laterality"] == breast["laterality"]
+                       for m in members)
+    clusters = _rows(reference_run / "clusters.csv")
+    for breast in breasts:
+        scores = [float(c["score"]) for c in clusters if c["image_id"] in breast["image_ids"].split(";")]
+        assert (float(breast["max_cluster_score"]) == pytest.approx(max(scores), abs=1e-6) if scores
+                else breast["max_cluster_score"] == "")
+        other = [b for b in breasts if b["study_key"] == breast["study_key"] and b is not breast]
+        assert int(breast["contralateral_rod_count"]) == int(other[0]["n_rod_like"])
+        assert (breast["bilateral_rod_support"] == "1") == (int(other[0]["n_rod_like"]) >= 1)
 
 
 def test_the_other_breast_of_the_same_study_reaches_the_classifier(reference_run, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 
 from mammo_cv.run.cli import _parser
 from mammo_cv.tables.schemas import (
+    BREAST_COLUMNS,
     CALCIFICATION_CSV_COLUMNS,
     CLUSTER_CSV_COLUMNS,
     COLUMN_DOCS,
@@ -34,9 +35,9 @@ def _load_hooks():
 hooks = _load_hooks()
 
 
-def test_tables_are_the_three_output_schemas():
+def test_tables_are_the_four_output_schemas():
     assert TABLES == {"images": IMAGE_COLUMNS, "calcifications": CALCIFICATION_CSV_COLUMNS,
-                      "clusters": CLUSTER_CSV_COLUMNS}
+                      "clusters": CLUSTER_CSV_COLUMNS, "breasts": BREAST_COLUMNS}
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))

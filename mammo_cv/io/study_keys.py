@@ -6,9 +6,9 @@ few header elements needed are parsed (``stop_before_pixels``), so planning a fo
 thousands of DICOMs costs milliseconds per file.
 
 The study key is the Study Instance UID, else Patient ID + Study Date. Patient ID is
-protected health information, so the key is a one-way hash: it is used to group files and
-never written to any output. Raster files and files whose header cannot be read are their
-own study.
+protected health information, so the key is a one-way hash: it groups files and is written
+as ``study_key`` in ``images.csv`` and ``breasts.csv``, never the UID, ID or date it
+hashes. Raster files and files whose header cannot be read are their own study.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ class HeaderKeys:
         SOP Instance UID (0008,0018), the basis of ``image_id``; None for raster or
         unreadable files.
     study_key : str
-        Opaque grouping key: files with the same key are analysed together. Never written
-        to outputs (it may be derived from the Patient ID).
+        Opaque grouping key: files with the same key are analysed together. A one-way hash
+        (it may be derived from the Patient ID), so it may be written to outputs.
     """
 
     sop_instance_uid: str | None

@@ -17,6 +17,7 @@ from mammo_cv.config import Config, resolve_config
 from mammo_cv.core.types import MammoImage
 from mammo_cv.describe.calcifications import measure_calcifications
 from mammo_cv.describe.cluster_table import cluster_table
+from mammo_cv.describe.location import extent_columns, location_columns, nipple_axis
 from mammo_cv.describe.vascular import find_vascular
 from mammo_cv.detection.detect import detect_calcifications
 from mammo_cv.io import load_image
@@ -76,11 +77,16 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     detections = detect_calcifications(image, anatomy, config=config.detection)
     calcifications = measure_calcifications(image, detections.label_image, nipple_rc=anatomy.nipple_rc,
                                             peak_snr=detections.peak_snr, config=config.features)
+    calcifications.update(extent_columns(detections.label_image, len(calcifications["calc_id"])))
+    axis = nipple_axis(image, anatomy)
+    calcifications.update(location_columns(calcifications["row_px"], calcifications["col_px"],
+                                           spacing_mm=image.spacing_mm, axis=axis))
     calcifications["confidence"] = detections.confidence.astype(np.float64)
     nipple_rc_mm = (anatomy.nipple_rc[0] * image.spacing_mm[0], anatomy.nipple_rc[1] * image.spacing_mm[1])
     breast_area_mm2 = float(np.count_nonzero(anatomy.breast_mask)) * image.pixel_area_mm2
     cluster_id, clusters = cluster_table(calcifications, nipple_rc_mm=nipple_rc_mm, breast_area_mm2=breast_area_mm2,
                                          config=config.clusters, group_config=config.groups)
+    clusters.update(location_columns(clusters["row_px"], clusters["col_px"], spacing_mm=image.spacing_mm, axis=axis))
     calcifications["cluster_id"] = cluster_id
     # faint detections reported only beside confident ones (the detector's context threshold)
     # owe their place to their neighbours: they join no cluster and no vascular chain

@@ -43,11 +43,12 @@ class Result:
     detections : Detections
         Candidate label image (stored grid) and detector scores.
     calc_table : dict of str to (n,) ndarray
-        One row per detection: ``mammo_cv.describe.CALC_COLUMNS`` plus ``confidence``,
-        ``cluster_id`` (-1 = in no cluster), ``vascular_chain_id`` (-1 = none) and
-        ``vascular_score``.
+        One row per detection: ``mammo_cv.describe.CALC_COLUMNS``, the bounding box and
+        location columns (``mammo_cv.describe.location``), ``confidence``, ``cluster_id``
+        (-1 = in no cluster), ``vascular_chain_id`` (-1 = none) and ``vascular_score``.
     cluster_table : dict of str to (k,) ndarray
-        One row per reported cluster: ``mammo_cv.describe.CLUSTER_COLUMNS``.
+        One row per reported cluster: ``mammo_cv.describe.CLUSTER_COLUMNS`` plus the location
+        columns.
     vascular_chains : dict of str to (c,) ndarray
         Chains of collinear fragments and tram tracks: ``vascular.CHAIN_COLUMNS``.
     config : Config

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from mammo_cv.classify.rules import Rules
 from mammo_cv.config import Config, resolve_config
 from mammo_cv.pipeline import analyze
 from mammo_cv.pipeline.study import StudyImage, label_image_tables, pair_study, study_image
@@ -39,10 +40,11 @@ from mammo_cv.run.discovery import WorkItem, discover_inputs, plan_studies
 from mammo_cv.run.executors import run_studies
 from mammo_cv.run.outcomes import ImageOutcome, consolidate, error_outcome, image_row, ok_outcome
 from mammo_cv.run.parts import OVERLAYS_DIR, PARTS_DIR, commit_outcome, completed_part
-from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS
+from mammo_cv.tables.breasts import breast_table
+from mammo_cv.tables.schemas import BREAST_COLUMNS, CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS
 from mammo_cv.tables.writers import to_dataframe
 
-__all__ = ["BatchResult", "analyze_study", "run_batch", "analyze_batch"]
+__all__ = ["BatchResult", "analyze_study", "run_batch", "batch_tables", "analyze_batch"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,16 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
     return [done[item.image_id] for item in items]
 
 
+def batch_tables(outcomes: Sequence[ImageOutcome], *, rules: Rules) -> dict[str, tuple[dict[str, np.ndarray], dict]]:
+    """The output tables of a batch, ``<name>.csv`` -> (table, schema): images, calcifications,
+    clusters (outcomes stacked in path order) and breasts (:func:`mammo_cv.tables.breast_table`
+    with the run's ``rules``)."""
+    images, calcs, clusters = consolidate(outcomes)
+    return {"images": (images, IMAGE_COLUMNS), "calcifications": (calcs, CALCIFICATION_CSV_COLUMNS),
+            "clusters": (clusters, CLUSTER_CSV_COLUMNS),
+            "breasts": (breast_table(images, calcs, clusters, rules=rules), BREAST_COLUMNS)}
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """Tables of a batch as pandas DataFrames with the CSV columns and their fixed dtypes.
@@ -163,6 +175,8 @@ class BatchResult:
         ``mammo_cv.tables.CALCIFICATION_CSV_COLUMNS``.
     clusters : pandas.DataFrame
         ``mammo_cv.tables.CLUSTER_CSV_COLUMNS``.
+    breasts : pandas.DataFrame
+        One row per study and laterality (``mammo_cv.tables.BREAST_COLUMNS``).
     errors : pandas.DataFrame
         The failed inputs: ``image_id``, ``source_path``, ``error``.
     """
@@ -170,6 +184,7 @@ class BatchResult:
     images: object
     calcifications: object
     clusters: object
+    breasts: object
     errors: object
 
 
@@ -213,8 +228,8 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
     files, _ = discover_inputs(paths, take_raster=pixel_spacing_mm is not None)
     outcomes = run_batch(plan_studies(files), out_dir=None, settings={}, pixel_spacing_mm=pixel_spacing_mm,
                          config=config, workers=workers or os.cpu_count() or 1, progress=progress)
-    images, calcs, clusters = consolidate(outcomes)
-    images_df = to_dataframe(images, IMAGE_COLUMNS)
+    frames = {name: to_dataframe(table, columns)
+              for name, (table, columns) in batch_tables(outcomes, rules=config.rules).items()}
+    images_df = frames["images"]
     errors = images_df.loc[images_df["status"] == "error", ["image_id", "source_path", "error"]]
-    return BatchResult(images_df, to_dataframe(calcs, CALCIFICATION_CSV_COLUMNS),
-                       to_dataframe(clusters, CLUSTER_CSV_COLUMNS), errors.reset_index(drop=True))
+    return BatchResult(**frames, errors=errors.reset_index(drop=True))

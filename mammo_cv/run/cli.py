@@ -15,11 +15,9 @@ from mammo_cv.core.errors import MammoInputError
 from mammo_cv.core.version import __version__
 from mammo_cv.io import load_image
 from mammo_cv.review.gallery import write_gallery
-from mammo_cv.run.batch import run_batch
+from mammo_cv.run.batch import batch_tables, run_batch
 from mammo_cv.run.discovery import discover_inputs, plan_studies
-from mammo_cv.run.outcomes import consolidate
 from mammo_cv.run.parts import ResumeMismatchError
-from mammo_cv.tables.schemas import CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS
 from mammo_cv.tables.writers import write_csv, write_json_atomic, write_parquet
 
 __all__ = ["main"]
@@ -123,13 +121,12 @@ def _analyze(args: argparse.Namespace) -> int:
     except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
         print(f"mammo-cv: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    images, calcifications, clusters = consolidate(outcomes)
-    for name, table, columns in (("images", images, IMAGE_COLUMNS),
-                                 ("calcifications", calcifications, CALCIFICATION_CSV_COLUMNS),
-                                 ("clusters", clusters, CLUSTER_CSV_COLUMNS)):
+    tables = batch_tables(outcomes, rules=config.rules)
+    for name, (table, columns) in tables.items():
         write_csv(args.out / f"{name}.csv", table, columns)
         write_parquet(args.out / f"{name}.parquet", table, columns)
-    write_gallery(args.out, images, clusters, calcifications=calcifications)
+    images = tables["images"][0]
+    write_gallery(args.out, images, tables["clusters"][0], calcifications=tables["calcifications"][0])
     n_failed = sum(status != "ok" for status in images["status"])
     write_json_atomic(args.out / "run.json", {
         "mammo_cv_version": __version__,

@@ -29,7 +29,7 @@ def _blank_row(item: WorkItem) -> dict[str, object]:
     row: dict[str, object] = {}
     for name, dtype in IMAGE_COLUMNS.items():
         row[name] = "" if dtype.kind == "O" else (np.nan if dtype.kind == "f" else -1)
-    row.update(image_id=item.image_id, source_path=str(item.path))
+    row.update(image_id=item.image_id, source_path=str(item.path), study_key=item.study_key)
     return row
 
 
@@ -63,6 +63,7 @@ def image_row(item: WorkItem, result) -> dict[str, object]:
         spacing_source=image.spacing_source, rows=image.shape[0], cols=image.shape[1],
         chest_wall_side=anatomy.chest_wall_side.value,
         nipple_row_px=anatomy.nipple_rc[0], nipple_col_px=anatomy.nipple_rc[1],
+        breast_area_mm2=float(np.count_nonzero(anatomy.breast_mask)) * image.pixel_area_mm2,
     )
     return row
 

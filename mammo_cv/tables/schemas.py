@@ -10,10 +10,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from mammo_cv.core.labels import LABELS
 from mammo_cv.describe.calcifications import CALC_COLUMNS
 from mammo_cv.describe.cluster_table import CLUSTER_COLUMNS
+from mammo_cv.describe.location import EXTENT_COLUMNS, LOCATION_COLUMNS
 
-__all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "LABEL_COUNT_COLUMNS",
+__all__ = ["IMAGE_COLUMNS", "CALCIFICATION_CSV_COLUMNS", "CLUSTER_CSV_COLUMNS", "BREAST_COLUMNS", "LABEL_COUNT_COLUMNS",
            "PART_SCHEMA", "ColumnDoc", "TABLES", "COLUMN_DOCS"]
 
 
@@ -23,6 +25,7 @@ _STR = np.dtype(object)
 IMAGE_COLUMNS: dict[str, np.dtype] = {
     "image_id": _STR,
     "source_path": _STR,
+    "study_key": _STR,
     "status": _STR,
     "error": _STR,
     "laterality": _STR,
@@ -38,28 +41,23 @@ IMAGE_COLUMNS: dict[str, np.dtype] = {
     "chest_wall_side": _STR,
     "nipple_row_px": np.dtype(np.float64),
     "nipple_col_px": np.dtype(np.float64),
+    "breast_area_mm2": np.dtype(np.float64),
     "n_calcifications": np.dtype(np.int64),
     "n_clusters": np.dtype(np.int64),
-    "n_secretory": np.dtype(np.int64),
-    "n_vascular": np.dtype(np.int64),
-    "n_macro": np.dtype(np.int64),
-    "n_suspicious_cluster": np.dtype(np.int64),
+    **{f"n_{label}": np.dtype(np.int64) for label in LABELS},
     "seconds": np.dtype(np.float64),
 }
 
 
 #: ``images.csv`` count column -> the calcification ``label`` it counts.
-LABEL_COUNT_COLUMNS: dict[str, str] = {
-    "n_secretory": "secretory",
-    "n_vascular": "vascular",
-    "n_macro": "macro",
-    "n_suspicious_cluster": "suspicious_cluster",
-}
+LABEL_COUNT_COLUMNS: dict[str, str] = {f"n_{label}": label for label in LABELS}
 
 
 CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
     "image_id": _STR,
     **CALC_COLUMNS,
+    **EXTENT_COLUMNS,
+    **LOCATION_COLUMNS,
     "confidence": np.dtype(np.float64),
     "cluster_id": np.dtype(np.int64),
     "vascular_chain_id": np.dtype(np.int64),
@@ -72,14 +70,33 @@ CALCIFICATION_CSV_COLUMNS: dict[str, np.dtype] = {
 CLUSTER_CSV_COLUMNS: dict[str, np.dtype] = {
     "image_id": _STR,
     **CLUSTER_COLUMNS,
+    **LOCATION_COLUMNS,
     "label": _STR,
     "score": np.dtype(np.float64),  # the classifier's 0-1 suspicion
     "reason": _STR,
 }
 
 
+BREAST_COLUMNS: dict[str, np.dtype] = {
+    "study_key": _STR,
+    "laterality": _STR,
+    "n_images": np.dtype(np.int64),
+    "image_ids": _STR,
+    "views": _STR,
+    "n_calcifications": np.dtype(np.int64),
+    "n_clusters": np.dtype(np.int64),
+    **{column: np.dtype(np.int64) for column in LABEL_COUNT_COLUMNS},
+    "max_cluster_score": np.dtype(np.float64),
+    "max_cluster_label": _STR,
+    "max_cluster_image_id": _STR,
+    "n_rod_like": np.dtype(np.int64),
+    "contralateral_rod_count": np.dtype(np.int64),
+    "bilateral_rod_support": np.dtype(bool),
+}
+
+
 #: Version of the per-image part format; a part with another version is not "complete".
-PART_SCHEMA = 1
+PART_SCHEMA = 2
 
 
 #: Output table name (``<name>.csv``) -> its schema.
@@ -87,6 +104,7 @@ TABLES: dict[str, dict[str, np.dtype]] = {
     "images": IMAGE_COLUMNS,
     "calcifications": CALCIFICATION_CSV_COLUMNS,
     "clusters": CLUSTER_CSV_COLUMNS,
+    "breasts": BREAST_COLUMNS,
 }
 
 
@@ -115,6 +133,13 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
         "(`_2`, `_3`, ... for repeats, compared case-insensitively) and stable: the same inputs give the "
         "same ids.")),
     "source_path": ColumnDoc("", "The file as found."),
+    "study_key": ColumnDoc("", (
+        "Which study the file belongs to, as the batch grouped it: `study:` + a one-way hash (SHA-256, "
+        "24 hex digits) of the Study Instance UID, else `patient-date:` + a hash of Patient ID and Study "
+        "Date, else `file:` + a hash of the absolute path (raster files, unreadable headers: their own "
+        "study). Equal keys mean the same study; the UID, ID or date cannot be read back from it, but the "
+        "hash is unsalted: someone holding a list of candidate Patient IDs and dates could test them "
+        "against a `patient-date:` key, so treat such tables as pseudonymised, not anonymous.")),
     "status": ColumnDoc("", "`ok` or `error`."),
     "error": ColumnDoc("", (
         "For `error`: the exception type and a one-line message naming the file and the problem; "
@@ -139,6 +164,9 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
     "chest_wall_side": ColumnDoc("", "`left` or `right`: the column edge of the chest wall, found from the pixels."),
     "nipple_row_px": ColumnDoc("px", "Nipple row in the stored pixel grid."),
     "nipple_col_px": ColumnDoc("px", "Nipple column in the stored pixel grid."),
+    "breast_area_mm2": ColumnDoc("mm²", (
+        "Area of the breast mask (pectoral muscle included; background, labels and markers left out): "
+        "its pixel count times the pixel area.")),
     "n_calcifications": ColumnDoc("", "Rows of this image in `calcifications.csv`."),
     "n_clusters": ColumnDoc("", "Rows of this image in `clusters.csv`."),
     "n_secretory": ColumnDoc("", "Calcifications of this image labelled `secretory`."),
@@ -147,10 +175,35 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
     "n_suspicious_cluster": ColumnDoc("", (
         "Calcifications of this image labelled `suspicious_cluster`, i.e. members of suspicious "
         "clusters (the clusters themselves are the `clusters.csv` rows with that `label`).")),
+    "n_punctate": ColumnDoc("", "Calcifications of this image labelled `punctate`."),
+    "n_other": ColumnDoc("", "Calcifications of this image labelled `other`."),
     "seconds": ColumnDoc("s", (
         "Wall time for this file: analysis, reclassification with the study context and overlay. "
         "The only column that is not deterministic.")),
 }
+
+
+_LOCATION_DOCS: dict[str, ColumnDoc] = {
+    "clock_face": ColumnDoc("h", (
+        "The hour as if facing the patient (12 superior, 6 inferior, the right breast's lateral side "
+        "at 9, the left breast's at 3), of {what}. One view shows half the clock only, so the hour is "
+        "the middle of the known half: CC views give 9 or 3 (lateral or medial of the nipple axis, "
+        "laterality needed), MLO, ML, LM and LMO views 12 or 6 (above or below it; on an MLO, above "
+        "mixes upper with lateral). Empty for other views, a CC view without laterality, or a "
+        "position on the axis. Assumes the standard row direction (top of the image lateral on CC, "
+        "superior otherwise); see [Location](outputs.md#location).")),
+    "distance_to_nipple_mm": ColumnDoc("mm", "Distance from {what} to the nipple in the image plane."),
+    "depth": ColumnDoc("", (
+        "`anterior`, `middle` or `posterior`: the third of the nipple-to-chest-wall distance (along the "
+        "perpendicular from the nipple to the pectoral line on MLO/ML/LM views when found, else to the "
+        "chest-wall edge of the breast) in which {what} projects (BI-RADS depth). Empty when the nipple "
+        "is unknown or on the chest-wall line.")),
+}
+
+
+def _location_docs(what: str) -> dict[str, ColumnDoc]:
+    return {name: ColumnDoc(doc.unit, doc.meaning.format(what=what)) for name, doc in _LOCATION_DOCS.items()}
+
 
 _CALCIFICATION_DOCS: dict[str, ColumnDoc] = {
     "image_id": ColumnDoc("", "As in `images.csv`."),
@@ -178,6 +231,14 @@ _CALCIFICATION_DOCS: dict[str, ColumnDoc] = {
         "Angle between the long axis and the line to the nipple, 0-90 (0 points at the nipple, 90 "
         "across); empty for round objects.")),
     "axis_angle_deg": ColumnDoc("deg", "Direction of the long axis, from +col toward +row, in [0, 180)."),
+    "bbox_row_min_px": ColumnDoc("px", "First row of the calcification's pixels (stored grid)."),
+    "bbox_col_min_px": ColumnDoc("px", "First column of the calcification's pixels."),
+    "bbox_row_max_px": ColumnDoc("px", (
+        "One past the last row (half-open box, as scikit-image's `bbox`): the pixels are rows "
+        "`bbox_row_min_px` to `bbox_row_max_px − 1`.")),
+    "bbox_col_max_px": ColumnDoc("px", "One past the last column (half open)."),
+    "area_px": ColumnDoc("px", "Pixel count (the area in stored pixels; `area_mm2` is this times the pixel area)."),
+    **_location_docs("the centroid"),
     "confidence": ColumnDoc("σ", (
         "Detector confidence, in noise sigmas of the noise-equalised image. Calcifications are "
         "reported from `DetectionConfig.min_confidence` (6), and from `context_min_confidence` (4.5) "
@@ -226,9 +287,36 @@ _CLUSTER_DOCS: dict[str, ColumnDoc] = {
     "n_calcs_1cm": ColumnDoc("", "Most members inside a 1-cm circle centred on a member."),
     "bi_rads_group": ColumnDoc("", "`n_calcs_1cm` ≥ 5: a BI-RADS group (reported, not required by the classifier)."),
     "detection_score": ColumnDoc("σ", "Mean confidence of the 3 most confident members; ranks clusters for the FROC."),
+    **_location_docs("the mean member position (`row_px`, `col_px`)"),
     "label": ColumnDoc("", "The cluster's class, same vocabulary as the calcifications."),
     "score": ColumnDoc("", "0-1 suspicion from the classifier; ranks clusters, and the gallery sorts on it."),
     "reason": ColumnDoc("", "Why the cluster got its label, with the measured values."),
+}
+
+_BREAST_DOCS: dict[str, ColumnDoc] = {
+    "study_key": ColumnDoc("", "As in `images.csv`: the study the breast's images belong to."),
+    "laterality": ColumnDoc("", "`L`, `R`, or `U` for the images of the study without laterality."),
+    "n_images": ColumnDoc("", "Images of this breast analysed (`status` `ok`); failed images are in no breast."),
+    "image_ids": ColumnDoc("", "Their `image_id`s, `;`-separated, in `images.csv` order."),
+    "views": ColumnDoc("", "Their views, `;`-separated, in the same order."),
+    "n_calcifications": ColumnDoc("", "Sum of the images' `n_calcifications`."),
+    "n_clusters": ColumnDoc("", "Sum of the images' `n_clusters`."),
+    **{column: ColumnDoc("", f"Sum of the images' `{column}` (calcifications labelled `{label}`).")
+       for column, label in LABEL_COUNT_COLUMNS.items()},
+    "max_cluster_score": ColumnDoc("", (
+        "Highest cluster `score` (0-1 suspicion) over the breast's images: the breast-level rating for "
+        "ROC analysis. Empty when the breast has no cluster.")),
+    "max_cluster_label": ColumnDoc("", "`label` of that cluster (the first in `clusters.csv` order on a tie)."),
+    "max_cluster_image_id": ColumnDoc("", "`image_id` of that cluster's image."),
+    "n_rod_like": ColumnDoc("", (
+        "Rod-like calcifications in this breast (secretory length, width, elongation and irregularity, "
+        "any orientation, not vascular; `mammo_cv.classify.classifier.count_rod_like`).")),
+    "contralateral_rod_count": ColumnDoc("", (
+        "`n_rod_like` of the other breast of the same study, as the classifier's study context saw it; "
+        "−1 when the laterality is unknown or the other breast is not in the run.")),
+    "bilateral_rod_support": ColumnDoc("", (
+        "1 (true) when `contralateral_rod_count` reaches `secretory.min_contralateral_rods`: the "
+        "classifier then relaxed the secretory limits for this breast (\"usually bilateral\"); else 0.")),
 }
 
 #: Output table name -> column -> its unit and meaning, for every column of ``TABLES``.
@@ -236,4 +324,5 @@ COLUMN_DOCS: dict[str, dict[str, ColumnDoc]] = {
     "images": _IMAGE_DOCS,
     "calcifications": _CALCIFICATION_DOCS,
     "clusters": _CLUSTER_DOCS,
+    "breasts": _BREAST_DOCS,
 }
