@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from mammo_cv.core.optional import require
 from mammo_cv.review.overlay import render_overlay
 from mammo_cv.tables.records import label_counts
 
@@ -70,8 +71,7 @@ def plot_result(result, ax: Axes | None = None, **kwargs: Any) -> Axes:
         x = column px, y = row px of the stored grid (origin top-left), titled with
         :func:`summary_text`.
     """
-    import matplotlib.pyplot as plt
-
+    plt = require("matplotlib.pyplot", "plot", purpose="Result.plot()")
     rows, cols = result.image.shape
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6 * rows / cols))

@@ -29,9 +29,9 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from mammo_cv.config import Config, resolve_config
+from mammo_cv.core.optional import progress_bar_class
 from mammo_cv.pipeline import analyze
 from mammo_cv.pipeline.study import StudyImage, label_image_tables, pair_study, study_image
 from mammo_cv.review.overlay import draw_overlay, encode_png, prepare_overlay
@@ -133,8 +133,8 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
                 stale.unlink()
     todo = [study for study in studies if not all(item.image_id in done for item in study)]
     work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays)
-    bar = tqdm(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file", file=sys.stderr,
-               disable=not progress, smoothing=0.1, dynamic_ncols=True)
+    bar = progress_bar_class()(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file",
+                               file=sys.stderr, disable=not progress, smoothing=0.1, dynamic_ncols=True)
     try:
         for completed, outcomes in run_studies(todo, work, workers=workers, dask_address=dask_address):
             for outcome in outcomes:

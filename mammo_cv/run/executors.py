@@ -11,6 +11,7 @@ from pathlib import Path
 
 import cv2
 
+from mammo_cv.core.optional import require
 from mammo_cv.run.discovery import WorkItem
 from mammo_cv.run.outcomes import ImageOutcome, error_outcome, one_line
 
@@ -111,16 +112,12 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
 
 
 def _run_on_dask(studies, work, address: str) -> Iterator[tuple[bool, list[ImageOutcome]]]:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError as exc:
-        raise ImportError('--dask needs dask.distributed: pip install "mammo_cv[dask]"') from exc
-    with Client(address) as client:  # the default client while it is open (as_completed needs one)
+    distributed = require("distributed", "dask", purpose="--dask (dask_address=)")
+    with distributed.Client(address) as client:  # the default client while it is open (as_completed needs one)
         futures = {}
         for study in studies:
             futures[client.submit(work, study, pure=False)] = study  # a fresh key: never another run's result
-        for future in dask_completed(list(futures)):
+        for future in distributed.as_completed(list(futures)):
             try:
                 yield True, future.result()
             except Exception as exc:  # a worker lost or a failure outside the per-image guard
