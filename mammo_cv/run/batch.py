@@ -109,13 +109,14 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
 def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, settings: dict[str, object],
               pixel_spacing_mm: float | None = None, config: Config | None = None, overlays: bool = False,
               resume: bool = False, workers: int = 1, dask_address: str | None = None,
-              progress: bool = True) -> list[ImageOutcome]:
+              progress: bool = True, on_plan=None) -> list[ImageOutcome]:
     """Run the planned studies and return every image's outcome in path order.
 
     With ``out_dir``, each outcome is committed (overlay, then part) as its study finishes
     and the returned outcomes are read back from the parts, so a resumed run and an
     uninterrupted one give the same values. ``resume`` skips studies whose every image has a
     complete part made with the same ``settings``; without it, old parts are removed first.
+    ``on_plan(n_kept, n_total)``, if given, is called with the image counts before the work starts.
     """
     items = sorted((item for study in studies for item in study), key=lambda item: str(item.path))
     done: dict[str, ImageOutcome] = {}
@@ -132,6 +133,8 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
             for stale in [*(out_dir / PARTS_DIR).glob("*.json"), *(out_dir / OVERLAYS_DIR).glob("*.png")]:
                 stale.unlink()
     todo = [study for study in studies if not all(item.image_id in done for item in study)]
+    if on_plan is not None:
+        on_plan(len(items) - sum(map(len, todo)), len(items))
     work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays)
     bar = progress_bar_class()(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file",
                                file=sys.stderr, disable=not progress, smoothing=0.1, dynamic_ncols=True)

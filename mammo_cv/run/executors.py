@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,6 +22,17 @@ __all__ = ["run_studies"]
 
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one core per worker; the pool provides the parallelism
+
+
+def _exit_quietly(signum, frame) -> None:
+    os._exit(128 + signum)
+
+
+def _init_pool_worker() -> None:
+    """A pool worker: one OpenCV thread, and Ctrl-C ends it at once without a traceback (the
+    parent process reports the interrupt; what was committed is kept for ``--resume``)."""
+    signal.signal(signal.SIGINT, _exit_quietly)
+    _init_worker()
 
 
 def _pool_context():
@@ -86,7 +99,7 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
         while queue:
             running, waiting = [], []
             with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
-                                     initializer=_init_worker) as pool:
+                                     initializer=_init_pool_worker) as pool:
                 futures = {pool.submit(_marked, work, Path(folder) / str(i), studies[i]): i for i in queue}
                 for future in as_completed(futures):
                     i = futures[future]
@@ -99,7 +112,7 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
             for i in sorted(running):
                 (Path(folder) / str(i)).unlink()
                 with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(),
-                                         initializer=_init_worker) as alone:
+                                         initializer=_init_pool_worker) as alone:
                     try:
                         yield True, alone.submit(work, studies[i]).result()
                     except Exception as exc:  # it crashes alone: its own fault
