@@ -57,14 +57,16 @@ class _Analysed:
 
 
 def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None = None,
-                  config: Config | None = None, overlays: bool = False) -> list[ImageOutcome]:
+                  config: Config | None = None, overlays: bool = False, laterality: str | None = None,
+                  view: str | None = None) -> list[ImageOutcome]:
     """The work unit of a batch: analyse the images of one study, never raising for a bad file.
 
     Each image is analysed alone and only its tables and, with ``overlays``, its overlay base
     (:func:`mammo_cv.review.overlay.prepare_overlay`) are kept, so one image's pixels are in memory
     at a time. Then the classifier gets the study context (the other breast of the same study),
     every image's tables are reclassified and its overlay PNG drawn (to bytes, so that only the
-    caller writes to the output folder).
+    caller writes to the output folder). ``laterality`` and ``view`` override every file's
+    (:func:`mammo_cv.load_image`).
 
     Returns
     -------
@@ -78,7 +80,8 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
     for index, item in enumerate(items):
         start = time.perf_counter()
         try:
-            result = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config)
+            result = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config, laterality=laterality,
+                             view=view)
         except Exception as exc:  # a batch records every failure and goes on
             outcomes[index] = error_outcome(item, exc, time.perf_counter() - start)
             continue
@@ -109,7 +112,8 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
 def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, settings: dict[str, object],
               pixel_spacing_mm: float | None = None, config: Config | None = None, overlays: bool = False,
               resume: bool = False, workers: int = 1, dask_address: str | None = None,
-              progress: bool = True, on_plan=None) -> list[ImageOutcome]:
+              progress: bool = True, on_plan=None, laterality: str | None = None,
+              view: str | None = None) -> list[ImageOutcome]:
     """Run the planned studies and return every image's outcome in path order.
 
     With ``out_dir``, each outcome is committed (overlay, then part) as its study finishes
@@ -135,7 +139,8 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
     todo = [study for study in studies if not all(item.image_id in done for item in study)]
     if on_plan is not None:
         on_plan(len(items) - sum(map(len, todo)), len(items))
-    work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays)
+    work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays,
+                   laterality=laterality, view=view)
     bar = progress_bar_class()(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file",
                                file=sys.stderr, disable=not progress, smoothing=0.1, dynamic_ncols=True)
     try:

@@ -14,6 +14,7 @@ import numpy as np
 
 from mammo_cv.config import resolve_config, settings_toml
 from mammo_cv.core.errors import MammoInputError
+from mammo_cv.core.types import View
 from mammo_cv.core.version import __version__
 from mammo_cv.io import load_image
 from mammo_cv.review.gallery import write_gallery
@@ -58,6 +59,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _label_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--laterality", type=str.upper, choices=["L", "R"],
+                        help="breast side of every file, overriding the header (raster files carry none)")
+    parser.add_argument("--view", type=str.upper, choices=[view.value for view in View if view is not View.UNKNOWN],
+                        help="view of every file, overriding the header (raster files carry none)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mammo-cv", description="Find and explain breast calcifications on mammograms.",
@@ -74,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--pixel-spacing", type=_positive_float, metavar="MM",
                          help="pixel spacing in mm; overrides the header, and makes folders yield "
                               "PGM/PNG/TIFF files too (they carry no spacing)")
+    _label_options(analyze)
     analyze.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                          help="worker processes (default: the CPU count)")
     analyze.add_argument("--config", type=Path, metavar="FILE",
@@ -97,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     inspect.add_argument("file", type=Path, metavar="FILE")
     inspect.add_argument("--pixel-spacing", type=_positive_float, metavar="MM")
+    _label_options(inspect)
 
     config = commands.add_parser("config", help="print settings files")
     config.add_argument("--defaults", action="store_true", required=True,
@@ -117,7 +127,8 @@ def _load_error(path: Path, exc: BaseException) -> str:
 
 def _inspect(args: argparse.Namespace) -> int:
     try:
-        image = load_image(args.file, pixel_spacing_mm=args.pixel_spacing)
+        image = load_image(args.file, pixel_spacing_mm=args.pixel_spacing, laterality=args.laterality,
+                           view=args.view)
     except (MammoInputError, OSError) as exc:
         print(f"mammo-cv: {_load_error(args.file, exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -173,7 +184,8 @@ def _run_json(args: argparse.Namespace, config, *, started: str, n_files: int, n
         "rules_file": None if args.rules is None else str(args.rules.resolve()),
         "config": config.to_dict(),
         "arguments": {"inputs": [str(i) for i in args.inputs], "out": str(args.out),
-                      "pixel_spacing": args.pixel_spacing, "workers": args.workers,
+                      "pixel_spacing": args.pixel_spacing, "laterality": args.laterality, "view": args.view,
+                      "workers": args.workers,
                       "config": None if args.config is None else str(args.config),
                       "rules": None if args.rules is None else str(args.rules),
                       "no_overlays": args.no_overlays, "resume": args.resume, "dask": args.dask},
@@ -199,6 +211,7 @@ def _analyze(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {"config_digest": config.digest(), "pixel_spacing_mm": args.pixel_spacing}
+    settings.update({name: getattr(args, name) for name in ("laterality", "view") if getattr(args, name)})
     studies = plan_studies(files)
     items = [item for study in studies for item in study]
     kept: list[int] = []
@@ -212,7 +225,8 @@ def _analyze(args: argparse.Namespace) -> int:
         outcomes = run_batch(studies, out_dir=args.out, settings=settings,
                              pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
                              resume=args.resume, workers=args.workers, dask_address=args.dask,
-                             progress=not args.quiet, on_plan=on_plan)
+                             progress=not args.quiet, on_plan=on_plan, laterality=args.laterality,
+                             view=args.view)
     except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
         _say(str(exc))
         return EXIT_USAGE
