@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -112,7 +112,8 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
 def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, settings: dict[str, object],
               pixel_spacing_mm: float | None = None, config: Config | None = None, overlays: bool = False,
               resume: bool = False, workers: int = 1, dask_address: str | None = None,
-              progress: bool = True, on_plan=None, laterality: str | None = None,
+              progress: bool = True, on_plan: Callable[[int, int], None] | None = None,
+              laterality: str | None = None,
               view: str | None = None) -> list[ImageOutcome]:
     """Run the planned studies and return every image's outcome in path order.
 
