@@ -9,6 +9,7 @@ the file path (for error messages) and returns plain values or enums, raising a
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
@@ -21,6 +22,8 @@ __all__ = [
     "MG_FOR_PRESENTATION_SOP_CLASS",
     "MG_FOR_PROCESSING_SOP_CLASS",
     "VIEW_CODES",
+    "LABEL_TEXT_TAGS",
+    "labels_from_text",
     "check_modality",
     "parse_spacing_argument",
     "read_spacing_mm",
@@ -201,6 +204,42 @@ def read_spacing_mm(ds: Dataset, path: str) -> tuple[tuple[float, float], str]:
         "pixel_spacing_mm= (CLI: --pixel-spacing) with the spacing in mm")
 
 
+# Free-text tags that vendors fill with the side and view when the coded tags are empty, in the
+# order read: Fujifilm's Acquisition Device Processing Description (e.g. "R MLO"), then Series
+# Description and Protocol Name (e.g. "L CC", "RMLO"). Checked after every coded tag.
+LABEL_TEXT_TAGS = ("AcquisitionDeviceProcessingDescription", "SeriesDescription", "ProtocolName")
+_VIEW_WORDS = frozenset(view.value for view in View if view is not View.UNKNOWN)
+_SIDE_WORDS = {"L": Laterality.LEFT, "LEFT": Laterality.LEFT, "R": Laterality.RIGHT, "RIGHT": Laterality.RIGHT}
+
+
+def _text_words(text: str) -> tuple[set[Laterality], set[View]]:
+    """The sides and views named by the words of a free text: ``"L"``, ``"RIGHT"``, ``"MLO"``,
+    ``"LCC"`` (side and view in one word). Whole words only: ``"ML"`` is ML, never MLO."""
+    sides, views = set(), set()
+    for word in re.findall(r"[A-Z]+", text.upper()):
+        if word in _VIEW_WORDS:
+            views.add(View(word))
+        elif word in _SIDE_WORDS:
+            sides.add(_SIDE_WORDS[word])
+        elif word[:1] in ("L", "R") and word[1:] in _VIEW_WORDS:
+            sides.add(_SIDE_WORDS[word[:1]])
+            views.add(View(word[1:]))
+    return sides, views
+
+
+def labels_from_text(ds: Dataset) -> tuple[Laterality, View]:
+    """Side and view from the first of ``LABEL_TEXT_TAGS`` that names one without contradiction
+    (each read separately); ``UNKNOWN`` where no text names one, or one text names two."""
+    laterality, view = Laterality.UNKNOWN, View.UNKNOWN
+    for keyword in LABEL_TEXT_TAGS:
+        sides, views = _text_words(_text(ds, keyword))
+        if laterality is Laterality.UNKNOWN and len(sides) == 1:
+            laterality = sides.pop()
+        if view is View.UNKNOWN and len(views) == 1:
+            view = views.pop()
+    return laterality, view
+
+
 def _first_item(ds: Dataset, keyword: str) -> Dataset | None:
     sequence = ds.get(keyword)
     return sequence[0] if sequence else None
@@ -222,9 +261,10 @@ def _frame_laterality(ds: Dataset, frame: int | None) -> str:
 
 def read_laterality(ds: Dataset, path: str, *, frame: int | None = None) -> Laterality:
     """Laterality from Image Laterality (0020,0062), then Laterality (0020,0060), then
-    Frame Laterality (0020,9072) in the shared or per-frame functional groups.
+    Frame Laterality (0020,9072) in the shared or per-frame functional groups, then the free
+    texts of :data:`LABEL_TEXT_TAGS` (:func:`labels_from_text`).
 
-    Returns ``Laterality.UNKNOWN`` when none is filled in.
+    Returns ``Laterality.UNKNOWN`` when none gives one.
 
     Raises
     ------
@@ -242,7 +282,7 @@ def read_laterality(ds: Dataset, path: str, *, frame: int | None = None) -> Late
                 return Laterality.from_tag(value, tag=f"{keyword} {tag}")
             except ValueError as exc:
                 raise MammoInputError(path, f"{exc}; pass laterality= to override") from None
-    return Laterality.UNKNOWN
+    return labels_from_text(ds)[0]
 
 
 def _view_position(value: str) -> View:
@@ -258,7 +298,8 @@ def _view_position(value: str) -> View:
 def read_view(ds: Dataset, path: str) -> View:
     """View from View Position (0018,5101), then View Code Sequence (0054,0220) (CID 4014
     codes, SRT or SCT), then Patient Orientation (0020,0020) when it holds a view name
-    instead of directions (CBIS-DDSM files store ``"CC"``/``"MLO"`` there).
+    instead of directions (CBIS-DDSM files store ``"CC"``/``"MLO"`` there), then the free
+    texts of :data:`LABEL_TEXT_TAGS` (:func:`labels_from_text`; Fujifilm's (0018,1400)).
 
     Returns ``View.UNKNOWN`` when none gives a view.
 
@@ -287,9 +328,10 @@ def read_view(ds: Dataset, path: str) -> View:
     if orientation is not None and not isinstance(orientation, str):
         orientation = orientation[0] if len(orientation) == 1 else ""
     try:
-        return View.from_tag(str(orientation or ""), tag="PatientOrientation (0020,0020)")
+        view = View.from_tag(str(orientation or ""), tag="PatientOrientation (0020,0020)")
     except ValueError:  # directions such as "A\R": not a view, which is legal
-        return View.UNKNOWN
+        view = View.UNKNOWN
+    return view if view is not View.UNKNOWN else labels_from_text(ds)[1]
 
 
 def read_presentation_intent(ds: Dataset, path: str) -> PresentationIntent:

@@ -30,7 +30,8 @@ __all__ = ["analyze", "reclassify"]
 def analyze(source: MammoImage | str | os.PathLike[str], *,
             pixel_spacing_mm: float | Sequence[float] | None = None,
             config: Config | str | os.PathLike[str] | None = None,
-            study: StudyContext | None = None) -> Result:
+            study: StudyContext | None = None, laterality: str | None = None,
+            view: str | None = None) -> Result:
     """Find, measure and group the calcifications of one mammogram.
 
     Parameters
@@ -39,6 +40,9 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
         An image already loaded, or a DICOM / raster file for :func:`mammo_cv.load_image`.
     pixel_spacing_mm : float or (float, float), optional
         Passed to ``load_image`` when ``source`` is a path (required for raster files).
+    laterality, view : str, optional
+        Passed to ``load_image`` when ``source`` is a path: ``"L"``/``"R"``, ``"CC"``/``"MLO"``...,
+        overriding the header (raster files carry none and are otherwise unknown, ``"U"``).
     config : Config or path, optional
         Settings of every stage; defaults to ``Config()``. A path is a settings file
         (:func:`mammo_cv.config.load_settings`: sections ``[detection]``, ``[rules.macro]``,
@@ -72,7 +76,7 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     if isinstance(source, MammoImage):
         image = source
     else:
-        image = load_image(source, pixel_spacing_mm=pixel_spacing_mm)
+        image = load_image(source, pixel_spacing_mm=pixel_spacing_mm, laterality=laterality, view=view)
     anatomy = find_anatomy(image, config=config.anatomy)
     detections = detect_calcifications(image, anatomy, config=config.detection)
     calcifications = measure_calcifications(image, detections.label_image, nipple_rc=anatomy.nipple_rc,

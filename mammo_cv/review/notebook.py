@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from mammo_cv.core.optional import require
 from mammo_cv.review.overlay import draw_overlay_layout, prepare_overlay, render_overlay
 from mammo_cv.tables.records import label_counts
 
@@ -71,8 +72,7 @@ def plot_result(result, ax: Axes | None = None, **kwargs: Any) -> Axes:
         x = column px, y = row px of the stored grid (origin top-left), titled with
         :func:`summary_text`; the legend panel lies right of column ``N - 0.5``.
     """
-    import matplotlib.pyplot as plt
-
+    plt = require("matplotlib.pyplot", "plot", purpose="Result.plot()")
     rows, cols = result.image.shape
     rgb, layout = draw_overlay_layout(prepare_overlay(result, **kwargs), result.calc_table, result.cluster_table)
     panel_cols = cols * (layout.panel[2] - layout.panel[0]) / layout.image[2]

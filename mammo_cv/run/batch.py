@@ -23,16 +23,16 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from mammo_cv.classify.rules import Rules
 from mammo_cv.config import Config, resolve_config
+from mammo_cv.core.optional import progress_bar_class
 from mammo_cv.pipeline import analyze
 from mammo_cv.pipeline.study import StudyImage, label_image_tables, pair_study, study_image
 from mammo_cv.review.overlay import draw_overlay, encode_png, prepare_overlay
@@ -59,14 +59,16 @@ class _Analysed:
 
 
 def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None = None,
-                  config: Config | None = None, overlays: bool = False) -> list[ImageOutcome]:
+                  config: Config | None = None, overlays: bool = False, laterality: str | None = None,
+                  view: str | None = None) -> list[ImageOutcome]:
     """The work unit of a batch: analyse the images of one study, never raising for a bad file.
 
     Each image is analysed alone and only its tables and, with ``overlays``, its overlay base
     (:func:`mammo_cv.review.overlay.prepare_overlay`) are kept, so one image's pixels are in memory
     at a time. Then the classifier gets the study context (the other breast of the same study),
     every image's tables are reclassified and its overlay PNG drawn (to bytes, so that only the
-    caller writes to the output folder).
+    caller writes to the output folder). ``laterality`` and ``view`` override every file's
+    (:func:`mammo_cv.load_image`).
 
     Returns
     -------
@@ -80,7 +82,8 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
     for index, item in enumerate(items):
         start = time.perf_counter()
         try:
-            result = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config)
+            result = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config, laterality=laterality,
+                             view=view)
         except Exception as exc:  # a batch records every failure and goes on
             outcomes[index] = error_outcome(item, exc, time.perf_counter() - start)
             continue
@@ -111,13 +114,16 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
 def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, settings: dict[str, object],
               pixel_spacing_mm: float | None = None, config: Config | None = None, overlays: bool = False,
               resume: bool = False, workers: int = 1, dask_address: str | None = None,
-              progress: bool = True) -> list[ImageOutcome]:
+              progress: bool = True, on_plan: Callable[[int, int], None] | None = None,
+              laterality: str | None = None,
+              view: str | None = None) -> list[ImageOutcome]:
     """Run the planned studies and return every image's outcome in path order.
 
     With ``out_dir``, each outcome is committed (overlay, then part) as its study finishes
     and the returned outcomes are read back from the parts, so a resumed run and an
     uninterrupted one give the same values. ``resume`` skips studies whose every image has a
     complete part made with the same ``settings``; without it, old parts are removed first.
+    ``on_plan(n_kept, n_total)``, if given, is called with the image counts before the work starts.
     """
     items = sorted((item for study in studies for item in study), key=lambda item: str(item.path))
     done: dict[str, ImageOutcome] = {}
@@ -134,9 +140,12 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
             for stale in [*(out_dir / PARTS_DIR).glob("*.json"), *(out_dir / OVERLAYS_DIR).glob("*.png")]:
                 stale.unlink()
     todo = [study for study in studies if not all(item.image_id in done for item in study)]
-    work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays)
-    bar = tqdm(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file", file=sys.stderr,
-               disable=not progress, smoothing=0.1, dynamic_ncols=True)
+    if on_plan is not None:
+        on_plan(len(items) - sum(map(len, todo)), len(items))
+    work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays,
+                   laterality=laterality, view=view)
+    bar = progress_bar_class()(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file",
+                               file=sys.stderr, disable=not progress, smoothing=0.1, dynamic_ncols=True)
     try:
         for completed, outcomes in run_studies(todo, work, workers=workers, dask_address=dask_address):
             for outcome in outcomes:

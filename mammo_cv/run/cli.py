@@ -10,19 +10,38 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from mammo_cv.config import resolve_config, settings_toml
 from mammo_cv.core.errors import MammoInputError
+from mammo_cv.core.types import View
 from mammo_cv.core.version import __version__
 from mammo_cv.io import load_image
 from mammo_cv.review.gallery import write_gallery
 from mammo_cv.run.batch import batch_tables, run_batch
 from mammo_cv.run.discovery import discover_inputs, plan_studies
-from mammo_cv.run.parts import ResumeMismatchError
+from mammo_cv.run.messages import HINTS, error_type, failure_summary, interrupted_message, resume_message
+from mammo_cv.run.outcomes import one_line
+from mammo_cv.run.parts import OVERLAYS_DIR, PARTS_DIR, ResumeMismatchError, completed_part
 from mammo_cv.tables.writers import write_csv, write_json_atomic, write_parquet
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_EXIT_CODES = """exit codes:
+  0    every file succeeded
+  1    some files failed (status = error in images.csv) and the rest are done
+  2    usage error, a file inspect cannot read, or nothing could be processed
+  130  interrupted (Ctrl-C); finish the run with --resume"""
+
+_EXAMPLES = """examples:
+  mammo-cv analyze sample_dicoms --out results
+  mammo-cv analyze /data/mini-mias --pixel-spacing 0.2 --workers 2 --out mias-results
+  mammo-cv analyze /data/mini-mias --pixel-spacing 0.2 --out mias-results --resume
+  mammo-cv analyze scan.png --pixel-spacing 0.1 --laterality L --view MLO --out one
+  mammo-cv inspect sample_dicoms/s01_LCC_proc_m2_explicit.dcm
+  mammo-cv config --defaults > settings.toml"""
 
 
 def _positive_float(text: str) -> float:
@@ -39,19 +58,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _label_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--laterality", type=str.upper, choices=["L", "R"],
+                        help="breast side of every file, overriding the header (raster files carry none)")
+    parser.add_argument("--view", type=str.upper, choices=[view.value for view in View if view is not View.UNKNOWN],
+                        help="view of every file, overriding the header (raster files carry none)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mammo-cv", description="Find and explain breast calcifications on mammograms.")
+        prog="mammo-cv", description="Find and explain breast calcifications on mammograms.",
+        epilog=f"{_EXAMPLES}\n\n{_EXIT_CODES}", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"mammo_cv {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    analyze = commands.add_parser("analyze", help="analyse files and folders of mammograms")
+    analyze = commands.add_parser("analyze", help="analyse files and folders of mammograms",
+                                  epilog=f"{_EXAMPLES}\n\n{_EXIT_CODES}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     analyze.add_argument("inputs", nargs="+", metavar="INPUT",
                          help="DICOM/raster files, or folders searched recursively (DICOM by content)")
     analyze.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     analyze.add_argument("--pixel-spacing", type=_positive_float, metavar="MM",
                          help="pixel spacing in mm; overrides the header, and makes folders yield "
                               "PGM/PNG/TIFF files too (they carry no spacing)")
+    _label_options(analyze)
     analyze.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                          help="worker processes (default: the CPU count)")
     analyze.add_argument("--config", type=Path, metavar="FILE",
@@ -68,9 +98,14 @@ def _parser() -> argparse.ArgumentParser:
                               "(its workers must read the input paths); --workers is then ignored")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    inspect = commands.add_parser("inspect", help="print what the loader reads from one file")
+    inspect = commands.add_parser(
+        "inspect", help="print what the loader reads from one file",
+        epilog="example:\n  mammo-cv inspect scan.png --pixel-spacing 0.1\n\n"
+               "exit codes:\n  0    the file was read\n  2    it cannot be read (the message says why and what to do)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     inspect.add_argument("file", type=Path, metavar="FILE")
     inspect.add_argument("--pixel-spacing", type=_positive_float, metavar="MM")
+    _label_options(inspect)
 
     config = commands.add_parser("config", help="print settings files")
     config.add_argument("--defaults", action="store_true", required=True,
@@ -78,11 +113,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load_error(path: Path, exc: BaseException) -> str:
+    """The message for a file that cannot be loaded: the error as ``images.csv`` gives it, and its hint."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path}: is a folder; inspect reads one file (analyze takes folders)"
+    text = one_line(exc) if isinstance(exc, MammoInputError) else f"{type(exc).__name__}: {path}: {exc.strerror}"
+    hint = HINTS.get(error_type(text))
+    return text if hint is None else f"{text}\n  hint {hint}"
+
+
 def _inspect(args: argparse.Namespace) -> int:
     try:
-        image = load_image(args.file, pixel_spacing_mm=args.pixel_spacing)
+        image = load_image(args.file, pixel_spacing_mm=args.pixel_spacing, laterality=args.laterality,
+                           view=args.view)
     except (MammoInputError, OSError) as exc:
-        print(f"mammo-cv: {exc}", file=sys.stderr)
+        print(f"mammo-cv: {_load_error(args.file, exc)}", file=sys.stderr)
         return EXIT_USAGE
     facts = {
         "source_path": image.source_path, "rows": image.shape[0], "cols": image.shape[1],
@@ -100,35 +147,34 @@ def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _analyze(args: argparse.Namespace) -> int:
-    started = _utc_now()
-    try:
-        config = resolve_config(args.config, rules=args.rules)  # a bad settings or rules file fails before any image
-        files, skipped = discover_inputs(args.inputs, take_raster=args.pixel_spacing is not None)
-    except (OSError, ValueError) as exc:  # a missing INPUT, settings or rules file that does not validate
-        print(f"mammo-cv: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if not files:
-        print("mammo-cv: no DICOM files found (raster files need --pixel-spacing)", file=sys.stderr)
-        return EXIT_USAGE
-    args.out.mkdir(parents=True, exist_ok=True)
-    settings = {"config_digest": config.digest(), "pixel_spacing_mm": args.pixel_spacing}
-    try:
-        outcomes = run_batch(plan_studies(files), out_dir=args.out, settings=settings,
-                             pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
-                             resume=args.resume, workers=args.workers, dask_address=args.dask,
-                             progress=not args.quiet)
-    except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
-        print(f"mammo-cv: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    tables = batch_tables(outcomes, rules=config.rules)
+def _images_done(out_dir: Path, studies, settings: dict[str, object]) -> int:
+    """How many images ``--resume`` will keep: those of the studies whose every image has a committed part."""
+    return sum(len(study) for study in studies
+               if all(completed_part(out_dir, item, settings=settings) is not None for item in study))
+
+
+def _remove_stale(out_dir: Path, image_ids: set[str]) -> None:
+    """Remove the parts and overlays of images that are not in this run (left by an earlier one)."""
+    for folder, suffix in ((PARTS_DIR, ".json"), (OVERLAYS_DIR, ".png")):
+        for path in (out_dir / folder).glob(f"*{suffix}"):
+            if path.name[: -len(suffix)] not in image_ids:
+                path.unlink()
+
+
+def _write_tables(out_dir: Path, outcomes, rules) -> dict[str, np.ndarray]:
+    """The CSV and Parquet tables (:func:`mammo_cv.run.batch.batch_tables`) and the gallery of a
+    run; returns the images table."""
+    tables = batch_tables(outcomes, rules=rules)
     for name, (table, columns) in tables.items():
-        write_csv(args.out / f"{name}.csv", table, columns)
-        write_parquet(args.out / f"{name}.parquet", table, columns)
-    images = tables["images"][0]
-    write_gallery(args.out, images, tables["clusters"][0], calcifications=tables["calcifications"][0])
-    n_failed = sum(status != "ok" for status in images["status"])
-    write_json_atomic(args.out / "run.json", {
+        write_csv(out_dir / f"{name}.csv", table, columns)
+        write_parquet(out_dir / f"{name}.parquet", table, columns)
+    write_gallery(out_dir, tables["images"][0], tables["clusters"][0], calcifications=tables["calcifications"][0])
+    return tables["images"][0]
+
+
+def _run_json(args: argparse.Namespace, config, *, started: str, n_files: int, n_failed: int,
+              skipped: list[str]) -> dict[str, object]:
+    return {
         "mammo_cv_version": __version__,
         "config_digest": config.digest(),
         "rules_digest": config.rules.digest,
@@ -136,15 +182,66 @@ def _analyze(args: argparse.Namespace) -> int:
         "rules_file": None if args.rules is None else str(args.rules.resolve()),
         "config": config.to_dict(),
         "arguments": {"inputs": [str(i) for i in args.inputs], "out": str(args.out),
-                      "pixel_spacing": args.pixel_spacing, "workers": args.workers,
+                      "pixel_spacing": args.pixel_spacing, "laterality": args.laterality, "view": args.view,
+                      "workers": args.workers,
                       "config": None if args.config is None else str(args.config),
                       "rules": None if args.rules is None else str(args.rules),
                       "no_overlays": args.no_overlays, "resume": args.resume, "dask": args.dask},
         "started_utc": started, "finished_utc": _utc_now(),
-        "n_files": len(outcomes), "n_failed": n_failed, "skipped": skipped,
-    })
-    print(f"mammo-cv: {len(outcomes) - n_failed} of {len(outcomes)} files analysed, results in {args.out}",
-          file=sys.stderr)
+        "n_files": n_files, "n_failed": n_failed, "skipped": skipped,
+    }
+
+
+def _say(line: str) -> None:
+    print(f"mammo-cv: {line}", file=sys.stderr)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    started = _utc_now()
+    try:
+        config = resolve_config(args.config, rules=args.rules)  # a bad settings or rules file fails before any image
+        files, skipped = discover_inputs(args.inputs, take_raster=args.pixel_spacing is not None)
+    except (OSError, ValueError) as exc:  # a missing INPUT, settings or rules file that does not validate
+        _say(str(exc))
+        return EXIT_USAGE
+    if not files:
+        _say("no DICOM files found (raster files need --pixel-spacing)")
+        return EXIT_USAGE
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings = {"config_digest": config.digest(), "pixel_spacing_mm": args.pixel_spacing}
+    settings.update({name: getattr(args, name) for name in ("laterality", "view") if getattr(args, name)})
+    studies = plan_studies(files)
+    items = [item for study in studies for item in study]
+    kept: list[int] = []
+
+    def on_plan(n_kept: int, n_total: int) -> None:
+        kept.append(n_kept)
+        if args.resume:
+            _say(resume_message(n_kept, n_total))
+
+    try:
+        outcomes = run_batch(studies, out_dir=args.out, settings=settings,
+                             pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
+                             resume=args.resume, workers=args.workers, dask_address=args.dask,
+                             progress=not args.quiet, on_plan=on_plan, laterality=args.laterality,
+                             view=args.view)
+    except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
+        _say(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say(interrupted_message(_images_done(args.out, studies, settings), len(items)))
+        return EXIT_INTERRUPTED
+    _remove_stale(args.out, {item.image_id for item in items})
+    images = _write_tables(args.out, outcomes, config.rules)
+    n_failed = sum(status != "ok" for status in images["status"])
+    write_json_atomic(args.out / "run.json", _run_json(args, config, started=started, n_files=len(outcomes),
+                                                      n_failed=n_failed, skipped=skipped))
+    resumed = f" ({kept[0]} kept from the earlier run, {len(items) - kept[0]} redone)" if args.resume else ""
+    _say(f"{len(outcomes) - n_failed} of {len(outcomes)} files analysed{resumed}, results in {args.out}")
+    if n_failed:
+        _say("failures by type (every file's error is in images.csv):")
+        for line in failure_summary(images):
+            print(f"  {line}", file=sys.stderr)
     if n_failed == len(outcomes):
         return EXIT_USAGE
     return EXIT_SOME_FAILED if n_failed else EXIT_OK
@@ -152,12 +249,16 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mammo-cv``; returns the exit code (0 ok, 1 some files failed,
-    2 usage error or nothing processed)."""
+    2 usage error or nothing processed, 130 interrupted)."""
     args = _parser().parse_args(argv)
     if args.command == "config":
         print(settings_toml(), end="")
         return EXIT_OK
-    return _inspect(args) if args.command == "inspect" else _analyze(args)
+    try:
+        return _inspect(args) if args.command == "inspect" else _analyze(args)
+    except KeyboardInterrupt:  # before or after the batch itself (which reports its own)
+        _say("interrupted")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

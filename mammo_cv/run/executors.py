@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import cv2
 
+from mammo_cv.core.optional import require
 from mammo_cv.run.discovery import WorkItem
 from mammo_cv.run.outcomes import ImageOutcome, error_outcome, one_line
 
@@ -19,6 +22,17 @@ __all__ = ["run_studies"]
 
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one core per worker; the pool provides the parallelism
+
+
+def _exit_quietly(signum, frame) -> None:
+    os._exit(128 + signum)
+
+
+def _init_pool_worker() -> None:
+    """A pool worker: one OpenCV thread, and Ctrl-C ends it at once without a traceback (the
+    parent process reports the interrupt; what was committed is kept for ``--resume``)."""
+    signal.signal(signal.SIGINT, _exit_quietly)
+    _init_worker()
 
 
 def _pool_context():
@@ -85,7 +99,7 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
         while queue:
             running, waiting = [], []
             with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
-                                     initializer=_init_worker) as pool:
+                                     initializer=_init_pool_worker) as pool:
                 futures = {pool.submit(_marked, work, Path(folder) / str(i), studies[i]): i for i in queue}
                 for future in as_completed(futures):
                     i = futures[future]
@@ -98,7 +112,7 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
             for i in sorted(running):
                 (Path(folder) / str(i)).unlink()
                 with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(),
-                                         initializer=_init_worker) as alone:
+                                         initializer=_init_pool_worker) as alone:
                     try:
                         yield True, alone.submit(work, studies[i]).result()
                     except Exception as exc:  # it crashes alone: its own fault
@@ -111,16 +125,12 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
 
 
 def _run_on_dask(studies, work, address: str) -> Iterator[tuple[bool, list[ImageOutcome]]]:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError as exc:
-        raise ImportError('--dask needs dask.distributed: pip install "mammo_cv[dask]"') from exc
-    with Client(address) as client:  # the default client while it is open (as_completed needs one)
+    distributed = require("distributed", "dask", purpose="--dask (dask_address=)")
+    with distributed.Client(address) as client:  # the default client while it is open (as_completed needs one)
         futures = {}
         for study in studies:
             futures[client.submit(work, study, pure=False)] = study  # a fresh key: never another run's result
-        for future in dask_completed(list(futures)):
+        for future in distributed.as_completed(list(futures)):
             try:
                 yield True, future.result()
             except Exception as exc:  # a worker lost or a failure outside the per-image guard

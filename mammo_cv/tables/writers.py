@@ -139,17 +139,6 @@ def part_from_json(payload: Mapping[str, object]) -> tuple[dict[str, object], di
 
 
 def write_parquet(path: str | os.PathLike[str], table: Mapping[str, np.ndarray],
-                  columns: Mapping[str, np.dtype]) -> bool:
-    """Write a Parquet copy of ``table`` atomically when pyarrow is installed.
-
-    Returns
-    -------
-    bool
-        False (and nothing written) when pyarrow or pandas cannot be imported.
-    """
-    try:
-        import pyarrow  # noqa: F401  (the Parquet engine)
-    except ImportError:
-        return False
-    write_bytes_atomic(path, to_dataframe(table, columns).to_parquet(None, index=False))
-    return True
+                  columns: Mapping[str, np.dtype]) -> None:
+    """Write a Parquet copy of ``table`` (pyarrow engine) atomically, with the schema's columns and dtypes."""
+    write_bytes_atomic(path, to_dataframe(table, columns).to_parquet(None, index=False, engine="pyarrow"))
