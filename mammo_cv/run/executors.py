@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.machinery
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -87,15 +91,47 @@ def _marked(work, marker: Path, study: Sequence[WorkItem]) -> list[ImageOutcome]
         marker.unlink()
 
 
+@contextlib.contextmanager
+def _main_not_rerun() -> Iterator[None]:
+    """While the pool lives, workers do not re-run the caller's ``__main__``.
+
+    ``spawn`` and ``forkserver`` workers re-import the main script by its path (its
+    ``__spec__`` is None) so that functions defined there unpickle. A script without an
+    ``if __name__ == "__main__":`` guard would then run again in every worker, and ``python -``
+    would fail on ``'<stdin>'``. The pool's work is in ``mammo_cv`` modules, so the workers do
+    not need the script: a spec named ``__main__`` tells multiprocessing to leave it alone.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
+
+
+def _in_process(studies, work, indices: list[int], reason: BaseException) -> Iterator[tuple[bool, list[ImageOutcome]]]:
+    """Run the studies ``indices`` in this process, with a warning naming why the pool failed."""
+    warnings.warn(f"mammo_cv: the worker pool could not start ({one_line(reason)}); "
+                  f"running {len(indices)} studies in this process", RuntimeWarning, stacklevel=3)
+    _init_worker()
+    for i in indices:
+        yield True, work(studies[i])
+
+
 def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[ImageOutcome]]]:
     """A process pool that survives a worker dying (a decoder crash, the OOM killer).
 
     When a worker dies the pool fails every unfinished study. Those that were running (their
     marker file is left) are rerun one by one, each in a pool of its own, so that a crash is
-    blamed on its own study only; those that had not started go to a fresh pool.
+    blamed on its own study only; those that had not started go to a fresh pool. When the pool
+    breaks with nothing running (it could not start), the rest run in this process.
     """
     queue = list(range(len(studies)))
-    with tempfile.TemporaryDirectory(prefix="mammo_cv-running-") as folder:
+    broken: BaseException | None = None
+    with _main_not_rerun(), tempfile.TemporaryDirectory(prefix="mammo_cv-running-") as folder:
         while queue:
             running, waiting = [], []
             with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
@@ -105,7 +141,8 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
                     i = futures[future]
                     try:
                         yield True, future.result()
-                    except BrokenProcessPool:
+                    except BrokenProcessPool as exc:
+                        broken = exc
                         (running if (Path(folder) / str(i)).exists() else waiting).append(i)
                     except Exception as exc:  # outside analyze_study's per-image guard
                         yield False, _crashed(studies[i], exc)
@@ -117,9 +154,8 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
                         yield True, alone.submit(work, studies[i]).result()
                     except Exception as exc:  # it crashes alone: its own fault
                         yield False, _crashed(studies[i], exc)
-            if waiting and not running:  # the pool broke with nothing running: do not loop
-                for i in sorted(waiting):
-                    yield False, _crashed(studies[i], RuntimeError("the worker pool could not start"))
+            if waiting and not running:  # the pool broke with nothing running: it cannot start
+                yield from _in_process(studies, work, sorted(waiting), broken)
                 waiting = []
             queue = sorted(waiting)
 
