@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import pathlib
 
 import cv2
 import numpy as np
@@ -46,3 +47,25 @@ def test_a_value_that_is_not_a_side_or_a_view_is_a_usage_error(option, value, ph
         main(["inspect", str(phantom_png), "--pixel-spacing", "0.2", option, value])
     assert caught.value.code == 2
     assert f"invalid choice: '{value}'" in capsys.readouterr().err
+
+
+def test_assume_mammogram_admits_a_film_export_and_images_csv_records_it(tmp_path):
+    """A Secondary Capture film export with Modality OT is an error row without the option and an
+    analysed image with it, recorded as assumed_mammogram 1."""
+    import pandas as pd
+    import pydicom
+
+    source = sorted((pathlib.Path(__file__).resolve().parents[1] / "sample_dicoms").glob("*.dcm"))[0]
+    ds = pydicom.dcmread(source)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.Modality = "OT"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    ds.save_as(folder / "film.dcm")
+    assert main(["analyze", str(folder), "--out", str(tmp_path / "plain"), "--quiet", "--no-overlays"]) == 2
+    plain = pd.read_csv(tmp_path / "plain" / "images.csv")
+    assert plain["status"].tolist() == ["error"] and "--assume-mammogram" in plain["error"][0]
+    assert main(["analyze", str(folder), "--out", str(tmp_path / "assumed"), "--quiet", "--no-overlays",
+                 "--assume-mammogram"]) == 0
+    assumed = pd.read_csv(tmp_path / "assumed" / "images.csv")
+    assert assumed["status"].tolist() == ["ok"] and assumed["assumed_mammogram"].tolist() == [1]

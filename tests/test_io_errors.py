@@ -116,11 +116,34 @@ def test_non_mammography_modalities(tmp_path, tags, match):
         load_image(save(raw_dataset(np.zeros((4, 4), np.uint16), **tags), tmp_path / "x.dcm"))
 
 
-@pytest.mark.parametrize("tags", [{"Modality": "DX", "BodyPartExamined": "BREAST"}, {"Modality": "OT"},
-                                  {"Modality": "CR"}])
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+
+
+@pytest.mark.parametrize("tags", [{"Modality": "DX", "BodyPartExamined": "BREAST"}, {"Modality": "CR"},
+                                  {"Modality": "MG", "SOPClassUID": SECONDARY_CAPTURE}])
 def test_mammography_capable_modalities_load(tmp_path, tags):
     image = load_image(save(raw_dataset(np.full((4, 4), 9, np.uint16), **tags), tmp_path / "x.dcm"))
-    assert image.pixels[0, 0] == 9.0
+    assert image.pixels[0, 0] == 9.0 and not image.assumed_mammogram
+
+
+@pytest.mark.parametrize("tags", [{"Modality": "OT"}, {"Modality": "RG"}, {"Modality": None},
+                                  {"Modality": "OT", "SOPClassUID": SECONDARY_CAPTURE}])
+def test_film_exports_load_only_when_assumed_mammograms(tmp_path, tags):
+    """RG/OT/absent Modality (film exports such as the NEMA WG04 DDSM film): refused with a hint,
+    loaded with assume_mammogram, and the image records that it was assumed."""
+    path = save(raw_dataset(np.full((4, 4), 9, np.uint16), **tags), tmp_path / "x.dcm")
+    with pytest.raises(NotMammogramError, match=r"x\.dcm.*Modality \(0008,0060\).*--assume-mammogram"):
+        load_image(path)
+    image = load_image(path, assume_mammogram=True)
+    assert image.pixels[0, 0] == 9.0 and image.assumed_mammogram
+
+
+@pytest.mark.parametrize("sop_class", ["1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4"])  # CT, MR
+def test_a_ct_or_mr_object_relabelled_mg_is_refused_even_when_assumed(tmp_path, sop_class):
+    path = save(raw_dataset(np.zeros((4, 4), np.uint16), Modality="MG", SOPClassUID=sop_class), tmp_path / "x.dcm")
+    for assume in (False, True):
+        with pytest.raises(NotMammogramError, match=r"x\.dcm.*SOP Class UID \(0008,0016\)"):
+            load_image(path, assume_mammogram=assume)
 
 
 # --- missing spacing ---------------------------------------------------------------------------

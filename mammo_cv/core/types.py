@@ -139,6 +139,9 @@ class MammoImage:
     burned_in_annotation : bool
         The file's BurnedInAnnotation (0028,0301) is YES: text is burned into the pixels, so the
         review images blank everything outside the breast (``mammo_cv.review.privacy``).
+    assumed_mammogram : bool
+        Accepted only because the caller said it is a mammogram (``assume_mammogram``): a
+        Secondary Capture, or Modality RG, OT or absent (``mammo_cv.io.dicom_meta.check_modality``).
     """
 
     pixels: np.ndarray
@@ -154,6 +157,7 @@ class MammoImage:
     study_instance_uid: str | None = None
     display_window: tuple[float, float] | None = field(default=None)
     burned_in_annotation: bool = False
+    assumed_mammogram: bool = False
 
     def __post_init__(self) -> None:
         pixels = np.asarray(self.pixels)

@@ -31,7 +31,8 @@ def load_image(path: str | os.PathLike[str], *,
                view: View | str | None = None,
                max_pixels: int = DEFAULT_MAX_PIXELS,
                frame: int | None = None,
-               decode_threads: int | None = None) -> MammoImage:
+               decode_threads: int | None = None,
+               assume_mammogram: bool = False) -> MammoImage:
     """Load a mammogram from a DICOM or raster (PGM/PNG/TIFF) file.
 
     The format comes from the content: a ``DICM`` marker at byte 128 means DICOM (checked
@@ -59,6 +60,11 @@ def load_image(path: str | os.PathLike[str], *,
         Threads for JPEG 2000 decoding when imagecodecs is installed (it is about 1.9x
         faster with 2 threads than with 1 on a 4096 x 3328 lossless frame); default: every
         CPU available to the process. Pass 1 when several worker processes share the CPUs.
+    assume_mammogram : bool
+        Take a DICOM Secondary Capture of another modality, or Modality RG, OT or absent (film
+        exports such as the NEMA WG04 DDSM film), as a mammogram; recorded in
+        ``MammoImage.assumed_mammogram``. Never makes a CT, MR or other non-radiography SOP
+        class acceptable.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def load_image(path: str | os.PathLike[str], *,
     if kind in ("dicom", None):
         return read_dicom(path, force=kind is None, pixel_spacing_mm=spacing,
                           laterality=laterality_enum, view=view_enum, max_pixels=max_pixels,
-                          frame=frame, decode_threads=decode_threads)
+                          frame=frame, decode_threads=decode_threads, assume_mammogram=assume_mammogram)
     return _load_raster(path, kind, spacing_mm=spacing, laterality=laterality_enum, view=view_enum,
                         max_pixels=max_pixels, frame=frame)
 

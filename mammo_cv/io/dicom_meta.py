@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
 from mammo_cv.core.errors import MammoInputError, MissingSpacingError, NotMammogramError
 from mammo_cv.core.types import Laterality, PresentationIntent, View
@@ -35,10 +36,24 @@ __all__ = [
 MG_FOR_PRESENTATION_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1.2"
 MG_FOR_PROCESSING_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1.2.1"
 
-# Modalities that may hold a 2-D mammogram. DX/CR/OT (and Secondary Capture objects,
-# which carry the original modality, e.g. MG for CBIS-DDSM) are accepted unless Body
-# Part Examined names another body part.
-ACCEPTED_MODALITIES = frozenset({"MG", "DX", "CR", "OT"})
+# Modalities that hold a 2-D mammogram by default: MG, and DX/CR when Body Part Examined is
+# absent, empty or BREAST. Secondary Capture objects carry the original modality (MG for
+# CBIS-DDSM). Film exports labelled RG (radiographic imaging) or OT (other), or with no
+# modality, are taken only with assume_mammogram.
+ACCEPTED_MODALITIES = frozenset({"MG", "DX", "CR"})
+ASSUMABLE_MODALITIES = frozenset({"RG", "OT", ""})
+SECONDARY_CAPTURE_SOP_CLASSES = frozenset({
+    "1.2.840.10008.5.1.4.1.1.7",      # Secondary Capture Image
+    "1.2.840.10008.5.1.4.1.1.7.2",    # Multi-frame Grayscale Byte SC
+    "1.2.840.10008.5.1.4.1.1.7.3",    # Multi-frame Grayscale Word SC
+})
+# The projection-radiography image storage classes a mammogram is stored in (PS3.4 B.5). A
+# data set of any other class (CT, MR, US, NM, ...) is refused whatever its Modality says.
+IMAGE_SOP_CLASSES = frozenset({
+    MG_FOR_PRESENTATION_SOP_CLASS, MG_FOR_PROCESSING_SOP_CLASS,
+    "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1.1",  # Digital X-Ray, Presentation / Processing
+    "1.2.840.10008.5.1.4.1.1.1",                                     # Computed Radiography
+}) | SECONDARY_CAPTURE_SOP_CLASSES
 
 # CID 4014 "View for Mammography" (PS3.16): SNOMED-RT (SRT/SNM3) and SNOMED CT (SCT) codes
 # -> view. SCT values checked against pydicom.sr.codedict ``codes.cid4014``. CID 4014 has
@@ -69,25 +84,47 @@ def _text(ds: Dataset, keyword: str) -> str:
     return str(value).strip().upper()
 
 
-def check_modality(ds: Dataset, path: str) -> None:
-    """Refuse clearly non-mammographic objects.
+def check_modality(ds: Dataset, path: str, *, assume_mammogram: bool = False) -> bool:
+    """Refuse objects that are not mammograms; tell whether one was taken on the caller's word.
 
-    Accepts Modality MG, DX, CR, OT or absent; DX/CR/OT/absent only when Body Part
-    Examined (0018,0015) is absent, empty or ``BREAST``.
+    The SOP Class UID (0008,0016), when present, must be a projection-radiography image class
+    (:data:`IMAGE_SOP_CLASSES`): a CT or MR object relabelled MG is refused. Modality MG is
+    accepted; DX and CR when Body Part Examined (0018,0015) is absent, empty or ``BREAST``. A
+    Secondary Capture of another modality, and Modality RG, OT or absent, are accepted only
+    with ``assume_mammogram``.
+
+    Returns
+    -------
+    bool
+        True when the object was accepted only because of ``assume_mammogram``.
 
     Raises
     ------
     NotMammogramError
-        For CT, MR, US, ... or a DX/CR/OT image of another body part.
+        Naming the tag: another SOP class, a CT/MR/US/... modality, a DX/CR image of another
+        body part, or an RG/OT/Secondary Capture object without ``assume_mammogram``.
     """
+    sop_class = _text(ds, "SOPClassUID")
+    if sop_class and sop_class not in IMAGE_SOP_CLASSES:
+        name = UID(sop_class).name if UID(sop_class).is_valid else ""
+        raise NotMammogramError(path, f"SOP Class UID (0008,0016) is {sop_class} ({name or 'unknown'}); "
+                                "expected a mammography, digital X-ray, CR or Secondary Capture image")
     modality = _text(ds, "Modality")
-    if modality and modality not in ACCEPTED_MODALITIES:
+    if modality not in ACCEPTED_MODALITIES | ASSUMABLE_MODALITIES:
         raise NotMammogramError(
-            path, f"Modality (0008,0060) is {modality!r}; expected MG (or DX/CR/OT of the breast)")
+            path, f"Modality (0008,0060) is {modality!r}; expected MG (or DX/CR of the breast)")
     body_part = _text(ds, "BodyPartExamined")
     if modality != "MG" and body_part not in ("", "BREAST"):
         raise NotMammogramError(
             path, f"Body Part Examined (0018,0015) is {body_part!r} for Modality {modality or 'absent'!r}")
+    needs_word = modality in ASSUMABLE_MODALITIES or (sop_class in SECONDARY_CAPTURE_SOP_CLASSES and modality != "MG")
+    if needs_word and not assume_mammogram:
+        what = f"Modality (0008,0060) {modality or 'absent'!r}"
+        if sop_class in SECONDARY_CAPTURE_SOP_CLASSES:
+            what = f"a Secondary Capture with {what}"
+        raise NotMammogramError(path, f"{what} is not known to be a mammogram; pass assume_mammogram=True "
+                                "(--assume-mammogram) if it is one")
+    return needs_word
 
 
 def _as_pair(value: object, what: str) -> tuple[float, float]:

@@ -125,9 +125,11 @@ def _check_decoder(ds: Dataset, path: str) -> None:
             path, f"{label}: no installed decoder; {hint} (pydicom plugins: {missing})")
 
 
-def _check_image(ds: Dataset, path: str, *, frame: int | None, max_pixels: int) -> int | None:
+def _check_image(ds: Dataset, path: str, *, frame: int | None, max_pixels: int,
+                 assume_mammogram: bool) -> tuple[int | None, bool]:
     """Validate the image description before decoding; return the frame index to decode
-    (None for a single-frame file decoded whole)."""
+    (None for a single-frame file decoded whole) and whether the object was taken as a
+    mammogram on the caller's word (:func:`check_modality`)."""
     if "PixelData" not in ds:
         sop_class = UID(str(ds.get("SOPClassUID", "")))
         raise NoPixelDataError(
@@ -138,7 +140,7 @@ def _check_image(ds: Dataset, path: str, *, frame: int | None, max_pixels: int) 
         raise NotMammogramError(
             path, f"SamplesPerPixel (0028,0002) is {samples} and PhotometricInterpretation "
             f"(0028,0004) is {photometric!r}; a mammogram is one grey channel (MONOCHROME1/2)")
-    check_modality(ds, path)
+    assumed = check_modality(ds, path, assume_mammogram=assume_mammogram)
     n_frames = int(ds.get("NumberOfFrames") or 1)
     if n_frames > 1 and frame is None:
         raise NotMammogramError(
@@ -170,7 +172,7 @@ def _check_image(ds: Dataset, path: str, *, frame: int | None, max_pixels: int) 
             raise CorruptPixelDataError(
                 path, f"Pixel Data (7FE0,0010) has {actual} bytes, more than the {expected} that "
                 "Rows x Columns x frames x BitsAllocated/8 describe")
-    return frame if n_frames > 1 else None
+    return (frame if n_frames > 1 else None), assumed
 
 
 def _stored_range(ds: Dataset) -> np.ndarray:
@@ -225,7 +227,7 @@ def _display_window(ds: Dataset) -> tuple[float, float] | None:
 
 def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] | None,
                laterality: Laterality | None, view: View | None, max_pixels: int,
-               frame: int | None, decode_threads: int | None = None) -> MammoImage:
+               frame: int | None, decode_threads: int | None = None, assume_mammogram: bool = False) -> MammoImage:
     """Load one frame of a DICOM file as a ``MammoImage``; see ``mammo_cv.io.load_image``.
 
     Parameters
@@ -245,6 +247,8 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
     decode_threads : int, optional
         Threads for JPEG 2000 decoding (see ``mammo_cv.io.decode``); default: all CPUs
         available to the process.
+    assume_mammogram : bool
+        Take a Secondary Capture, or Modality RG/OT/absent, as a mammogram (``check_modality``).
 
     Returns
     -------
@@ -252,7 +256,7 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
         ``pixels`` is (Rows, Columns) float32 after the modality LUT, larger = denser.
     """
     ds = _read_dataset(path, force=force)
-    index = _check_image(ds, path, frame=frame, max_pixels=max_pixels)
+    index, assumed = _check_image(ds, path, frame=frame, max_pixels=max_pixels, assume_mammogram=assume_mammogram)
     if pixel_spacing_mm is None:
         spacing_mm, spacing_source = read_spacing_mm(ds, path)
     else:
@@ -276,6 +280,7 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
         study_instance_uid=str(ds.StudyInstanceUID) if ds.get("StudyInstanceUID") else None,
         display_window=window,
         burned_in_annotation=str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES",
+        assumed_mammogram=assumed,
     )
 
 

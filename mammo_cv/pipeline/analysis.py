@@ -31,7 +31,7 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
             pixel_spacing_mm: float | Sequence[float] | None = None,
             config: Config | str | os.PathLike[str] | None = None,
             study: StudyContext | None = None, laterality: str | None = None,
-            view: str | None = None) -> Result:
+            view: str | None = None, assume_mammogram: bool = False) -> Result:
     """Find, measure and group the calcifications of one mammogram.
 
     Parameters
@@ -43,6 +43,9 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     laterality, view : str, optional
         Passed to ``load_image`` when ``source`` is a path: ``"L"``/``"R"``, ``"CC"``/``"MLO"``...,
         overriding the header (raster files carry none and are otherwise unknown, ``"U"``).
+    assume_mammogram : bool
+        Passed to ``load_image`` when ``source`` is a path: take a Secondary Capture or an
+        RG/OT object as a mammogram.
     config : Config or path, optional
         Settings of every stage; defaults to ``Config()``. A path is a settings file
         (:func:`mammo_cv.config.load_settings`: sections ``[detection]``, ``[rules.macro]``,
@@ -76,7 +79,8 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     if isinstance(source, MammoImage):
         image = source
     else:
-        image = load_image(source, pixel_spacing_mm=pixel_spacing_mm, laterality=laterality, view=view)
+        image = load_image(source, pixel_spacing_mm=pixel_spacing_mm, laterality=laterality, view=view,
+                           assume_mammogram=assume_mammogram)
     anatomy = find_anatomy(image, config=config.anatomy)
     detections = detect_calcifications(image, anatomy, config=config.detection)
     calcifications = measure_calcifications(image, detections.label_image, nipple_rc=anatomy.nipple_rc,

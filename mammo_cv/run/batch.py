@@ -60,14 +60,15 @@ class _Analysed:
 
 def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None = None,
                   config: Config | None = None, overlays: bool = False, laterality: str | None = None,
-                  view: str | None = None) -> list[ImageOutcome]:
+                  view: str | None = None, assume_mammogram: bool = False) -> list[ImageOutcome]:
     """The work unit of a batch: analyse the images of one study, never raising for a bad file.
 
     Each image is analysed alone and only its tables and, with ``overlays``, its overlay base
     (:func:`mammo_cv.review.overlay.prepare_overlay`) are kept, so one image's pixels are in memory
     at a time. Then the classifier gets the study context (the other breast of the same study),
     every image's tables are reclassified and its overlay PNG drawn (to bytes, so that only the
-    caller writes to the output folder). ``laterality`` and ``view`` override every file's
+    caller writes to the output folder). ``laterality`` and ``view`` override every file's, and
+    ``assume_mammogram`` takes Secondary Capture and RG/OT objects as mammograms
     (:func:`mammo_cv.load_image`).
 
     Returns
@@ -83,7 +84,7 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
         start = time.perf_counter()
         try:
             result = analyze(item.path, pixel_spacing_mm=pixel_spacing_mm, config=config, laterality=laterality,
-                             view=view)
+                             view=view, assume_mammogram=assume_mammogram)
         except Exception as exc:  # a batch records every failure and goes on
             outcomes[index] = error_outcome(item, exc, time.perf_counter() - start)
             continue
@@ -115,8 +116,8 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
               pixel_spacing_mm: float | None = None, config: Config | None = None, overlays: bool = False,
               resume: bool = False, workers: int = 1, dask_address: str | None = None,
               progress: bool = True, on_plan: Callable[[int, int], None] | None = None,
-              laterality: str | None = None,
-              view: str | None = None) -> list[ImageOutcome]:
+              laterality: str | None = None, view: str | None = None,
+              assume_mammogram: bool = False) -> list[ImageOutcome]:
     """Run the planned studies and return every image's outcome in path order.
 
     With ``out_dir``, each outcome is committed (overlay, then part) as its study finishes
@@ -143,7 +144,7 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
     if on_plan is not None:
         on_plan(len(items) - sum(map(len, todo)), len(items))
     work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays,
-                   laterality=laterality, view=view)
+                   laterality=laterality, view=view, assume_mammogram=assume_mammogram)
     bar = progress_bar_class()(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file",
                                file=sys.stderr, disable=not progress, smoothing=0.1, dynamic_ncols=True)
     try:
@@ -199,7 +200,8 @@ class BatchResult:
 
 def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], *, workers: int | None = None,
                   config: Config | str | os.PathLike[str] | None = None, progress: bool = True,
-                  pixel_spacing_mm: float | None = None) -> BatchResult:
+                  pixel_spacing_mm: float | None = None, laterality: str | None = None, view: str | None = None,
+                  assume_mammogram: bool = False) -> BatchResult:
     """Analyse files and folders (searched recursively) in memory, study by study.
 
     Parameters
@@ -214,6 +216,10 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
         Show a progress bar on stderr.
     pixel_spacing_mm : float, optional
         Spacing for raster files (and override of the DICOM tags).
+    laterality, view : str, optional
+        Side and view of every file, overriding the header (raster files carry none).
+    assume_mammogram : bool
+        Take Secondary Capture and RG/OT objects as mammograms (:func:`mammo_cv.load_image`).
 
     Returns
     -------
@@ -236,7 +242,8 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
     config = resolve_config(config)
     files, _ = discover_inputs(paths, take_raster=pixel_spacing_mm is not None)
     outcomes = run_batch(plan_studies(files), out_dir=None, settings={}, pixel_spacing_mm=pixel_spacing_mm,
-                         config=config, workers=workers or os.cpu_count() or 1, progress=progress)
+                         config=config, workers=workers or os.cpu_count() or 1, progress=progress,
+                         laterality=laterality, view=view, assume_mammogram=assume_mammogram)
     frames = {name: to_dataframe(table, columns)
               for name, (table, columns) in batch_tables(outcomes, rules=config.rules).items()}
     images_df = frames["images"]

@@ -63,6 +63,9 @@ def _label_options(parser: argparse.ArgumentParser) -> None:
                         help="breast side of every file, overriding the header (raster files carry none)")
     parser.add_argument("--view", type=str.upper, choices=[view.value for view in View if view is not View.UNKNOWN],
                         help="view of every file, overriding the header (raster files carry none)")
+    parser.add_argument("--assume-mammogram", action="store_true",
+                        help="take Secondary Capture and Modality RG/OT objects (film exports) as mammograms; "
+                             "recorded in images.csv (assumed_mammogram)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,7 +130,7 @@ def _load_error(path: Path, exc: BaseException) -> str:
 def _inspect(args: argparse.Namespace) -> int:
     try:
         image = load_image(args.file, pixel_spacing_mm=args.pixel_spacing, laterality=args.laterality,
-                           view=args.view)
+                           view=args.view, assume_mammogram=args.assume_mammogram)
     except (MammoInputError, OSError) as exc:
         print(f"mammo-cv: {_load_error(args.file, exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -183,6 +186,7 @@ def _run_json(args: argparse.Namespace, config, *, started: str, n_files: int, n
         "config": config.to_dict(),
         "arguments": {"inputs": [str(i) for i in args.inputs], "out": str(args.out),
                       "pixel_spacing": args.pixel_spacing, "laterality": args.laterality, "view": args.view,
+                      "assume_mammogram": args.assume_mammogram,
                       "workers": args.workers,
                       "config": None if args.config is None else str(args.config),
                       "rules": None if args.rules is None else str(args.rules),
@@ -209,7 +213,8 @@ def _analyze(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {"config_digest": config.digest(), "pixel_spacing_mm": args.pixel_spacing}
-    settings.update({name: getattr(args, name) for name in ("laterality", "view") if getattr(args, name)})
+    settings.update({name: getattr(args, name) for name in ("laterality", "view", "assume_mammogram")
+                     if getattr(args, name)})
     studies = plan_studies(files)
     items = [item for study in studies for item in study]
     kept: list[int] = []
@@ -224,7 +229,7 @@ def _analyze(args: argparse.Namespace) -> int:
                              pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
                              resume=args.resume, workers=args.workers, dask_address=args.dask,
                              progress=not args.quiet, on_plan=on_plan, laterality=args.laterality,
-                             view=args.view)
+                             view=args.view, assume_mammogram=args.assume_mammogram)
     except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
         _say(str(exc))
         return EXIT_USAGE

@@ -58,7 +58,7 @@ def image_row(item: WorkItem, result) -> dict[str, object]:
     row.update(
         status="ok", laterality=image.laterality.value, view=image.view.value,
         presentation_intent=image.presentation_intent.value, photometric=image.photometric,
-        review_blanking=blanking_reason(image, anatomy.breast_mask),
+        review_blanking=blanking_reason(image, anatomy.breast_mask), assumed_mammogram=int(image.assumed_mammogram),
         spacing_row_mm=image.spacing_mm[0], spacing_col_mm=image.spacing_mm[1],
         spacing_source=image.spacing_source, rows=image.shape[0], cols=image.shape[1],
         chest_wall_side=anatomy.chest_wall_side.value,

@@ -33,6 +33,7 @@ IMAGE_COLUMNS: dict[str, np.dtype] = {
     "presentation_intent": _STR,
     "photometric": _STR,
     "review_blanking": _STR,
+    "assumed_mammogram": np.dtype(np.int64),
     "spacing_row_mm": np.dtype(np.float64),
     "spacing_col_mm": np.dtype(np.float64),
     "spacing_source": _STR,
@@ -154,6 +155,10 @@ _IMAGE_DOCS: dict[str, ColumnDoc] = {
         "`burned_in_annotation` (the file's BurnedInAnnotation is YES) or `text_outside_breast` "
         "(text-like content found outside the breast, burned-in view markers included; see "
         "[Outputs](outputs.md#pixel-privacy)). Empty for errors.")),
+    "assumed_mammogram": ColumnDoc("", (
+        "1 when the file was analysed only because of `--assume-mammogram` (a Secondary Capture of "
+        "another modality, or Modality RG, OT or absent), 0 for a file known to be a mammogram; "
+        "-1 for errors.")),
     "spacing_row_mm": ColumnDoc("mm", "Pixel spacing between rows, in the breast plane."),
     "spacing_col_mm": ColumnDoc("mm", "Pixel spacing between columns, in the breast plane."),
     "spacing_source": ColumnDoc("", (
