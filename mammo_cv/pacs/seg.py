@@ -1,0 +1,73 @@
+"""DICOM Segmentation of the calcification label image: one segment per label, on the source image."""
+
+import os
+from io import BytesIO
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+
+from mammo_cv import __version__
+from mammo_cv.core.files import write_bytes_atomic
+from mammo_cv.pacs.uids import derived_uid
+
+
+def _segment(number: int, label: str) -> hd.seg.SegmentDescription:
+    """Describe segment ``number`` holding the calcifications labelled ``label``."""
+    return hd.seg.SegmentDescription(
+        segment_number=number,
+        segment_label=label,
+        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+        segmented_property_type=hd.sr.CodedConcept("18115005", "SCT", "Calcification"),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+        algorithm_identification=hd.AlgorithmIdentificationSequence(
+            name="mammo_cv", version=__version__, family=codes.DCM.ArtificialIntelligence),
+    )
+
+
+def build_segmentation(source: Dataset, label_image: np.ndarray, calc_labels: dict[int, str],
+                       *, config_digest: str) -> hd.seg.Segmentation:
+    """Build a binary Segmentation with one segment per calcification label.
+
+    Parameters
+    ----------
+    source : pydicom.Dataset
+        The analysed image (its Patient and Study modules are copied).
+    label_image : (M, N) ndarray of int
+        Calcification ids in the stored pixel grid of ``source``, 0 for background.
+    calc_labels : dict of int to str
+        Calcification id -> label (e.g. ``"punctate"``).
+    config_digest : str
+        Configuration digest, part of the derived UIDs.
+
+    Returns
+    -------
+    highdicom.seg.Segmentation
+        Segments numbered 1.. in sorted label order; empty findings give one empty "none" segment.
+    """
+    names = sorted(set(calc_labels.values())) or ["none"]
+    masks = np.zeros((1, *label_image.shape, len(names)), dtype=bool)
+    for calc_id, label in calc_labels.items():
+        masks[0, :, :, names.index(label)] |= label_image == calc_id
+    uid = source.SOPInstanceUID
+    seg = hd.seg.Segmentation(
+        source_images=[source], pixel_array=masks,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=[_segment(i + 1, name) for i, name in enumerate(names)],
+        series_instance_uid=derived_uid(uid, config_digest, "seg-series"), series_number=9901,
+        sop_instance_uid=derived_uid(uid, config_digest, "seg-instance"), instance_number=1,
+        manufacturer="mammo_cv", manufacturer_model_name="mammo_cv", software_versions=__version__,
+        device_serial_number=config_digest[:16], series_description="mammo_cv calcifications",
+        omit_empty_frames=False,
+    )
+    seg.PatientOrientation = source.get("PatientOrientation", "")
+    return seg
+
+
+def write_segmentation(path: str | os.PathLike[str], seg: Dataset) -> Path:
+    """Write ``seg`` atomically to ``path`` (Part 10 file) and return the path."""
+    buffer = BytesIO()
+    seg.save_as(buffer, enforce_file_format=True)
+    return write_bytes_atomic(path, buffer.getvalue())
