@@ -22,6 +22,7 @@ from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.sr.coding import Code
 
 from mammo_cv.pacs import codes as c
+from mammo_cv.pacs.source import patient_orientation
 
 CONTAINS, CONCEPT_MOD, PROPERTIES = "CONTAINS", "HAS CONCEPT MOD", "HAS PROPERTIES"
 ACQ_CONTEXT, INFERRED, SELECTED = "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM"
@@ -63,8 +64,12 @@ class Finding:
 
 
 def set_children(item: Dataset, children: Sequence[Dataset]) -> None:
-    """Set the Content Sequence of ``item`` (also for highdicom items, whose setter accepts named items only)."""
-    item.add_new(0x0040A730, "SQ", PydicomSequence(children))
+    """Set the Content Sequence of ``item``; none when there are no children (an empty one is invalid).
+
+    Also for highdicom items, whose setter accepts named items only.
+    """
+    if children:
+        item.add_new(0x0040A730, "SQ", PydicomSequence(children))
 
 
 def code_dataset(code: Code) -> Dataset:
@@ -178,12 +183,12 @@ def library_entry(items: ItemFactory, source: Dataset, laterality: Code | None, 
 
 
 def _orientation_items(items: ItemFactory, source: Dataset) -> list[Dataset]:
-    """Patient Orientation Row and Column (TEXT), when the source has both."""
-    values = list(source.get("PatientOrientation") or [])
-    if len(values) != 2 or not all(values):
+    """Patient Orientation Row and Column (TEXT), when the source has both, valid."""
+    values = patient_orientation(source)
+    if not values:
         return []
-    return [items.text(ACQ_CONTEXT, c.PATIENT_ORIENTATION_ROW, str(values[0])),
-            items.text(ACQ_CONTEXT, c.PATIENT_ORIENTATION_COLUMN, str(values[1]))]
+    return [items.text(ACQ_CONTEXT, c.PATIENT_ORIENTATION_ROW, values[0]),
+            items.text(ACQ_CONTEXT, c.PATIENT_ORIENTATION_COLUMN, values[1])]
 
 
 def _date_items(items: ItemFactory, source: Dataset) -> list[Dataset]:
