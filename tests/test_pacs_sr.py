@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import shutil
@@ -271,3 +272,17 @@ def test_the_cbis_ddsm_films_pass_dcmtk_and_dciodvfy(real_dicom_cases, tmp_path)
             assert inherited == [line for line in _dciodvfy_lines(sr_path) if KNOWN_DCIODVFY_WARNINGS[1].match(line)]
             checked += 1
     assert checked == 8
+
+
+def test_a_source_without_uids_or_not_the_analysed_image_is_refused(written):
+    from mammo_cv.pacs.source import DicomSourceError
+
+    result, source = written[2], written[3]
+    stripped = copy.deepcopy(source)
+    del stripped.SeriesInstanceUID
+    with pytest.raises(DicomSourceError, match=r"SeriesInstanceUID \(0020,000E\)"):
+        build_cad_sr(stripped, result, config=result.config)
+    other = copy.deepcopy(source)
+    other.SOPInstanceUID = "1.2.3.4"
+    with pytest.raises(DicomSourceError, match="is not that of the analysed image"):
+        build_cad_sr(other, result, config=result.config)

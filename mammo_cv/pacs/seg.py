@@ -12,7 +12,7 @@ from pydicom.sr.codedict import codes
 
 from mammo_cv import __version__
 from mammo_cv.core.files import write_bytes_atomic
-from mammo_cv.pacs.source import patient_orientation
+from mammo_cv.pacs.source import check_source, patient_orientation
 from mammo_cv.pacs.uids import derived_uid
 
 
@@ -49,6 +49,7 @@ def build_segmentation(source: Dataset, label_image: np.ndarray, calc_labels: di
     highdicom.seg.Segmentation
         Segments numbered 1.. in sorted label order; empty findings give one empty "none" segment.
     """
+    check_source(source, None)
     names = sorted(set(calc_labels.values())) or ["none"]
     segment_of_id = np.zeros(max([int(label_image.max()), *calc_labels]) + 1, dtype=np.uint8)
     for calc_id, label in calc_labels.items():

@@ -27,6 +27,7 @@ from mammo_cv import __version__
 from mammo_cv.config import Config
 from mammo_cv.core.files import write_bytes_atomic
 from mammo_cv.pacs import codes as c
+from mammo_cv.pacs.source import check_source
 from mammo_cv.pacs.sr_content import (
     CONTAINS,
     Finding,
@@ -199,7 +200,13 @@ def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
     pydicom.Dataset
         SOP Class 1.2.840.10008.5.1.4.1.1.88.50, a new Series; SOP Instance and Series UIDs derived
         from the source SOP Instance UID and the config digest, so a rerun gives the same UIDs.
+
+    Raises
+    ------
+    DicomSourceError
+        When ``source`` lacks a UID the objects need, or is not the image ``result`` analysed.
     """
+    check_source(source, result.image.sop_instance_uid)
     digest = config.digest()
     sr = Dataset()
     _copy_patient_study(source, sr)
