@@ -7,7 +7,8 @@ Usage::
 What it measures, OpenCV, BLAS and OpenMP limited to one thread:
 
 * ``cases``: per input, the median of ``--repeat`` runs of every stage -- decode, anatomy,
-  detection, features, clusters, vascular, classify, overlay -- and of the whole pipeline
+  detection, features, clusters, vascular, classify, overlay, dicom (the Mammography CAD SR and the
+  Segmentation built in memory, ``mammo_cv.pacs``) -- and of the whole pipeline
   (``analyze`` from the file, decode included) without and with the overlay PNG; seconds per
   megapixel. Inputs: a 4096 x 3328 phantom at 0.07 mm as uncompressed 16-bit DICOM and as
   JPEG 2000 lossless (decoded with 1 thread and with every CPU), a 2560 x 3328 phantom, and
@@ -69,7 +70,7 @@ from mammo_cv.synthetic.phantoms import phantom  # noqa: E402
 
 CBIS_DDSM_SPACING_MM = 0.05  # DDSM films were digitised at 42-50 um; the files carry no spacing
 STAGES = ("decode", "anatomy", "detection", "features", "clusters", "vascular", "classify", "overlay",
-          "pipeline", "pipeline_overlay")
+          "dicom", "pipeline", "pipeline_overlay")
 # (name, rows, cols, spacing_mm): full-field detector sizes at 0.07 mm; --quick uses 0.2 mm
 # phantoms a few hundred px wide (the phantom generator needs >= 40 mm each way).
 FULL_SIZES = (("phantom_4096x3328", 4096, 3328, 0.07), ("phantom_2560x3328", 2560, 3328, 0.07))
@@ -155,12 +156,33 @@ def stage_times(path: Path, repeat: int, out_dir: Path, *,
     }
     seconds["pipeline_overlay"] = None if save_overlay is None else median_seconds(
         lambda: save_overlay(analyze(path, pixel_spacing_mm=pixel_spacing_mm, config=config), png), repeat)
+    seconds["dicom"] = dicom_objects_seconds(path, result, repeat)
     megapixels = image.shape[0] * image.shape[1] / 1e6
     return {"path": path.name, "shape": list(image.shape), "spacing_mm": list(image.spacing_mm),
             "megapixels": round(megapixels, 3), "n_detections": len(detections),
             "n_clusters": len(result.cluster_table["cluster_id"]),
             "seconds": {k: None if v is None else round(v, 4) for k, v in seconds.items()},
             "pipeline_seconds_per_megapixel": round(seconds["pipeline"] / megapixels, 4)}
+
+
+def dicom_objects_seconds(path: Path, result: object, repeat: int) -> float | None:
+    """Median seconds to build the Mammography CAD SR and the Segmentation of one result (not written).
+
+    None when this checkout has no ``mammo_cv.pacs`` or highdicom is not installed.
+    """
+    build_cad_sr = optional_stage("pacs", "build_cad_sr")
+    build_segmentation = optional_stage("pacs", "build_segmentation")
+    if build_cad_sr is None or build_segmentation is None:
+        return None
+    import pydicom
+
+    source = pydicom.dcmread(path)
+    calc = result.calc_table
+    labels = dict(zip(calc["calc_id"].astype(int), calc["label"]))
+    digest = result.config.digest()
+    return median_seconds(lambda: (build_cad_sr(source, result, config=result.config),
+                                   build_segmentation(source, result.label_image, labels, config_digest=digest)),
+                          repeat)
 
 
 def j2k_decode_times(path: Path, repeat: int) -> dict[str, object]:

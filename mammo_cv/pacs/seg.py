@@ -1,6 +1,7 @@
 """DICOM Segmentation of the calcification label image: one segment per label, on the source image."""
 
 import os
+import warnings
 from io import BytesIO
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from pydicom.sr.codedict import codes
 
 from mammo_cv import __version__
 from mammo_cv.core.files import write_bytes_atomic
+from mammo_cv.pacs.source import check_source, patient_orientation
 from mammo_cv.pacs.uids import derived_uid
 
 
@@ -47,12 +49,25 @@ def build_segmentation(source: Dataset, label_image: np.ndarray, calc_labels: di
     highdicom.seg.Segmentation
         Segments numbered 1.. in sorted label order; empty findings give one empty "none" segment.
     """
+    check_source(source, None)
     names = sorted(set(calc_labels.values())) or ["none"]
-    masks = np.zeros((1, *label_image.shape, len(names)), dtype=bool)
+    segment_of_id = np.zeros(max([int(label_image.max()), *calc_labels]) + 1, dtype=np.uint8)
     for calc_id, label in calc_labels.items():
-        masks[0, :, :, names.index(label)] |= label_image == calc_id
+        segment_of_id[calc_id] = names.index(label) + 1
+    masks = segment_of_id[label_image][np.newaxis]  # label map: each pixel holds its segment number
+    with warnings.catch_warnings():
+        # highdicom warns on a one-component Patient's Name; it is the source's, copied as it is
+        warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name",
+                                category=UserWarning)
+        seg = _segmentation(source, masks, names, config_digest)
+    seg.PatientOrientation = patient_orientation(source) or ""
+    return seg
+
+
+def _segmentation(source: Dataset, masks: np.ndarray, names: list[str], config_digest: str) -> hd.seg.Segmentation:
+    """The highdicom Segmentation of the label map ``masks`` (1, M, N), segment k+1 holding ``names[k]``."""
     uid = source.SOPInstanceUID
-    seg = hd.seg.Segmentation(
+    return hd.seg.Segmentation(
         source_images=[source], pixel_array=masks,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=[_segment(i + 1, name) for i, name in enumerate(names)],
@@ -62,8 +77,6 @@ def build_segmentation(source: Dataset, label_image: np.ndarray, calc_labels: di
         device_serial_number=config_digest[:16], series_description="mammo_cv calcifications",
         omit_empty_frames=False,
     )
-    seg.PatientOrientation = source.get("PatientOrientation", "")
-    return seg
 
 
 def write_segmentation(path: str | os.PathLike[str], seg: Dataset) -> Path:
