@@ -48,9 +48,10 @@ def build_segmentation(source: Dataset, label_image: np.ndarray, calc_labels: di
         Segments numbered 1.. in sorted label order; empty findings give one empty "none" segment.
     """
     names = sorted(set(calc_labels.values())) or ["none"]
-    masks = np.zeros((1, *label_image.shape, len(names)), dtype=bool)
+    segment_of = np.zeros(max(int(label_image.max()), *calc_labels) + 1, dtype=np.uint8)  # calc id -> segment
     for calc_id, label in calc_labels.items():
-        masks[0, :, :, names.index(label)] |= label_image == calc_id
+        segment_of[calc_id] = names.index(label) + 1
+    masks = segment_of[label_image][None]  # (1, M, N) label map of segment numbers: highdicom splits it
     uid = source.SOPInstanceUID
     seg = hd.seg.Segmentation(
         source_images=[source], pixel_array=masks,
