@@ -22,7 +22,7 @@ from mammo_cv.run.batch import batch_tables, run_batch
 from mammo_cv.run.discovery import discover_inputs, plan_studies
 from mammo_cv.run.messages import HINTS, error_type, failure_summary, interrupted_message, resume_message
 from mammo_cv.run.outcomes import one_line
-from mammo_cv.run.parts import OVERLAYS_DIR, PARTS_DIR, ResumeMismatchError, completed_part
+from mammo_cv.run.parts import DICOM_DIR, OVERLAYS_DIR, PARTS_DIR, ResumeMismatchError, completed_part
 from mammo_cv.tables.writers import write_csv, write_json_atomic, write_parquet
 
 __all__ = ["main"]
@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="classification rules file (TOML, any subset of the keys of "
                               "mammo_cv/classify/rules.toml); replaces the [rules.*] sections of --config")
     analyze.add_argument("--no-overlays", action="store_true", help="do not render overlays/<image_id>.png")
+    analyze.add_argument("--dicom", action="store_true",
+                         help="also write dicom/<image_id>_seg.dcm for every DICOM input: a DICOM Segmentation "
+                              "that carries the source's patient and study data (needs mammo_cv[dicom])")
     analyze.add_argument("--resume", action="store_true",
                          help="keep the images already done in DIR (their parts) and do the rest")
     analyze.add_argument("--dask", metavar="ADDRESS",
@@ -157,11 +160,14 @@ def _images_done(out_dir: Path, studies, settings: dict[str, object]) -> int:
 
 
 def _remove_stale(out_dir: Path, image_ids: set[str]) -> None:
-    """Remove the parts and overlays of images that are not in this run (left by an earlier one)."""
+    """Remove the parts, overlays and DICOM objects of images that are not in this run (left by an earlier one)."""
     for folder, suffix in ((PARTS_DIR, ".json"), (OVERLAYS_DIR, ".png")):
         for path in (out_dir / folder).glob(f"*{suffix}"):
             if path.name[: -len(suffix)] not in image_ids:
                 path.unlink()
+    for path in (out_dir / DICOM_DIR).glob("*.dcm"):  # <image_id>_<kind>.dcm
+        if path.name.rsplit("_", 1)[0] not in image_ids:
+            path.unlink()
 
 
 def _write_tables(out_dir: Path, outcomes, rules) -> dict[str, np.ndarray]:
@@ -190,7 +196,8 @@ def _run_json(args: argparse.Namespace, config, *, started: str, n_files: int, n
                       "workers": args.workers,
                       "config": None if args.config is None else str(args.config),
                       "rules": None if args.rules is None else str(args.rules),
-                      "no_overlays": args.no_overlays, "resume": args.resume, "dask": args.dask},
+                      "no_overlays": args.no_overlays, "dicom": args.dicom, "resume": args.resume,
+                      "dask": args.dask},
         "started_utc": started, "finished_utc": _utc_now(),
         "n_files": n_files, "n_failed": n_failed, "skipped": skipped,
     }
@@ -229,7 +236,7 @@ def _analyze(args: argparse.Namespace) -> int:
                              pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
                              resume=args.resume, workers=args.workers, dask_address=args.dask,
                              progress=not args.quiet, on_plan=on_plan, laterality=args.laterality,
-                             view=args.view, assume_mammogram=args.assume_mammogram)
+                             view=args.view, assume_mammogram=args.assume_mammogram, dicom=args.dicom)
     except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
         _say(str(exc))
         return EXIT_USAGE
