@@ -2,8 +2,10 @@
 patient data only in those files."""
 
 import csv
+import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -104,3 +106,18 @@ def test_dciodvfy_finds_no_error_in_a_batch_object(run):
     for path in sorted((run / "out" / "dicom").glob("*.dcm")):
         done = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
         assert [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("Error")] == [], path
+
+
+@pytest.mark.slow
+def test_the_dicom_benchmark_measures_every_step(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "scripts" / "benchmark_dicom.py"
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(script), "--rows", "500", "--cols", "400", "--spacing", "0.2",
+                           "--repeat", "1",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["shape"] == [500, 400] and report["kinds"] == list(OBJECT_KINDS)
+    assert all(seconds > 0 for seconds in report["seconds"].values())
+    assert report["total_seconds"] == pytest.approx(sum(report["seconds"].values()))
+    assert report["bytes_written"] > 500 * 400 / 8  # at least one packed binary frame

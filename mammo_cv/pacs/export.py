@@ -11,7 +11,7 @@ from pydicom.dataset import Dataset
 from mammo_cv.io.sniff import sniff_format
 from mammo_cv.pacs.seg import build_segmentation
 
-__all__ = ["OBJECT_KINDS", "decode_object", "dicom_objects", "encoded_objects", "read_source_header"]
+__all__ = ["OBJECT_KINDS", "decode_object", "dicom_objects", "encoded_objects", "part10_bytes", "read_source_header"]
 
 # File-name suffix of each object that dicom_objects returns, in the same order.
 OBJECT_KINDS = ("seg",)
@@ -38,7 +38,8 @@ def dicom_objects(source: Dataset, result, *, config) -> list[Dataset]:
     return [build_segmentation(source, result.label_image, calc_labels, config_digest=config.digest())]
 
 
-def _part10(dataset: Dataset) -> bytes:
+def part10_bytes(dataset: Dataset) -> bytes:
+    """``dataset`` as the bytes of a Part 10 file (preamble, file meta, data set)."""
     buffer = BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
@@ -46,7 +47,7 @@ def _part10(dataset: Dataset) -> bytes:
 
 def encoded_objects(source: Dataset, result, *, config) -> tuple[tuple[str, bytes], ...]:
     """:func:`dicom_objects` as ``(kind, Part 10 file bytes)`` pairs, kinds from :data:`OBJECT_KINDS`."""
-    return tuple(zip(OBJECT_KINDS, map(_part10, dicom_objects(source, result, config=config)), strict=True))
+    return tuple(zip(OBJECT_KINDS, map(part10_bytes, dicom_objects(source, result, config=config)), strict=True))
 
 
 def decode_object(data: bytes) -> Dataset:
