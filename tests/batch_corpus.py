@@ -112,3 +112,8 @@ def write_png_named_dcm(path: Path) -> Path:
     assert ok
     path.write_bytes(png.tobytes())
     return path
+
+
+def referenced_uids(dataset) -> set[str]:
+    """Every Referenced SOP Instance UID anywhere in the pydicom ``dataset`` (SEG and SR nest them differently)."""
+    return {str(element.value) for element in dataset.iterall() if element.keyword == "ReferencedSOPInstanceUID"}

@@ -199,7 +199,8 @@ def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
     -------
     pydicom.Dataset
         SOP Class 1.2.840.10008.5.1.4.1.1.88.50, a new Series; SOP Instance and Series UIDs derived
-        from the source SOP Instance UID and the config digest, so a rerun gives the same UIDs.
+        from the source SOP Instance UID and the config digest, so a rerun gives the same UIDs. Its
+        file meta (Explicit VR Little Endian) is set, so it saves as a Part 10 file as it is.
 
     Raises
     ------
@@ -218,15 +219,15 @@ def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
     template.MappingResource, template.TemplateIdentifier = "DCMR", "4000"
     sr.ContentTemplateSequence = [template]
     set_children(sr, _root_content(source, result, config=config, config_digest=digest))
-    return sr
-
-
-def write_cad_sr(path: str | os.PathLike[str], sr: Dataset) -> Path:
-    """Write ``sr`` atomically to ``path`` as a Part 10 file (Explicit VR Little Endian) and return the path."""
     sr.file_meta = FileMetaDataset()
     sr.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     sr.file_meta.MediaStorageSOPClassUID = sr.SOPClassUID
     sr.file_meta.MediaStorageSOPInstanceUID = sr.SOPInstanceUID
+    return sr
+
+
+def write_cad_sr(path: str | os.PathLike[str], sr: Dataset) -> Path:
+    """Write ``sr`` (from :func:`build_cad_sr`) atomically to ``path`` as a Part 10 file and return the path."""
     buffer = BytesIO()
     sr.save_as(buffer, enforce_file_format=True)
     return write_bytes_atomic(path, buffer.getvalue())

@@ -24,7 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -32,14 +32,14 @@ import numpy as np
 
 from mammo_cv.classify.rules import Rules
 from mammo_cv.config import Config, resolve_config
-from mammo_cv.core.optional import progress_bar_class
+from mammo_cv.core.optional import progress_bar_class, require
 from mammo_cv.pipeline import analyze
 from mammo_cv.pipeline.study import StudyImage, label_image_tables, pair_study, study_image
 from mammo_cv.review.overlay import draw_overlay, encode_png, prepare_overlay
 from mammo_cv.run.discovery import WorkItem, discover_inputs, plan_studies
 from mammo_cv.run.executors import run_studies
-from mammo_cv.run.outcomes import ImageOutcome, consolidate, error_outcome, image_row, ok_outcome
-from mammo_cv.run.parts import OVERLAYS_DIR, PARTS_DIR, commit_outcome, completed_part
+from mammo_cv.run.outcomes import ImageOutcome, consolidate, error_outcome, image_row, ok_outcome, one_line
+from mammo_cv.run.parts import DICOM_DIR, OVERLAYS_DIR, PARTS_DIR, commit_outcome, completed_part
 from mammo_cv.tables.breasts import breast_table
 from mammo_cv.tables.schemas import BREAST_COLUMNS, CALCIFICATION_CSV_COLUMNS, CLUSTER_CSV_COLUMNS, IMAGE_COLUMNS
 from mammo_cv.tables.writers import to_dataframe
@@ -56,11 +56,42 @@ class _Analysed:
     cluster_table: dict[str, np.ndarray]
     overlay: object  # OverlayBase (a few MB) or None without overlays
     seconds: float
+    result: object = None  # with dicom: the Result without its pixels, for the DICOM objects
+
+
+def _pacs_export():
+    """:mod:`mammo_cv.pacs.export`, which needs the ``dicom`` extra (highdicom)."""
+    require("highdicom", "dicom", purpose="--dicom (dicom=True)")
+    from mammo_cv.pacs import export
+
+    return export
+
+
+def _without_pixels(result):
+    """``result`` with its image pixels replaced by a zero-stride placeholder of the same shape:
+    what the DICOM objects need (headers, tables, label image) stays, 4 bytes per pixel go."""
+    placeholder = np.broadcast_to(np.float32(0), result.image.shape)
+    return replace(result, image=replace(result.image, pixels=placeholder))
+
+
+def _dicom_bytes(item: WorkItem, result, calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndarray],
+                 *, config: Config) -> tuple[tuple[str, bytes], ...]:
+    """The DICOM objects of an analysed image with its final tables; none for a raster file."""
+    export = _pacs_export()
+    try:
+        source = export.read_source_header(item.path)
+        if source is None:
+            return ()
+        final = replace(result, calc_table=calc_table, cluster_table=cluster_table)
+        return export.encoded_objects(source, final, config=config)
+    except Exception as exc:  # name the step: the analysis itself went through
+        raise RuntimeError(f"{item.path}: DICOM objects not built ({one_line(exc)})") from exc
 
 
 def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None = None,
                   config: Config | None = None, overlays: bool = False, laterality: str | None = None,
-                  view: str | None = None, assume_mammogram: bool = False) -> list[ImageOutcome]:
+                  view: str | None = None, assume_mammogram: bool = False,
+                  dicom: bool = False) -> list[ImageOutcome]:
     """The work unit of a batch: analyse the images of one study, never raising for a bad file.
 
     Each image is analysed alone and only its tables and, with ``overlays``, its overlay base
@@ -69,7 +100,9 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
     every image's tables are reclassified and its overlay PNG drawn (to bytes, so that only the
     caller writes to the output folder). ``laterality`` and ``view`` override every file's, and
     ``assume_mammogram`` takes Secondary Capture and RG/OT objects as mammograms
-    (:func:`mammo_cv.load_image`).
+    (:func:`mammo_cv.load_image`). With ``dicom``, each DICOM image also gets its DICOM objects
+    (:func:`mammo_cv.pacs.export.dicom_objects`, as bytes); its Result is kept without pixels
+    until then (the label image and masks, about 6 bytes per pixel).
 
     Returns
     -------
@@ -92,7 +125,7 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
         try:
             base = prepare_overlay(result) if overlays else None
             kept[index] = _Analysed(image_row(item, result), result.calc_table, result.cluster_table, base,
-                                    time.perf_counter() - start)
+                                    time.perf_counter() - start, _without_pixels(result) if dicom else None)
         except Exception as exc:  # its tables still count for the other breast
             outcomes[index] = error_outcome(item, exc, time.perf_counter() - start)
         del result  # only the tables and the overlay base outlive the loop
@@ -105,8 +138,10 @@ def analyze_study(items: Sequence[WorkItem], *, pixel_spacing_mm: float | None =
                                                            rules=config.rules, study=contexts[index])
             png = encode_png(draw_overlay(image.overlay, calc_table, cluster_table),
                              config=image.overlay.config) if overlays else None
+            objects = _dicom_bytes(items[index], image.result, calc_table, cluster_table,
+                                   config=config) if dicom else ()
             outcomes[index] = ok_outcome(items[index], image.row, calc_table, cluster_table,
-                                          image.seconds + time.perf_counter() - start, png)
+                                          image.seconds + time.perf_counter() - start, png, objects)
         except Exception as exc:
             outcomes[index] = error_outcome(items[index], exc, image.seconds + time.perf_counter() - start)
     return [outcomes[index] for index in range(len(items))]
@@ -117,7 +152,7 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
               resume: bool = False, workers: int = 1, dask_address: str | None = None,
               progress: bool = True, on_plan: Callable[[int, int], None] | None = None,
               laterality: str | None = None, view: str | None = None,
-              assume_mammogram: bool = False) -> list[ImageOutcome]:
+              assume_mammogram: bool = False, dicom: bool = False) -> list[ImageOutcome]:
     """Run the planned studies and return every image's outcome in path order.
 
     With ``out_dir``, each outcome is committed (overlay, then part) as its study finishes
@@ -125,26 +160,33 @@ def run_batch(studies: Sequence[Sequence[WorkItem]], *, out_dir: Path | None, se
     uninterrupted one give the same values. ``resume`` skips studies whose every image has a
     complete part made with the same ``settings``; without it, old parts are removed first.
     ``on_plan(n_kept, n_total)``, if given, is called with the image counts before the work starts.
+    ``dicom`` adds each DICOM image's objects (``DIR/dicom/<image_id>_<kind>.dcm``, committed
+    before its part; a resume redoes an image whose objects are missing); without ``out_dir``
+    the outcomes keep their bytes.
     """
     items = sorted((item for study in studies for item in study), key=lambda item: str(item.path))
     done: dict[str, ImageOutcome] = {}
+    kinds = _pacs_export().OBJECT_KINDS if dicom else ()  # a missing extra fails before any work
     if out_dir is not None:
         (out_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
         if overlays:
             (out_dir / OVERLAYS_DIR).mkdir(exist_ok=True)
+        if dicom:
+            (out_dir / DICOM_DIR).mkdir(exist_ok=True)
         if resume:
             for item in items:
-                outcome = completed_part(out_dir, item, settings=settings, overlay=overlays)
+                outcome = completed_part(out_dir, item, settings=settings, overlay=overlays, dicom_kinds=kinds)
                 if outcome is not None:
                     done[item.image_id] = outcome
         else:  # a fresh run: nothing of an earlier run in DIR may be taken for this one's
-            for stale in [*(out_dir / PARTS_DIR).glob("*.json"), *(out_dir / OVERLAYS_DIR).glob("*.png")]:
+            for stale in [*(out_dir / PARTS_DIR).glob("*.json"), *(out_dir / OVERLAYS_DIR).glob("*.png"),
+                          *(out_dir / DICOM_DIR).glob("*.dcm")]:
                 stale.unlink()
     todo = [study for study in studies if not all(item.image_id in done for item in study)]
     if on_plan is not None:
         on_plan(len(items) - sum(map(len, todo)), len(items))
     work = partial(analyze_study, pixel_spacing_mm=pixel_spacing_mm, config=config, overlays=overlays,
-                   laterality=laterality, view=view, assume_mammogram=assume_mammogram)
+                   laterality=laterality, view=view, assume_mammogram=assume_mammogram, dicom=dicom)
     bar = progress_bar_class()(total=len(items), initial=len(items) - sum(map(len, todo)), unit="file",
                                file=sys.stderr, disable=not progress, smoothing=0.1, dynamic_ncols=True)
     try:
@@ -189,6 +231,9 @@ class BatchResult:
         One row per study and laterality (``mammo_cv.tables.BREAST_COLUMNS``).
     errors : pandas.DataFrame
         The failed inputs: ``image_id``, ``source_path``, ``error``.
+    dicom : dict of str to list of pydicom.Dataset
+        With ``dicom=True``: ``image_id`` -> its DICOM objects (they carry the source's patient
+        data); raster files have none. Empty otherwise.
     """
 
     images: object
@@ -196,12 +241,13 @@ class BatchResult:
     clusters: object
     breasts: object
     errors: object
+    dicom: dict = field(default_factory=dict)
 
 
 def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], *, workers: int | None = None,
                   config: Config | str | os.PathLike[str] | None = None, progress: bool = True,
                   pixel_spacing_mm: float | None = None, laterality: str | None = None, view: str | None = None,
-                  assume_mammogram: bool = False) -> BatchResult:
+                  assume_mammogram: bool = False, dicom: bool = False) -> BatchResult:
     """Analyse files and folders (searched recursively) in memory, study by study.
 
     Parameters
@@ -220,6 +266,9 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
         Side and view of every file, overriding the header (raster files carry none).
     assume_mammogram : bool
         Take Secondary Capture and RG/OT objects as mammograms (:func:`mammo_cv.load_image`).
+    dicom : bool
+        Also build each DICOM image's DICOM objects (:attr:`BatchResult.dicom`; needs the
+        ``dicom`` extra).
 
     Returns
     -------
@@ -243,9 +292,11 @@ def analyze_batch(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[st
     files, _ = discover_inputs(paths, take_raster=pixel_spacing_mm is not None)
     outcomes = run_batch(plan_studies(files), out_dir=None, settings={}, pixel_spacing_mm=pixel_spacing_mm,
                          config=config, workers=workers or os.cpu_count() or 1, progress=progress,
-                         laterality=laterality, view=view, assume_mammogram=assume_mammogram)
+                         laterality=laterality, view=view, assume_mammogram=assume_mammogram, dicom=dicom)
     frames = {name: to_dataframe(table, columns)
               for name, (table, columns) in batch_tables(outcomes, rules=config.rules).items()}
     images_df = frames["images"]
     errors = images_df.loc[images_df["status"] == "error", ["image_id", "source_path", "error"]]
-    return BatchResult(**frames, errors=errors.reset_index(drop=True))
+    objects = {str(o.image_row["image_id"]): [_pacs_export().decode_object(data) for _, data in o.dicom]
+               for o in outcomes if o.dicom}
+    return BatchResult(**frames, errors=errors.reset_index(drop=True), dicom=objects)

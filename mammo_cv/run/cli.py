@@ -18,11 +18,12 @@ from mammo_cv.core.types import View
 from mammo_cv.core.version import __version__
 from mammo_cv.io import load_image
 from mammo_cv.review.gallery import write_gallery
+from mammo_cv.run.archive import add_archive_options, archive_usage_error, retrieve_inputs, send_results
 from mammo_cv.run.batch import batch_tables, run_batch
 from mammo_cv.run.discovery import discover_inputs, plan_studies
 from mammo_cv.run.messages import HINTS, error_type, failure_summary, interrupted_message, resume_message
 from mammo_cv.run.outcomes import one_line
-from mammo_cv.run.parts import OVERLAYS_DIR, PARTS_DIR, ResumeMismatchError, completed_part
+from mammo_cv.run.parts import DICOM_DIR, OVERLAYS_DIR, PARTS_DIR, ResumeMismatchError, completed_part
 from mammo_cv.tables.writers import write_csv, write_json_atomic, write_parquet
 
 __all__ = ["main"]
@@ -78,8 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="analyse files and folders of mammograms",
                                   epilog=f"{_EXAMPLES}\n\n{_EXIT_CODES}",
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    analyze.add_argument("inputs", nargs="+", metavar="INPUT",
-                         help="DICOM/raster files, or folders searched recursively (DICOM by content)")
+    analyze.add_argument("inputs", nargs="*", metavar="INPUT",
+                         help="DICOM/raster files, or folders searched recursively (DICOM by content); "
+                              "optional with --dicomweb")
     analyze.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     analyze.add_argument("--pixel-spacing", type=_positive_float, metavar="MM",
                          help="pixel spacing in mm; overrides the header, and makes folders yield "
@@ -94,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="classification rules file (TOML, any subset of the keys of "
                               "mammo_cv/classify/rules.toml); replaces the [rules.*] sections of --config")
     analyze.add_argument("--no-overlays", action="store_true", help="do not render overlays/<image_id>.png")
+    analyze.add_argument("--dicom", action="store_true",
+                         help="also write dicom/<image_id>_seg.dcm for every DICOM input: a DICOM Segmentation "
+                              "that carries the source's patient and study data (needs mammo_cv[dicom])")
+    add_archive_options(analyze)
     analyze.add_argument("--resume", action="store_true",
                          help="keep the images already done in DIR (their parts) and do the rest")
     analyze.add_argument("--dask", metavar="ADDRESS",
@@ -157,11 +163,14 @@ def _images_done(out_dir: Path, studies, settings: dict[str, object]) -> int:
 
 
 def _remove_stale(out_dir: Path, image_ids: set[str]) -> None:
-    """Remove the parts and overlays of images that are not in this run (left by an earlier one)."""
+    """Remove the parts, overlays and DICOM objects of images that are not in this run (left by an earlier one)."""
     for folder, suffix in ((PARTS_DIR, ".json"), (OVERLAYS_DIR, ".png")):
         for path in (out_dir / folder).glob(f"*{suffix}"):
             if path.name[: -len(suffix)] not in image_ids:
                 path.unlink()
+    for path in (out_dir / DICOM_DIR).glob("*.dcm"):  # <image_id>_<kind>.dcm
+        if path.name.rsplit("_", 1)[0] not in image_ids:
+            path.unlink()
 
 
 def _write_tables(out_dir: Path, outcomes, rules) -> dict[str, np.ndarray]:
@@ -176,7 +185,7 @@ def _write_tables(out_dir: Path, outcomes, rules) -> dict[str, np.ndarray]:
 
 
 def _run_json(args: argparse.Namespace, config, *, started: str, n_files: int, n_failed: int,
-              skipped: list[str]) -> dict[str, object]:
+              skipped: list[str], sends: dict[str, object] | None = None) -> dict[str, object]:
     return {
         "mammo_cv_version": __version__,
         "config_digest": config.digest(),
@@ -190,9 +199,11 @@ def _run_json(args: argparse.Namespace, config, *, started: str, n_files: int, n
                       "workers": args.workers,
                       "config": None if args.config is None else str(args.config),
                       "rules": None if args.rules is None else str(args.rules),
-                      "no_overlays": args.no_overlays, "resume": args.resume, "dask": args.dask},
+                      "no_overlays": args.no_overlays, "dicom": args.dicom, "resume": args.resume,
+                      "dask": args.dask, "dicomweb": args.dicomweb, "n_studies": len(args.study or []),
+                      "send": args.send},
         "started_utc": started, "finished_utc": _utc_now(),
-        "n_files": n_files, "n_failed": n_failed, "skipped": skipped,
+        "n_files": n_files, "n_failed": n_failed, "skipped": skipped, "sends": sends,
     }
 
 
@@ -202,11 +213,15 @@ def _say(line: str) -> None:
 
 def _analyze(args: argparse.Namespace) -> int:
     started = _utc_now()
+    if (usage := archive_usage_error(args)) is not None:
+        _say(usage)
+        return EXIT_USAGE
     try:
         config = resolve_config(args.config, rules=args.rules)  # a bad settings or rules file fails before any image
-        files, skipped = discover_inputs(args.inputs, take_raster=args.pixel_spacing is not None)
-    except (OSError, ValueError) as exc:  # a missing INPUT, settings or rules file that does not validate
-        _say(str(exc))
+        retrieved = retrieve_inputs(args)
+        files, skipped = discover_inputs([*args.inputs, *retrieved], take_raster=args.pixel_spacing is not None)
+    except (OSError, ValueError, RuntimeError, ImportError) as exc:  # a missing INPUT, a bad settings or rules
+        _say(str(exc))  # file, an archive that fails, no mammo_cv[dicom]
         return EXIT_USAGE
     if not files:
         _say("no DICOM files found (raster files need --pixel-spacing)")
@@ -229,7 +244,7 @@ def _analyze(args: argparse.Namespace) -> int:
                              pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
                              resume=args.resume, workers=args.workers, dask_address=args.dask,
                              progress=not args.quiet, on_plan=on_plan, laterality=args.laterality,
-                             view=args.view, assume_mammogram=args.assume_mammogram)
+                             view=args.view, assume_mammogram=args.assume_mammogram, dicom=args.dicom)
     except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
         _say(str(exc))
         return EXIT_USAGE
@@ -239,17 +254,20 @@ def _analyze(args: argparse.Namespace) -> int:
     _remove_stale(args.out, {item.image_id for item in items})
     images = _write_tables(args.out, outcomes, config.rules)
     n_failed = sum(status != "ok" for status in images["status"])
+    sends = send_results(args, items, outcomes)
     write_json_atomic(args.out / "run.json", _run_json(args, config, started=started, n_files=len(outcomes),
-                                                      n_failed=n_failed, skipped=skipped))
+                                                      n_failed=n_failed, skipped=skipped, sends=sends))
     resumed = f" ({kept[0]} kept from the earlier run, {len(items) - kept[0]} redone)" if args.resume else ""
     _say(f"{len(outcomes) - n_failed} of {len(outcomes)} files analysed{resumed}, results in {args.out}")
     if n_failed:
         _say("failures by type (every file's error is in images.csv):")
         for line in failure_summary(images):
             print(f"  {line}", file=sys.stderr)
+    if sends is not None:
+        _say(f"{sends['n_images'] - sends['n_failed']} of {sends['n_images']} images' objects stored in {args.send}")
     if n_failed == len(outcomes):
         return EXIT_USAGE
-    return EXIT_SOME_FAILED if n_failed else EXIT_OK
+    return EXIT_SOME_FAILED if n_failed or (sends and sends["n_failed"]) else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,12 +17,14 @@ __all__ = ["ImageOutcome", "error_outcome", "image_row", "ok_outcome", "one_line
 
 @dataclass(frozen=True)
 class ImageOutcome:
-    """What one image gave: its ``images.csv`` row, its table rows, its overlay PNG bytes."""
+    """What one image gave: its ``images.csv`` row, its table rows, its overlay PNG bytes and,
+    with ``--dicom``, its DICOM objects as ``(kind, Part 10 bytes)`` pairs."""
 
     image_row: dict[str, object]
     calcifications: dict[str, np.ndarray]
     clusters: dict[str, np.ndarray]
     overlay_png: bytes | None = None
+    dicom: tuple[tuple[str, bytes], ...] = ()
 
 
 def _blank_row(item: WorkItem) -> dict[str, object]:
@@ -69,13 +71,14 @@ def image_row(item: WorkItem, result) -> dict[str, object]:
 
 
 def ok_outcome(item: WorkItem, row: dict[str, object], calc_table: dict[str, np.ndarray],
-                cluster_table: dict[str, np.ndarray], seconds: float, overlay_png: bytes | None) -> ImageOutcome:
+                cluster_table: dict[str, np.ndarray], seconds: float, overlay_png: bytes | None,
+                dicom: tuple[tuple[str, bytes], ...] = ()) -> ImageOutcome:
     labels = np.asarray(calc_table["label"], dtype=object)
     row = {**row, "n_calcifications": len(labels), "n_clusters": len(cluster_table["cluster_id"]),
            **{column: int(np.count_nonzero(labels == label)) for column, label in LABEL_COUNT_COLUMNS.items()},
            "seconds": seconds}
     return ImageOutcome(row, _with_image_id(calc_table, item.image_id, CALCIFICATION_CSV_COLUMNS),
-                        _with_image_id(cluster_table, item.image_id, CLUSTER_CSV_COLUMNS), overlay_png)
+                        _with_image_id(cluster_table, item.image_id, CLUSTER_CSV_COLUMNS), overlay_png, dicom)
 
 
 def consolidate(outcomes: Sequence[ImageOutcome]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
