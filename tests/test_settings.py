@@ -37,7 +37,7 @@ def test_schema_and_dataclass_fields_agree_exactly():
         declared = [entry.key for entry in SETTINGS if entry.section == section]
         assert declared == [f.name for f in dataclasses.fields(cls)], section  # same keys, same order
     assert {entry.section for entry in SETTINGS} == set(SECTIONS)
-    assert len({(entry.section, entry.key) for entry in SETTINGS}) == len(SETTINGS) == 130
+    assert len({(entry.section, entry.key) for entry in SETTINGS}) == len(SETTINGS) == 128
 
 
 @pytest.mark.parametrize("entry", SETTINGS, ids=lambda entry: f"{entry.section}.{entry.key}")
@@ -221,8 +221,7 @@ def test_analyze_takes_a_settings_file(tmp_path):
     image = phantom(spacing_mm=0.2, seed=1).image
     default = mammo_cv.analyze(image)
     assert "macro" in set(default.calc_table["label"])
-    # no calcification is that long, and rim arcs have their own length rule
-    path = _write(tmp_path, "[rules.macro]\nmin_length_mm = 30.0\narc_min_length_mm = 30.0\n")
+    path = _write(tmp_path, "[rules.macro]\nmin_length_mm = 30.0\n")  # no calcification is that long
     tuned = mammo_cv.analyze(image, config=path)
     assert tuned.config == load_settings(path)
     assert "macro" not in set(tuned.calc_table["label"])

@@ -86,12 +86,6 @@ class DetectionConfig:
         A candidate keeps the pixels at or above its region's minimum plus this fraction of its
         (maximum - minimum): the full width at half maximum, so that its area depends neither on its
         contrast nor on the scale that found it.
-    piece_window_mm : float
-        Pieces are cut at ``half_max_fraction`` of their region's SNR maximum within a square of this
-        side around each pixel, mm. 3 mm, the coarse-calcification top-hat: wider than any rod or
-        coarse calcification the pieces must keep whole, narrower than the centimetres of tissue a
-        hysteresis region can spread over at ``grow_snr`` (in which the brightest object would set
-        the cut of every calcification the region reaches).
     min_area_mm2, max_area_mm2 : float
         Area limits, mm^2. A candidate smaller than ``min_area_mm2``, a 0.1-mm disk (0.00785 mm^2), is
         reported only inside a group (``context_min_neighbours`` others within ``context_radius_mm``):
@@ -110,11 +104,6 @@ class DetectionConfig:
         plateau, grey at least ``whole_core_fraction`` of the way from the background to its maximum. A
         solid calcification's plateau fills its half-maximum region; micro-calcifications joined through
         dense tissue leave dim gaps. 0.75 lies between the two.
-    whole_max_blur_mm : float
-        ... and only when its edge is sharp: its edge blur (Gaussian sigma, :mod:`.edges`) is at most this,
-        mm. A calcification's edge is as sharp as the system renders it (about 0.05 mm at 0.05-0.1 mm
-        pixels, 0.2 mm at 0.2 mm); the half-maximum boundary of glandular tissue runs through gradients
-        spread over 0.5-1 mm, and without this test joins the calcification it touches. ``inf``: off.
     psf_excess_sigma : float
         Artefact test (:mod:`.artefacts`): a candidate whose spot is sharper than a point source
         through the image's measured system PSF, by more than this many sigma of its sharpness's
@@ -189,12 +178,10 @@ class DetectionConfig:
     seed_snr: float = 4.5
     grow_snr: float = 3.0
     half_max_fraction: float = 0.5
-    piece_window_mm: float = 3.0
     min_area_mm2: float = 0.00785
     whole_min_diameter_mm: float = 1.2
     whole_core_fraction: float = 0.6
     whole_min_core_share: float = 0.75
-    whole_max_blur_mm: float = 0.4
     max_area_mm2: float = 80.0
     whole_edge_max_mm: float = 0.3
     psf_excess_sigma: float = 3.0
@@ -369,9 +356,9 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
         if response is not None:
             response[outside] = 0
     del outside
-    regions = _hysteresis_regions(snr, weighted, sharp, pixels, spacing_mm, config)
+    regions = _hysteresis_regions(snr, weighted, sharp, pixels, config)
     del snr, weighted, sharp  # the regions keep the values they need
-    candidates = None if regions is None else _candidates(regions, pixels, image.spacing_mm, config)
+    candidates = None if regions is None else _candidates(regions, image.spacing_mm, config)
     if candidates is None:
         return _empty(image.shape, config)
     solid = _solid(pixels, regions, candidates, spacing_mm, config.whole_edge_max_mm)

@@ -11,14 +11,11 @@ differences, which alone make a perfect step read about 0.8 px).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mammo_cv.detection.reductions import _label_max, _label_min, _mask_of
-
-if TYPE_CHECKING:  # the segmentation's whole-object pass uses this module
-    from mammo_cv.detection.segmentation import _Candidates, _Regions
+from mammo_cv.detection.segmentation import _Candidates, _Regions
 
 __all__: list[str] = []
 
@@ -33,16 +30,13 @@ def _boundary(flat_mask: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np.ndarr
     return outside
 
 
-def _edge_blur_px(pixels: np.ndarray, flat: np.ndarray, lab: np.ndarray, n: int, height: np.ndarray) -> np.ndarray:
-    """(n-1,) float64 edge blur (Gaussian sigma, px) of labels 1..n-1, inf where an edge has no
-    gradient.
-
-    ``flat`` (K,) are the flat indices of the labelled pixels in the grid of ``pixels`` (M, N)
-    grey, ``lab`` (K,) their labels, ``height`` (n-1,) each label's grey step over its background.
-    """
+def _edge_sigma_px(pixels: np.ndarray, regions: _Regions, candidates: _Candidates) -> np.ndarray:
+    """(n,) float64 edge blur (Gaussian sigma, px) of every candidate, from the grey ``pixels``
+    (the regions' grid); inf where the edge has no gradient."""
+    at, lab, n = candidates.at, candidates.label, candidates.n_labels
+    rr, cc = regions.rr[at], regions.cc[at]
+    edge = _boundary(_mask_of(regions.flat[at], regions.shape), rr, cc)
     h, w = pixels.shape
-    rr, cc = np.divmod(flat, w)
-    edge = _boundary(_mask_of(flat, pixels.shape), rr, cc)
     r, c, edge_lab = rr[edge], cc[edge], lab[edge]
     grad_r = (pixels[np.minimum(r + 1, h - 1), c] - pixels[np.maximum(r - 1, 0), c]) * 0.5
     grad_c = (pixels[r, np.minimum(c + 1, w - 1)] - pixels[r, np.maximum(c - 1, 0)]) * 0.5
@@ -52,17 +46,10 @@ def _edge_blur_px(pixels: np.ndarray, flat: np.ndarray, lab: np.ndarray, n: int,
     starts = np.searchsorted(edge_lab, np.arange(1, n))
     ends = np.searchsorted(edge_lab, np.arange(1, n), side="right")
     median = np.where(ends > starts, gradient[np.minimum((starts + ends) // 2, gradient.size - 1)], 0.0)
+    height = _label_max(regions.grey[at], lab, n)[1:] - _label_min(regions.background[at], lab, n)[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = height / (math.sqrt(2.0 * math.pi) * median)
     return np.where(median > 0, sigma, np.inf)
-
-
-def _edge_sigma_px(pixels: np.ndarray, regions: _Regions, candidates: _Candidates) -> np.ndarray:
-    """(n,) float64 edge blur (Gaussian sigma, px) of every candidate, from the grey ``pixels``
-    (the regions' grid); inf where the edge has no gradient."""
-    at, lab, n = candidates.at, candidates.label, candidates.n_labels
-    height = _label_max(regions.grey[at], lab, n)[1:] - _label_min(regions.background[at], lab, n)[1:]
-    return _edge_blur_px(pixels, regions.flat[at], lab, n, height)
 
 
 def _solid(pixels: np.ndarray, regions: _Regions, candidates: _Candidates, spacing_mm: float,

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from mammo_cv.core.units import area_mm2_to_px, mean_spacing_mm
-from mammo_cv.detection.edges import _edge_blur_px
+from mammo_cv.core.units import area_mm2_to_px
 from mammo_cv.detection.reductions import _label_argmax, _label_max, _label_min, _mask_of
 
 if TYPE_CHECKING:  # the config lives with the composition in detect.py, which imports this module
@@ -37,9 +36,8 @@ class _Regions:
     ``flat`` (P,) int64 are their flat indices in the cropped grid of ``shape``, ``rr``/``cc``
     their (row, col) there. Per pixel: ``snr``, ``weighted`` and ``sharp`` (None when the
     sharpness test is off) are the response maps (float32), ``grey`` the pixel value, and
-    ``peak_snr`` the SNR maximum of its region within ``piece_window_mm`` of it, ``background``
-    and ``high`` the grey minimum and grey maximum of its region; ``seeded`` (bool) tells whether
-    its region holds a seed.
+    ``peak_snr``, ``background`` and ``high`` the SNR maximum, grey minimum and grey maximum of
+    its region; ``seeded`` (bool) tells whether its region holds a seed.
     """
 
     shape: tuple[int, int]
@@ -68,23 +66,10 @@ class _Candidates:
     whole: np.ndarray
 
 
-def _local_peak(snr: np.ndarray, flat: np.ndarray, spacing_mm: float, window_mm: float) -> np.ndarray:
-    """Largest ``snr`` in the square of side ``window_mm`` (mm, at ``spacing_mm`` mm/px) around
-    each pixel ``flat``, (P,) float32."""
-    side = max(1, int(round(window_mm / spacing_mm)) | 1)
-    return cv2.dilate(snr, np.ones((side, side), np.uint8)).ravel()[flat]
-
-
 def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray | None, pixels: np.ndarray,
-                        spacing_mm: float, config: DetectionConfig) -> _Regions | None:
+                        config: DetectionConfig) -> _Regions | None:
     """Connected regions of ``snr >= config.grow_snr`` (8-connected) and their per-pixel values;
-    None when there is none. The maps and ``pixels`` are (M, N) float32 on one grid of
-    ``spacing_mm`` mm/px.
-
-    A pixel's reference peak is the maximum of its region within ``config.piece_window_mm``: in a
-    region that tissue has spread over centimetres, a calcification is cut at half its own peak,
-    not at half that of the brightest object the region reaches.
-    """
+    None when there is none. The maps and ``pixels`` are (M, N) float32 on one grid."""
     n, labels = cv2.connectedComponents((snr >= config.grow_snr).view(np.uint8), connectivity=8,
                                         ltype=cv2.CV_32S)
     if n <= 1:
@@ -101,9 +86,7 @@ def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray
     if sharp_val is not None:  # second finder: the matched filter (-LoG SNR) seeds a region too
         seeded |= _label_max(sharp_val, lab, n)[lab] >= config.seed_snr
     return _Regions(shape=snr.shape, flat=flat, rr=rr, cc=cc, snr=val, weighted=weighted_val, sharp=sharp_val,
-                    grey=grey, peak_snr=np.minimum(region_peak, _local_peak(snr, flat, spacing_mm,
-                                                                            config.piece_window_mm)),
-                    background=_label_min(grey, lab, n)[lab],
+                    grey=grey, peak_snr=region_peak, background=_label_min(grey, lab, n)[lab],
                     high=_label_max(grey, lab, n)[lab], seeded=seeded)
 
 
@@ -111,14 +94,13 @@ def _pieces(regions: _Regions, config: DetectionConfig) -> np.ndarray | None:
     """Positions (in the regions' arrays, int64) of the pixels of the pieces; None when no region
     is seeded.
 
-    A piece is a connected part of a seeded region at SNR >= half its region's nearby maximum (and >=
-    ``grow_snr``), so that touching calcifications separate, where that nearby maximum reaches
-    ``seed_snr``. It keeps only the pixels above
+    A piece is a connected part of a seeded region at SNR >= half its region's maximum (and >=
+    ``grow_snr``), so that touching calcifications separate. It keeps only the pixels above
     half way from the local background (grey minimum of its hysteresis region, which spreads
     beyond the object) to its own grey maximum, and always its SNR peak pixel.
     """
-    keep_px = (regions.seeded & (regions.peak_snr >= config.seed_snr)
-               & (regions.snr >= np.maximum(config.half_max_fraction * regions.peak_snr, config.grow_snr)))
+    keep_px = regions.seeded & (regions.snr >= np.maximum(config.half_max_fraction * regions.peak_snr,
+                                                          config.grow_snr))
     n, pieces = cv2.connectedComponents(_mask_of(regions.flat[keep_px], regions.shape), connectivity=8,
                                         ltype=cv2.CV_32S)
     if n <= 1:
@@ -133,7 +115,8 @@ def _pieces(regions: _Regions, config: DetectionConfig) -> np.ndarray | None:
 
 
 def _whole_objects(flat: np.ndarray, grey: np.ndarray, background: np.ndarray, high: np.ndarray,
-                   pixels: np.ndarray, spacing_mm: tuple[float, float], config: DetectionConfig) -> np.ndarray:
+                   shape: tuple[int, int], spacing_mm: tuple[float, float],
+                   config: DetectionConfig) -> np.ndarray:
     """The pixels of whole large calcifications, as positions in ``flat``.
 
     A large, flat-topped (saturated) calcification peaks in SNR at its edges, where the small
@@ -143,18 +126,13 @@ def _whole_objects(flat: np.ndarray, grey: np.ndarray, background: np.ndarray, h
     values of their region). Such a blob is kept if its area lies between a disk of
     ``whole_min_diameter_mm`` and ``max_area_mm2`` (larger: tissue, not one calcification) and
     its plateau fills it (``whole_min_core_share``): one solid object, not neighbours joined
-    through dimmer tissue. Its edge must also be sharp (blur sigma at most ``whole_max_blur_mm``,
-    :func:`mammo_cv.detection.edges._edge_blur_px` on the grey ``pixels`` (M, N) of the grid): a
-    calcification's edge is as sharp as the system renders it, whereas the half-maximum boundary
-    of glandular tissue, which would otherwise join the calcification it touches, runs through
-    gradients spread over half a millimetre or more.
+    through dimmer tissue.
 
     Returns
     -------
     (k,) ndarray of int64
         Positions in ``flat`` (indices into its entries) of the whole objects' pixels.
     """
-    shape = pixels.shape
     inside = grey >= background + config.half_max_fraction * (high - background)
     whole, grey, background = flat[inside], grey[inside], background[inside]
     n, blobs = cv2.connectedComponents(_mask_of(whole, shape), connectivity=8, ltype=cv2.CV_32S)
@@ -166,28 +144,24 @@ def _whole_objects(flat: np.ndarray, grey: np.ndarray, background: np.ndarray, h
     blob_high = _label_max(grey, blob, n)[blob]
     core = grey >= background + config.whole_core_fraction * (blob_high - background)
     core_share = (np.bincount(blob, weights=core, minlength=n) / np.maximum(blob_area, 1))[blob]
-    height = _label_max(grey, blob, n) - _label_min(background, blob, n)
-    blur_px = np.concatenate([[np.inf], _edge_blur_px(pixels, whole, blob, n, height[1:])])
-    blur_mm = blur_px * mean_spacing_mm(spacing_mm)
     blob_area = blob_area[blob]
     return np.flatnonzero(inside)[
         (blob_area >= area_mm2_to_px(math.pi / 4 * config.whole_min_diameter_mm ** 2, spacing_mm))
         & (blob_area <= area_mm2_to_px(config.max_area_mm2, spacing_mm))
-        & (core_share >= config.whole_min_core_share) & (blur_mm[blob] <= config.whole_max_blur_mm)]
+        & (core_share >= config.whole_min_core_share)]
 
 
-def _candidates(regions: _Regions, pixels: np.ndarray, spacing_mm: tuple[float, float],
-                config: DetectionConfig) -> _Candidates | None:
+def _candidates(regions: _Regions, spacing_mm: tuple[float, float], config: DetectionConfig) -> _Candidates | None:
     """The candidates: pieces and whole objects merged (8-connected), keeping those that hold a
     piece, labelled 1..n-1 in raster order of their first pixel; None when no region is seeded.
-    ``pixels`` (M, N) is the grey image of the regions' grid, ``spacing_mm`` its (row, col) spacing."""
+    ``spacing_mm`` is the (row, col) spacing of the grid."""
     fine = _pieces(regions, config)
     if fine is None:  # no seeded region: nothing for a whole object to join either
         return None
     seeded = regions.seeded
     whole = np.flatnonzero(seeded)[_whole_objects(regions.flat[seeded], regions.grey[seeded],
                                                   regions.background[seeded], regions.high[seeded],
-                                                  pixels, spacing_mm, config)]
+                                                  regions.shape, spacing_mm, config)]
     from_whole = np.zeros(regions.flat.size, bool)
     from_whole[whole] = True
     chosen = from_whole.copy()
