@@ -1,0 +1,104 @@
+"""Hostile headers, special files and frame headers: each a MammoInputError naming the file and tag."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from pydicom.datadict import tag_for_keyword
+from test_io_dicom import phantom, raw_dataset, save, write
+
+from mammo_cv.core.errors import CorruptPixelDataError, MissingSpacingError, NotDicomError, NotMammogramError
+from mammo_cv.io import load_image
+
+
+def _with(tmp_path, name, **tags):
+    ds = raw_dataset(phantom().astype(np.uint16))
+    for keyword, value in tags.items():
+        if isinstance(value, str) and keyword != "SOPClassUID":
+            ds.add_new(tag_for_keyword(keyword), "LO", value)  # text where a number belongs
+        else:
+            setattr(ds, keyword, value)
+    return save(ds, tmp_path / f"{name}.dcm")
+
+
+@pytest.mark.parametrize("tags, error, match", [
+    ({"NumberOfFrames": "abc"}, CorruptPixelDataError, r"NumberOfFrames \(0028,0008\) is 'abc'"),
+    ({"RescaleSlope": "abc"}, CorruptPixelDataError, r"RescaleSlope \(0028,1053\) is 'abc'"),
+    ({"RescaleSlope": 0}, CorruptPixelDataError, r"RescaleSlope \(0028,1053\) is 0"),
+    ({"RescaleIntercept": "abc"}, CorruptPixelDataError, r"RescaleIntercept \(0028,1052\)"),
+    ({"BitsStored": "abc"}, CorruptPixelDataError, r"BitsStored \(0028,0101\)"),
+    ({"ImagerPixelSpacing": [1e5, 1e5]}, MissingSpacingError, r"from ImagerPixelSpacing is outside"),
+    ({"EstimatedRadiographicMagnificationFactor": 1e-300}, MissingSpacingError, r"ImagerPixelSpacing/ERMF"),
+    ({"SOPClassUID": "1.2.840.10008.5.1.4.1.1.2"}, NotMammogramError, r"SOP Class UID \(0008,0016\) is CT"),
+])
+def test_bad_header_values_name_file_and_tag(tmp_path, tags, error, match):
+    path = _with(tmp_path, "bad", **tags)
+    with pytest.raises(error, match=match) as info:
+        load_image(path)
+    assert info.value.path == str(path)
+
+
+def test_display_only_values_warn_and_load(tmp_path):
+    path = _with(tmp_path, "display", WindowCenter="abc", WindowWidth="100", ViewPosition="XYZ")
+    with pytest.warns(UserWarning, match="display.dcm"):
+        image = load_image(path)
+    assert image.display_window is None and image.view.value == "U"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifo_and_device_are_refused_without_opening(tmp_path):
+    fifo = tmp_path / "pipe.dcm"
+    os.mkfifo(fifo)
+    link = tmp_path / "zero.dcm"
+    link.symlink_to("/dev/zero")
+    for path, what in ((fifo, "FIFO"), (link, "character device")):
+        with pytest.raises(NotDicomError, match=what):
+            load_image(path)  # would block (FIFO) or never end (/dev/zero) if opened
+
+
+def test_rle_segment_offset_zero_is_corrupt(tmp_path):
+    import pydicom
+    from pydicom.encaps import encapsulate, generate_frames
+
+    path = write(tmp_path / "rle.dcm", transfer_syntax="rle")
+    ds = pydicom.dcmread(path)
+    frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    frame[8:12] = (0).to_bytes(4, "little")  # second segment offset -> 0
+    ds.PixelData = encapsulate([bytes(frame)])
+    ds.save_as(path, enforce_file_format=True)
+    with pytest.raises(CorruptPixelDataError, match=r"rle.dcm: RLE header lists 2 segment"):
+        load_image(path)
+
+
+def test_j2k_siz_that_lies_about_the_size_is_corrupt(tmp_path):
+    import pydicom
+    from pydicom.encaps import encapsulate, generate_frames
+
+    path = write(tmp_path / "j2k.dcm", transfer_syntax="j2k_lossless")
+    ds = pydicom.dcmread(path)
+    frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    start = frame.find(b"\xff\x4f\xff\x51")
+    frame[start + 8:start + 16] = (20000).to_bytes(4, "big") * 2  # Xsiz, Ysiz claim 20000 x 20000
+    ds.PixelData = encapsulate([bytes(frame)])
+    ds.save_as(path, enforce_file_format=True)
+    with pytest.raises(CorruptPixelDataError, match=r"SIZ marker says 20000 x 20000"):
+        load_image(path)
+
+
+def test_deflate_bomb_is_refused_before_inflating(tmp_path):
+    import zlib
+
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = raw_dataset(phantom().astype(np.uint16))
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = save(ds, tmp_path / "bomb.dcm")
+    data = path.read_bytes()
+    meta_end = data.find(b"\x08\x00", 132 + 12)  # first data set element (group 0008) after the meta
+    bomb = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    stream = bomb.compress(bytes(64 << 20)) + bomb.flush()  # 64 MiB of zeros, about 64 KB deflated
+    path.write_bytes(data[:meta_end] + stream)
+    with pytest.raises(Exception, match="bomb.dcm: Deflated data set inflates beyond"):
+        load_image(path, max_pixels=1000)
