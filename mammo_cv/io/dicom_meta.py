@@ -12,7 +12,6 @@ import math
 from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
-from pydicom.uid import UID
 
 from mammo_cv.core.errors import MammoInputError, MissingSpacingError, NotMammogramError
 from mammo_cv.core.types import Laterality, PresentationIntent, View
@@ -22,9 +21,7 @@ __all__ = [
     "MG_FOR_PRESENTATION_SOP_CLASS",
     "MG_FOR_PROCESSING_SOP_CLASS",
     "VIEW_CODES",
-    "MAMMOGRAPHY_CAPABLE_SOP_CLASSES",
     "check_modality",
-    "check_sop_class",
     "parse_spacing_argument",
     "read_spacing_mm",
     "read_laterality",
@@ -69,45 +66,17 @@ def _text(ds: Dataset, keyword: str) -> str:
     return str(value).strip().upper()
 
 
-# SOP classes that may hold a 2-D mammogram: MG and DX (for presentation and processing),
-# CR, and Secondary Capture (single-frame, and the grey-scale multi-frame ones), PS3.4 B.5.
-MAMMOGRAPHY_CAPABLE_SOP_CLASSES = frozenset({
-    MG_FOR_PRESENTATION_SOP_CLASS, MG_FOR_PROCESSING_SOP_CLASS,
-    "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1.1",   # DX
-    "1.2.840.10008.5.1.4.1.1.1",                                      # CR
-    "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.7.2",       # Secondary Capture
-    "1.2.840.10008.5.1.4.1.1.7.3",
-})
-
-
-def check_sop_class(ds: Dataset, path: str) -> None:
-    """Refuse an object whose SOP Class UID (0008,0016) cannot hold a mammogram (CT, MR...),
-    whatever its Modality says. An absent SOP Class UID (a bare data set) is accepted.
-
-    Raises
-    ------
-    NotMammogramError
-    """
-    sop_class = str(ds.get("SOPClassUID") or "").strip()
-    if sop_class and sop_class not in MAMMOGRAPHY_CAPABLE_SOP_CLASSES:
-        raise NotMammogramError(
-            path, f"SOP Class UID (0008,0016) is {UID(sop_class).name or sop_class}; a mammogram is an "
-            "MG, DX, CR or Secondary Capture image")
-
-
 def check_modality(ds: Dataset, path: str) -> None:
     """Refuse clearly non-mammographic objects.
 
-    Checks the SOP Class UID (:func:`check_sop_class`), then accepts Modality MG, DX, CR, OT
-    or absent; DX/CR/OT/absent only when Body Part Examined (0018,0015) is absent, empty or
-    ``BREAST``.
+    Accepts Modality MG, DX, CR, OT or absent; DX/CR/OT/absent only when Body Part
+    Examined (0018,0015) is absent, empty or ``BREAST``.
 
     Raises
     ------
     NotMammogramError
-        For CT, MR, US, ... (by SOP class or Modality) or a DX/CR/OT image of another body part.
+        For CT, MR, US, ... or a DX/CR/OT image of another body part.
     """
-    check_sop_class(ds, path)
     modality = _text(ds, "Modality")
     if modality and modality not in ACCEPTED_MODALITIES:
         raise NotMammogramError(

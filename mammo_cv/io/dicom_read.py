@@ -22,12 +22,12 @@ import warnings
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_modality_lut, get_decoder
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from mammo_cv.core.errors import (
+    PROPAGATED,
     CorruptPixelDataError,
     ImageTooLargeError,
     MammoInputError,
@@ -46,7 +46,7 @@ from mammo_cv.io.dicom_meta import (
     read_spacing_mm,
     read_view,
 )
-from mammo_cv.io.limits import check_regular_file, inflated_size_within
+from mammo_cv.io.limits import check_deflate_bomb, open_regular
 
 __all__ = ["read_dicom"]
 
@@ -73,48 +73,23 @@ _INSTALL_HINTS = {
 IMAGE_KEYWORDS = ("SOPClassUID", "Rows", "PixelData", "Modality")
 
 
-DEFLATED_SYNTAX = "1.2.840.10008.1.2.1.99"
-
-# Bytes a data set may hold besides its pixels (header elements, overlays, private tags).
-_HEADER_ALLOWANCE = 64 << 20
-
-
-def _check_deflate(path: str, *, max_pixels: int) -> None:
-    """Refuse a Deflated data set that inflates beyond what ``max_pixels`` 16-bit pixels need."""
-    with open(path, "rb") as handle:
-        try:
-            read_preamble(handle, True)
-            meta = _read_file_meta_info(handle)
-        except Exception:  # noqa: BLE001 - no readable meta: the parser reports the problem
-            return
-        if str(meta.get("TransferSyntaxUID", "")) != DEFLATED_SYNTAX:
-            return
-        offset = handle.tell()
-        handle.seek(0)
-        data = handle.read()
-    inflated_size_within(data, offset=offset, limit=2 * max_pixels + _HEADER_ALLOWANCE, path=path)
-
-
 def _read_dataset(path: str, *, force: bool, max_pixels: int) -> Dataset:
     """Parse the file; decoding of pixel data is left for later.
 
     Only regular files are opened, and a Deflated data set is first inflated incrementally
-    against a cap of ``2 * max_pixels`` bytes plus 64 MiB.
+    against a cap of ``2 * max_pixels`` bytes plus 64 MiB (``limits.check_deflate_bomb``).
 
     Warnings pydicom raises while parsing are re-emitted, except a premature end of
     file, which means the file is truncated and becomes an error. The data set must hold
     SOPClassUID, Rows, PixelData or Modality: random bytes parsed with ``force`` do not.
     """
-    check_regular_file(path)
-    _check_deflate(path, max_pixels=max_pixels)
+    check_deflate_bomb(path, max_pixels=max_pixels)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, open_regular(path) as handle:
             warnings.simplefilter("always")
-            ds = pydicom.dcmread(path, force=force)
-    except OSError:
-        raise  # missing file, permission denied: the caller's problem, not the format's
-    except (KeyboardInterrupt, SystemExit):
-        raise
+            ds = pydicom.dcmread(handle, force=force)
+    except (OSError, MammoInputError, *PROPAGATED):
+        raise  # missing file, permission denied, not a regular file: not the format's problem
     except BaseException as exc:  # pydicom raises many types on malformed input
         raise NotDicomError(path, f"unreadable DICOM data set ({type(exc).__name__}: {exc})") from exc
     for warning in caught:
@@ -442,9 +417,7 @@ def _decode_modality(ds: Dataset, index: int | None, path: str, *, threads: int 
     """
     try:
         stored = decode_frame(ds, index, threads=threads, path=path)
-    except MammoInputError:
-        raise
-    except (KeyboardInterrupt, SystemExit):
+    except (MammoInputError, *PROPAGATED):
         raise
     except BaseException as exc:  # native decoders raise anything, even pyo3's PanicException
         syntax = UID(ds.file_meta.TransferSyntaxUID)

@@ -1,8 +1,9 @@
 """Checks that bound what reading a file can cost, made before any large read or decode.
 
-* :func:`check_regular_file`: only regular files are opened (symlinks resolved), so a
-  device (``/dev/zero``), FIFO or socket never blocks or streams forever.
-* :func:`inflated_size_within`: a Deflated Explicit VR Little Endian data set is inflated
+* :func:`check_regular_file` and :func:`open_regular`: only regular files are opened
+  (symlinks resolved), so a device (``/dev/zero``), FIFO or socket never blocks or streams
+  forever; :func:`read_head` reads at most a given number of bytes of one.
+* :func:`check_deflate_bomb`: a Deflated Explicit VR Little Endian data set is inflated
   incrementally and refused past a byte cap, before pydicom inflates it whole.
 * :func:`check_j2k_codestream` and :func:`check_rle_frame`: the JPEG 2000 SIZ marker and
   the RLE header of a frame must agree with Rows, Columns and the bit depth of the header,
@@ -11,18 +12,37 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import stat
 import struct
 import zlib
+from typing import BinaryIO
+
+from pydicom.filereader import _read_file_meta_info, read_preamble
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from mammo_cv.core.errors import CorruptPixelDataError, ImageTooLargeError, NotDicomError
 
-__all__ = ["HEADER_BYTES", "check_regular_file", "check_j2k_codestream", "check_rle_frame",
-           "inflated_size_within"]
+__all__ = ["DEFAULT_MAX_PIXELS", "HEADER_BYTES", "HEADER_PARSE_BYTES", "check_deflate_bomb",
+           "check_regular_file", "check_j2k_codestream", "check_rle_frame", "deflate_cap", "inflated_size_within",
+           "open_regular", "read_head", "special_file_kind"]
+
+# 80 Mpx: well above the largest full-field mammography detectors (about 4096 x 5200,
+# 21 Mpx, and 7 Mpx x 3 for some tomosynthesis projections), far below what exhausts RAM
+# (80 Mpx as float32 is 320 MB).
+DEFAULT_MAX_PIXELS = 80_000_000
 
 # Bytes read from the head of a file to recognise its format.
 HEADER_BYTES = 132
+
+# Bytes of a file that header pre-reads (format sniffing, study keys) parse at most: the
+# elements they need (group 0008 to 0020) come in the first kilobytes of a data set.
+HEADER_PARSE_BYTES = 4 << 20
+
+# Bytes a data set may hold besides its pixels (header elements, overlays, private tags).
+_HEADER_ALLOWANCE = 64 << 20
 
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
@@ -44,23 +64,67 @@ def check_regular_file(path: str | os.PathLike[str]) -> None:
     ------
     FileNotFoundError
         Missing file or dangling symlink.
+    IsADirectoryError
+        A folder.
     NotDicomError
-        A device, FIFO, socket or folder: never opened, so it cannot block.
+        A device, FIFO or socket: never opened, so it cannot block.
     """
     kind = special_file_kind(path)
+    if kind == _KINDS[stat.S_IFDIR]:
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
     if kind is not None:
         raise NotDicomError(os.fspath(path), f"{kind}, not a regular file: refused without opening it")
 
 
-def inflated_size_within(data: bytes, *, offset: int, limit: int, path: str) -> None:
-    """Inflate the raw Deflate stream ``data[offset:]`` in 1 MiB steps and raise past ``limit`` bytes.
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for binary reading, never blocking on anything else.
+
+    The path is checked with ``stat`` first (:func:`check_regular_file`), then opened with
+    ``O_NONBLOCK`` and checked again with ``fstat``, so a file swapped for a FIFO in between
+    is refused too.
+
+    Raises
+    ------
+    FileNotFoundError, PermissionError
+        As ``open`` raises them.
+    NotDicomError
+        Not a regular file.
+    """
+    check_regular_file(path)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotDicomError(os.fspath(path), "not a regular file once opened: refused")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        raw = io.FileIO(fd, "rb")
+        raw.name = os.fspath(path)  # type: ignore[misc]  # pydicom's messages name the file
+        return io.BufferedReader(raw)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_head(path: str | os.PathLike[str], n_bytes: int) -> bytes:
+    """The first ``n_bytes`` (or fewer) bytes of a regular file (see :func:`open_regular`)."""
+    with open_regular(path) as handle:
+        return handle.read(n_bytes)
+
+
+def deflate_cap(max_pixels: int) -> int:
+    """Largest inflated size of a Deflated data set, in bytes: ``max_pixels`` 16-bit pixels
+    plus 64 MiB for the other elements."""
+    return 2 * max_pixels + _HEADER_ALLOWANCE
+
+
+def inflated_size_within(handle: BinaryIO, *, limit: int, path: str) -> None:
+    """Inflate the raw Deflate stream from ``handle``'s position in 1 MiB steps, keeping
+    nothing, and raise once it passes ``limit`` bytes.
 
     Parameters
     ----------
-    data : bytes
-        The whole file.
-    offset : int
-        Byte where the deflated data set starts (after the file meta information).
+    handle : binary file
+        Positioned where the deflated data set starts (after the file meta information).
     limit : int
         Largest inflated size accepted, in bytes.
 
@@ -69,20 +133,38 @@ def inflated_size_within(data: bytes, *, offset: int, limit: int, path: str) -> 
     ImageTooLargeError
         The data set inflates beyond ``limit`` (a Deflate bomb).
     """
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    pending, total = memoryview(data)[offset:], 0
+    inflater, total, step = zlib.decompressobj(-zlib.MAX_WBITS), 0, 1 << 20
     while not inflater.eof:
+        pending = inflater.unconsumed_tail or handle.read(step)
+        if not pending:
+            return  # a truncated stream: the parser reports it
         try:
-            chunk = inflater.decompress(pending, 1 << 20)
+            total += len(inflater.decompress(pending, step))
         except zlib.error:
             return  # a damaged stream: the parser reports it
-        total += len(chunk)
         if total > limit:
             raise ImageTooLargeError(
                 path, f"Deflated data set inflates beyond {limit} bytes (the cap derived from max_pixels)")
-        pending = inflater.unconsumed_tail
-        if not chunk and not pending:
+
+
+def check_deflate_bomb(path: str, *, max_pixels: int) -> None:
+    """Refuse a Deflated Explicit VR Little Endian file that inflates beyond
+    :func:`deflate_cap` (``max_pixels``), before anything inflates it whole.
+
+    Raises
+    ------
+    ImageTooLargeError
+        A Deflate bomb. Files of any other transfer syntax, or without readable file meta
+        information, pass (the parser reports them).
+    """
+    with open_regular(path) as handle:
+        try:
+            read_preamble(handle, True)
+            meta = _read_file_meta_info(handle)
+        except Exception:  # noqa: BLE001 - no readable meta: the parser reports the problem
             return
+        if meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+            inflated_size_within(handle, limit=deflate_cap(max_pixels), path=path)
 
 
 def _siz(codestream: bytes) -> tuple[int, int, int, list[int]] | None:
