@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from mammo_cv.core.errors import MammoInputError, MissingSpacingError
+from mammo_cv.core.errors import MammoInputError, MissingSpacingError, NotDicomError
 from mammo_cv.core.types import Laterality, MammoImage, View
 from mammo_cv.io.dicom_meta import parse_spacing_argument
 from mammo_cv.io.dicom_read import read_dicom
@@ -18,7 +18,10 @@ from mammo_cv.io.limits import DEFAULT_MAX_PIXELS, HEADER_BYTES, open_regular, r
 from mammo_cv.io.raster import read_raster
 from mammo_cv.io.sniff import format_from_head
 
-__all__ = ["DEFAULT_MAX_PIXELS", "load_image", "write_mammo_dicom"]
+__all__ = ["DEFAULT_MAX_PIXELS", "DICOM_SUFFIXES", "load_image", "write_mammo_dicom"]
+
+# File-name endings that claim DICOM content (a file so named must hold DICOM).
+DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
 
 
 def load_image(path: str | os.PathLike[str], *,
@@ -33,8 +36,9 @@ def load_image(path: str | os.PathLike[str], *,
     The format comes from the content: a ``DICM`` marker at byte 128 means DICOM (checked
     first, so DICOM files with a TIFF-like preamble stay DICOM); PNG, PGM and TIFF magic
     bytes mean raster; anything else is parsed as a DICOM data set without preamble, and
-    must then hold SOPClassUID, Rows, PixelData or Modality. So a PNG named ``.dcm`` is a
-    raster and needs ``pixel_spacing_mm``.
+    must then hold SOPClassUID, Rows, PixelData or Modality. A file named ``.dcm``,
+    ``.dicom`` or ``.dic`` must hold DICOM: a PNG so named is refused (``NotDicomError``).
+    Only regular files are opened (``mammo_cv.io.limits``).
 
     Parameters
     ----------
@@ -92,6 +96,9 @@ def load_image(path: str | os.PathLike[str], *,
     spacing, laterality_enum, view_enum = _overrides(pixel_spacing_mm, laterality, view)
     head = read_head(path, HEADER_BYTES)
     kind = format_from_head(head)
+    if kind not in ("dicom", None) and path.lower().endswith(DICOM_SUFFIXES):
+        raise NotDicomError(path, f"named as DICOM but holds a {kind.upper()} image; give it its own "
+                            f"extension (.{kind}) and a pixel spacing to analyse it as a raster image")
     if kind in ("dicom", None):
         return read_dicom(path, force=kind is None, pixel_spacing_mm=spacing,
                           laterality=laterality_enum, view=view_enum, max_pixels=max_pixels,
