@@ -125,3 +125,56 @@ def test_deflate_bomb_is_refused_before_inflating(tmp_path):
     with pytest.raises(ImageTooLargeError, match="bomb.dcm: Deflated data set inflates beyond") as info:
         load_image(path, max_pixels=1000)
     assert info.value.path == str(path)
+
+
+def _lut_item(descriptor, n_entries):
+    from pydicom.dataset import Dataset
+
+    item = Dataset()
+    if descriptor is not None:
+        item.add_new(0x00283002, "US", descriptor)  # LUTDescriptor
+    item.add_new(0x00283006, "US", list(range(n_entries)))  # LUTData
+    item.ModalityLUTType = "OD"
+    return item
+
+
+@pytest.mark.parametrize("descriptor, n_entries, match", [
+    (None, 4096, r"ModalityLUTSequence \(0028,3000\) item lacks LUTDescriptor \(0028,3002\)"),
+    ([4096, 0, 16], 100, r"LUTDescriptor \(0028,3002\) says 4096 entries, LUTData \(0028,3006\) holds 100"),
+])
+def test_bad_modality_lut_names_file_and_tag(tmp_path, descriptor, n_entries, match):
+    from pydicom.sequence import Sequence
+
+    ds = raw_dataset(phantom().astype(np.uint16))
+    ds.ModalityLUTSequence = Sequence([_lut_item(descriptor, n_entries)])
+    path = save(ds, tmp_path / "lut.dcm")
+    with pytest.raises(CorruptPixelDataError, match=match) as info:
+        load_image(path)
+    assert info.value.path == str(path)
+
+
+def test_voi_lut_without_descriptor_only_warns(tmp_path):
+    """A VOI LUT only affects display: a broken one is a warning naming the file, and no window."""
+    from pydicom.sequence import Sequence
+
+    ds = raw_dataset(phantom().astype(np.uint16))
+    ds.VOILUTSequence = Sequence([_lut_item(None, 4096)])
+    path = save(ds, tmp_path / "voi.dcm")
+    with pytest.warns(UserWarning, match=r"voi.dcm: unusable VOI window .*VOILUTSequence \(0028,3010\)"):
+        image = load_image(path)
+    assert image.display_window is None
+
+
+def test_near_constant_16_bit_image_is_no_breast_found(tmp_path):
+    """Values 60000 and 60001: too narrow a span for 256 float32 histogram bins ("Too many
+    bins"), which used to escape as a plain ValueError naming no file."""
+    import mammo_cv
+    from mammo_cv.core.errors import NoBreastFoundError
+    from mammo_cv.io import write_mammo_dicom
+
+    stored = (60000 + np.random.default_rng(0).integers(0, 2, (400, 300))).astype(np.uint16)
+    path = tmp_path / "flat.dcm"
+    write_mammo_dicom(path, stored, spacing_mm=0.1, laterality="L", view="CC", uid_seed="flat", bits_stored=16)
+    with pytest.raises(NoBreastFoundError) as info:
+        mammo_cv.analyze(load_image(path))
+    assert info.value.path == str(path)
