@@ -109,19 +109,20 @@ def deflated_file(path, stream):
     return path
 
 
-def zeros_deflated(n_bytes):
-    """A raw Deflate stream of ``n_bytes`` zeros, compressed 64 MiB at a time."""
+def zeros_deflated(n_blocks):
+    """A raw Deflate stream of ``n_blocks`` x 64 MiB of zeros. After a full flush every 64 MiB
+    block compresses to the same bytes, so one is compressed and repeated."""
     import zlib
 
-    packer, parts, step = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS), [], 64 << 20
-    block = bytes(step)
-    for start in range(0, n_bytes, step):
-        parts.append(packer.compress(block[:min(step, n_bytes - start)]))
-    return b"".join(parts) + packer.flush()
+    packer, block = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS), bytes(64 << 20)
+    packer.compress(block)
+    packer.flush(zlib.Z_FULL_FLUSH)
+    repeated = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    return repeated * n_blocks + packer.flush()
 
 
 def test_deflate_bomb_is_refused_before_inflating(tmp_path):
-    path = deflated_file(tmp_path / "bomb.dcm", zeros_deflated(128 << 20))
+    path = deflated_file(tmp_path / "bomb.dcm", zeros_deflated(2))
     with pytest.raises(ImageTooLargeError, match="bomb.dcm: Deflated data set inflates beyond") as info:
         load_image(path, max_pixels=1000)
     assert info.value.path == str(path)
