@@ -142,13 +142,13 @@ def test_unusable_spacing_values_name_the_tag(tmp_path, extra, match):
         load_image(write(tmp_path / "x.dcm", extra=extra))
 
 
-def test_png_named_dcm_is_a_raster_needing_spacing(tmp_path):
+def test_png_named_dcm_is_not_dicom_and_loads_under_its_own_name(tmp_path):
     path = tmp_path / "looks_like.dcm"
     ok, encoded = cv2.imencode(".png", np.full((5, 7), 40, np.uint8))
     path.write_bytes(encoded.tobytes())
-    with pytest.raises(MissingSpacingError, match=r"looks_like\.dcm.*PNG"):
-        load_image(path)
-    image = load_image(path, pixel_spacing_mm=0.1)
+    with pytest.raises(NotDicomError, match=r"looks_like\.dcm: named as DICOM but holds a PNG image"):
+        load_image(path, pixel_spacing_mm=0.1)
+    image = load_image(path.rename(tmp_path / "looks_like.png"), pixel_spacing_mm=0.1)
     assert image.shape == (5, 7) and image.pixels[2, 3] == 40.0
 
 
