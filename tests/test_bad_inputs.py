@@ -29,9 +29,10 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
     good = write_good_studies(root / "archive" / "good", 2)
     bad = write_bad_dicoms(root / "archive" / "bad", good[0])
-    # found by a folder walk: not images, so skipped, not errors
+    # found by a folder walk: not images, so skipped, not errors, unless named as DICOM
     write_random_bytes(root / "archive" / "notes" / "random.bin")
     write_png_named_dcm(root / "archive" / "notes" / "looks_like.dcm")
+    write_random_bytes(root / "archive" / "notes" / "noise.dcm", seed=2)
     # named directly: always tried, so reported
     named = {"random.bin": write_random_bytes(root / "named" / "random.bin", seed=1),
              "png.dcm": write_png_named_dcm(root / "named" / "png.dcm")}
@@ -73,16 +74,23 @@ def test_files_named_directly_are_tried_and_reported(corpus):
     assert random_row["error"].startswith("NotDicomError: ") and "neither a DICOM data set" in random_row["error"]
     png_row = corpus["images"][corpus["named"]["png.dcm"]]
     assert png_row["status"] == "error"
-    assert png_row["error"].startswith("MissingSpacingError: ")
-    assert "PNG files carry no pixel spacing" in png_row["error"]
+    assert png_row["error"].startswith("NotDicomError: ")
+    assert "named as DICOM but holds a PNG image" in png_row["error"]
+
+
+def test_files_named_as_dicom_in_folders_are_error_rows(corpus):
+    notes = corpus["root"] / "archive" / "notes"
+    png_row, noise_row = corpus["images"][notes / "looks_like.dcm"], corpus["images"][notes / "noise.dcm"]
+    assert png_row["error"].startswith(f"NotDicomError: {notes / 'looks_like.dcm'}: named as DICOM")
+    assert noise_row["error"].startswith(f"NotDicomError: {notes / 'noise.dcm'}: neither a DICOM data set")
 
 
 def test_non_images_in_folders_are_skipped_and_listed(corpus):
     run = json.loads((corpus["out"] / "run.json").read_text())
-    skipped = {Path(path).name for path in run["skipped"]}
-    assert {"random.bin", "looks_like.dcm"} <= skipped
-    assert run["n_files"] == len(corpus["images"]) == 4 + len(BAD_DICOM_EXPECTED) + 2
-    assert run["n_failed"] == len(BAD_DICOM_EXPECTED) + 2
+    skipped = {Path(entry["path"]).name: entry["reason"] for entry in run["skipped"]}
+    assert list(skipped) == ["random.bin"] and "neither DICOM nor PNG" in skipped["random.bin"]
+    assert run["n_files"] == len(corpus["images"]) == 4 + len(BAD_DICOM_EXPECTED) + 4
+    assert run["n_failed"] == len(BAD_DICOM_EXPECTED) + 4
 
 
 def test_failed_images_leave_no_rows(corpus):

@@ -63,7 +63,7 @@ def test_analyze_keeps_going_and_reports_each_file(mixed_folder, tmp_path, capsy
         assert handle.readline().strip().split(",") == list(CLUSTER_CSV_COLUMNS)
     run = json.loads((out / "run.json").read_text())
     assert run["n_files"] == 3 and run["n_failed"] == 1
-    assert any(path.endswith("notes.txt") for path in run["skipped"])
+    assert any(entry["path"].endswith("notes.txt") and "neither DICOM" in entry["reason"] for entry in run["skipped"])
 
 
 def test_nothing_to_process_is_a_usage_error(tmp_path, capsys):

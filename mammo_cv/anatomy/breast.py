@@ -29,7 +29,10 @@ def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
     >>> 10.0 < otsu_threshold(values) < 90.0
     True
     """
-    hist, edges = np.histogram(values, bins=bins)
+    try:
+        hist, edges = np.histogram(values, bins=bins)
+    except ValueError:  # a span too narrow for float32 bin edges (near-constant 16-bit data)
+        hist, edges = np.histogram(np.asarray(values, dtype=np.float64), bins=bins)
     centres = 0.5 * (edges[:-1] + edges[1:])
     p = hist / hist.sum()
     w0 = np.cumsum(p)

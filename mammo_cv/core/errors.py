@@ -12,7 +12,12 @@ __all__ = [
     "ImageTooLargeError",
     "CorruptPixelDataError",
     "NoBreastFoundError",
+    "PROPAGATED",
 ]
+
+# Exceptions that are never an input's fault: a guard that catches ``BaseException`` (to
+# catch a native decoder's panic) re-raises these unchanged.
+PROPAGATED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 class MammoInputError(ValueError):

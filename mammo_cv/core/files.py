@@ -50,7 +50,10 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically, encoded as ``encoding``; ``"\\n"`` stays ``"\\n"``
-    on every platform, so the same text always gives the same bytes.
+    on every platform, so the same text always gives the same bytes. Surrogate escapes (the
+    undecodable bytes of a file name, as ``os.fsdecode`` gives them) are written back as
+    those bytes, so a path in a table reads back, with ``errors="surrogateescape"``, as the
+    same path.
 
     Parameters
     ----------
@@ -64,4 +67,4 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str 
     Path
         ``path``.
     """
-    return write_bytes_atomic(path, text.encode(encoding))
+    return write_bytes_atomic(path, text.encode(encoding, errors="surrogateescape"))

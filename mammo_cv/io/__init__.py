@@ -9,20 +9,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from mammo_cv.core.errors import MammoInputError, MissingSpacingError
+from mammo_cv.core.errors import MammoInputError, MissingSpacingError, NotDicomError
 from mammo_cv.core.types import Laterality, MammoImage, View
 from mammo_cv.io.dicom_meta import parse_spacing_argument
 from mammo_cv.io.dicom_read import read_dicom
 from mammo_cv.io.dicom_write import write_mammo_dicom
+from mammo_cv.io.limits import DEFAULT_MAX_PIXELS, HEADER_BYTES, open_regular, read_head
 from mammo_cv.io.raster import read_raster
 from mammo_cv.io.sniff import format_from_head
 
-__all__ = ["DEFAULT_MAX_PIXELS", "load_image", "write_mammo_dicom"]
+__all__ = ["DEFAULT_MAX_PIXELS", "DICOM_SUFFIXES", "load_image", "write_mammo_dicom"]
 
-# 80 Mpx: well above the largest full-field mammography detectors (about 4096 x 5200,
-# 21 Mpx, and 7 Mpx x 3 for some tomosynthesis projections), far below what exhausts RAM
-# (80 Mpx as float32 is 320 MB).
-DEFAULT_MAX_PIXELS = 80_000_000
+# File-name endings that claim DICOM content (a file so named must hold DICOM).
+DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
 
 
 def load_image(path: str | os.PathLike[str], *,
@@ -38,8 +37,9 @@ def load_image(path: str | os.PathLike[str], *,
     The format comes from the content: a ``DICM`` marker at byte 128 means DICOM (checked
     first, so DICOM files with a TIFF-like preamble stay DICOM); PNG, PGM and TIFF magic
     bytes mean raster; anything else is parsed as a DICOM data set without preamble, and
-    must then hold SOPClassUID, Rows, PixelData or Modality. So a PNG named ``.dcm`` is a
-    raster and needs ``pixel_spacing_mm``.
+    must then hold SOPClassUID, Rows, PixelData or Modality. A file named ``.dcm``,
+    ``.dicom`` or ``.dic`` must hold DICOM: a PNG so named is refused (``NotDicomError``).
+    Only regular files are opened (``mammo_cv.io.limits``).
 
     Parameters
     ----------
@@ -79,7 +79,10 @@ def load_image(path: str | os.PathLike[str], *,
     ------
     FileNotFoundError, PermissionError, IsADirectoryError
         Passed through unchanged.
-    NotDicomError, NoPixelDataError, UnsupportedTransferSyntaxError, NotMammogramError,
+    NotDicomError
+        Also for a device, FIFO or socket (refused without being opened, see
+        ``mammo_cv.io.limits``).
+    NoPixelDataError, UnsupportedTransferSyntaxError, NotMammogramError,
     MissingSpacingError, ImageTooLargeError, CorruptPixelDataError, MammoInputError
         Bad input; the message names the file and the tag or problem.
     ValueError
@@ -97,9 +100,11 @@ def load_image(path: str | os.PathLike[str], *,
     """
     path = os.fspath(path)
     spacing, laterality_enum, view_enum = _overrides(pixel_spacing_mm, laterality, view)
-    with open(path, "rb") as handle:
-        head = handle.read(132)
+    head = read_head(path, HEADER_BYTES)
     kind = format_from_head(head)
+    if kind not in ("dicom", None) and path.lower().endswith(DICOM_SUFFIXES):
+        raise NotDicomError(path, f"named as DICOM but holds a {kind.upper()} image; give it its own "
+                            f"extension (.{kind}) and a pixel spacing to analyse it as a raster image")
     if kind in ("dicom", None):
         return read_dicom(path, force=kind is None, pixel_spacing_mm=spacing,
                           laterality=laterality_enum, view=view_enum, max_pixels=max_pixels,
@@ -128,7 +133,7 @@ def _load_raster(path: str, kind: str, *, spacing_mm: tuple[float, float] | None
         raise MissingSpacingError(
             path, f"{kind.upper()} files carry no pixel spacing; pass pixel_spacing_mm= "
             "(CLI: --pixel-spacing), e.g. 0.2 for mini-MIAS")
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         data = handle.read()
     return read_raster(path, data, kind, spacing_mm=spacing_mm, laterality=laterality or Laterality.UNKNOWN,
                        view=view or View.UNKNOWN, max_pixels=max_pixels)

@@ -18,7 +18,11 @@ from pydicom.encaps import get_frame
 from pydicom.pixels import pixel_array
 from pydicom.uid import UID
 
-__all__ = ["JPEG2000_SYNTAXES", "available_threads", "decode_frame"]
+from mammo_cv.io.limits import check_j2k_codestream, check_rle_frame
+
+__all__ = ["JPEG2000_SYNTAXES", "RLE_SYNTAX", "available_threads", "decode_frame"]
+
+RLE_SYNTAX = "1.2.840.10008.1.2.5"
 
 # JPEG 2000 Image Compression (Lossless Only), JPEG 2000 Image Compression, and the
 # High-Throughput JPEG 2000 syntaxes (lossless, RPCL lossless, lossy), PS3.5 Table A-1.
@@ -47,7 +51,23 @@ def _imagecodecs_jpeg2k():
     return imagecodecs.jpeg2k_decode
 
 
-def decode_frame(ds: Dataset, index: int | None, *, threads: int | None = None) -> np.ndarray:
+def _check_frame(ds: Dataset, index: int | None, path: str) -> None:
+    """Check a JPEG 2000 or RLE frame's own header against Rows, Columns and BitsAllocated."""
+    syntax = str(ds.file_meta.TransferSyntaxUID)
+    if syntax not in JPEG2000_SYNTAXES and syntax != RLE_SYNTAX:
+        return
+    n_frames = int(ds.get("NumberOfFrames") or 1)
+    frame = get_frame(ds.PixelData, index or 0, number_of_frames=n_frames)
+    bits_allocated = int(ds.BitsAllocated)
+    if syntax == RLE_SYNTAX:
+        check_rle_frame(frame, bits_allocated=bits_allocated, path=path)
+    else:
+        check_j2k_codestream(frame, rows=int(ds.Rows), cols=int(ds.Columns), bits_allocated=bits_allocated,
+                             path=path)
+
+
+def decode_frame(ds: Dataset, index: int | None, *, threads: int | None = None,
+                 path: str = "<in-memory data set>") -> np.ndarray:
     """Decode one frame of ``ds`` as stored integers.
 
     Parameters
@@ -58,6 +78,8 @@ def decode_frame(ds: Dataset, index: int | None, *, threads: int | None = None) 
         0-based frame of a multi-frame data set; None for a single-frame one.
     threads : int, optional
         Threads for the JPEG 2000 decoder; default: every CPU available to the process.
+    path : str
+        The file, for error messages.
 
     Returns
     -------
@@ -66,9 +88,13 @@ def decode_frame(ds: Dataset, index: int | None, *, threads: int | None = None) 
 
     Raises
     ------
-    Exception
+    CorruptPixelDataError
+        A JPEG 2000 SIZ marker or an RLE header that disagrees with the data set, checked
+        before the decoder allocates anything.
+    BaseException
         Whatever the decoder raises on bad data; the caller wraps it.
     """
+    _check_frame(ds, index, path)
     syntax = UID(ds.file_meta.TransferSyntaxUID)
     decode_j2k = _imagecodecs_jpeg2k() if str(syntax) in JPEG2000_SYNTAXES else None
     if decode_j2k is not None and int(ds.get("PixelRepresentation", 0)) == 0:

@@ -27,9 +27,11 @@ from pydicom.pixels import apply_modality_lut, get_decoder
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from mammo_cv.core.errors import (
+    PROPAGATED,
     CorruptPixelDataError,
     ImageTooLargeError,
     MammoInputError,
+    MissingSpacingError,
     NoPixelDataError,
     NotDicomError,
     NotMammogramError,
@@ -44,6 +46,7 @@ from mammo_cv.io.dicom_meta import (
     read_spacing_mm,
     read_view,
 )
+from mammo_cv.io.limits import check_deflate_bomb, open_regular
 
 __all__ = ["read_dicom"]
 
@@ -70,20 +73,24 @@ _INSTALL_HINTS = {
 IMAGE_KEYWORDS = ("SOPClassUID", "Rows", "PixelData", "Modality")
 
 
-def _read_dataset(path: str, *, force: bool) -> Dataset:
+def _read_dataset(path: str, *, force: bool, max_pixels: int) -> Dataset:
     """Parse the file; decoding of pixel data is left for later.
+
+    Only regular files are opened, and a Deflated data set is first inflated incrementally
+    against a cap of ``2 * max_pixels`` bytes plus 64 MiB (``limits.check_deflate_bomb``).
 
     Warnings pydicom raises while parsing are re-emitted, except a premature end of
     file, which means the file is truncated and becomes an error. The data set must hold
     SOPClassUID, Rows, PixelData or Modality: random bytes parsed with ``force`` do not.
     """
+    check_deflate_bomb(path, max_pixels=max_pixels)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, open_regular(path) as handle:
             warnings.simplefilter("always")
-            ds = pydicom.dcmread(path, force=force)
-    except OSError:
-        raise  # missing file, permission denied: the caller's problem, not the format's
-    except Exception as exc:  # pydicom raises many types on malformed input
+            ds = pydicom.dcmread(handle, force=force)
+    except (OSError, MammoInputError, *PROPAGATED):
+        raise  # missing file, permission denied, not a regular file: not the format's problem
+    except BaseException as exc:  # pydicom raises many types on malformed input
         raise NotDicomError(path, f"unreadable DICOM data set ({type(exc).__name__}: {exc})") from exc
     for warning in caught:
         if "End of file reached" in str(warning.message):
@@ -101,11 +108,86 @@ def _read_dataset(path: str, *, force: bool) -> Dataset:
     return ds
 
 
+def _number(ds: Dataset, keyword: str, tag: str, path: str, *, default: float, integer: bool) -> float:
+    """A numeric header value (the first of several), ``default`` when absent or empty.
+
+    Raises
+    ------
+    CorruptPixelDataError
+        The value is not a finite number (or not an integer when ``integer``).
+    """
+    try:
+        value = ds.get(keyword)
+    except Exception:  # noqa: BLE001 - pydicom converts lazily and raises on text like "abc"
+        value = ds[keyword].repval if keyword in ds else None
+    if value is None or (isinstance(value, (str, bytes)) and not value.strip()):
+        return default
+    try:
+        number = float(value[0] if isinstance(value, MultiValue) else value)  # type: ignore[arg-type,index]
+    except (TypeError, ValueError, IndexError):
+        number = math.nan
+    if not math.isfinite(number) or (integer and number != int(number)):
+        kind = "an integer" if integer else "a finite number"
+        raise CorruptPixelDataError(path, f"{keyword} {tag} is {value!r}; expected {kind}")
+    return int(number) if integer else number
+
+
+# Integer elements of the image pixel description: keyword -> (tag, default when absent).
+_PIXEL_INTEGERS = {
+    "SamplesPerPixel": ("(0028,0002)", 1), "NumberOfFrames": ("(0028,0008)", 1),
+    "Rows": ("(0028,0010)", 0), "Columns": ("(0028,0011)", 0), "BitsAllocated": ("(0028,0100)", 0),
+    "BitsStored": ("(0028,0101)", -1), "PixelRepresentation": ("(0028,0103)", 0),
+}
+
+
+def _clean_pixel_description(ds: Dataset, path: str) -> None:
+    """Check the integer pixel-description elements and rescale values, and store them back
+    as plain numbers, so that no later step (nor pydicom's decoders) meets text such as "abc".
+
+    Raises
+    ------
+    CorruptPixelDataError
+        A value that is not a number, or a Rescale Slope (0028,1053) of 0.
+    """
+    values = {keyword: _number(ds, keyword, tag, path, default=default, integer=True)
+              for keyword, (tag, default) in _PIXEL_INTEGERS.items()}
+    if values["BitsStored"] == -1:
+        values["BitsStored"] = values["BitsAllocated"]
+    slope = _number(ds, "RescaleSlope", "(0028,1053)", path, default=1.0, integer=False)
+    intercept = _number(ds, "RescaleIntercept", "(0028,1052)", path, default=0.0, integer=False)
+    if slope == 0.0:
+        raise CorruptPixelDataError(path, "RescaleSlope (0028,1053) is 0: every pixel would map to one value")
+    values.update(RescaleSlope=slope, RescaleIntercept=intercept)
+    for keyword, value in values.items():
+        if keyword in ds or keyword in ("BitsStored",):
+            if keyword in ds:
+                del ds[keyword]
+            setattr(ds, keyword, value)
+
+
 def _positive_int(ds: Dataset, keyword: str, tag: str, path: str) -> int:
-    value = ds.get(keyword)
-    if value is None or value == "" or int(value) <= 0:
+    value = int(ds.get(keyword) or 0)
+    if value <= 0:
         raise CorruptPixelDataError(path, f"{keyword} {tag} is {value!r}; expected a positive integer")
-    return int(value)
+    return value
+
+
+def _check_modality_lut(ds: Dataset, path: str) -> None:
+    """A Modality LUT Sequence (0028,3000) item needs a descriptor and as many entries as it says."""
+    luts = ds.get("ModalityLUTSequence")
+    if not luts:
+        return
+    item = luts[0]
+    descriptor, data = item.get("LUTDescriptor"), item.get("LUTData")
+    if descriptor is None or data is None or len(descriptor) != 3:
+        raise CorruptPixelDataError(
+            path, "ModalityLUTSequence (0028,3000) item lacks LUTDescriptor (0028,3002) or LUTData (0028,3006)")
+    entries = int(descriptor[0]) or 65536
+    n_data = len(data) // 2 if isinstance(data, bytes) else len(data)
+    if n_data < entries:
+        raise CorruptPixelDataError(
+            path, f"ModalityLUTSequence (0028,3000): LUTDescriptor (0028,3002) says {entries} entries, "
+            f"LUTData (0028,3006) holds {n_data}")
 
 
 def _check_decoder(ds: Dataset, path: str) -> None:
@@ -134,6 +216,8 @@ def _check_image(ds: Dataset, path: str, *, frame: int | None, max_pixels: int,
         sop_class = UID(str(ds.get("SOPClassUID", "")))
         raise NoPixelDataError(
             path, f"no Pixel Data (7FE0,0010) (SOP Class UID {sop_class.name or 'absent'})")
+    _clean_pixel_description(ds, path)
+    _check_modality_lut(ds, path)
     samples = int(ds.get("SamplesPerPixel") or 1)
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
     if samples != 1 or photometric not in _MONOCHROME:
@@ -201,7 +285,18 @@ def _first(value: object) -> float:
     return float(value[0] if isinstance(value, MultiValue) else value)  # type: ignore[arg-type,index]
 
 
-def _display_window(ds: Dataset) -> tuple[float, float] | None:
+def _display_window(ds: Dataset, path: str) -> tuple[float, float] | None:
+    """The VOI range (see :func:`_voi_range`); a malformed one only affects display, so it
+    gives a warning naming the file and the tag and None."""
+    try:
+        return _voi_range(ds)
+    except Exception as exc:  # noqa: BLE001 - any malformed VOI value: display falls back to percentiles
+        warnings.warn(f"{path}: unusable VOI window (WindowCenter/WindowWidth (0028,1050)/(0028,1051) "
+                      f"or VOILUTSequence (0028,3010)), ignored: {type(exc).__name__}: {exc}", stacklevel=3)
+        return None
+
+
+def _voi_range(ds: Dataset) -> tuple[float, float] | None:
     """(low, high) VOI range in modality-LUT units, before any inversion; None if absent.
 
     Window Center/Width (first pair) follow PS3.3 C.11.2.1.2: LINEAR maps
@@ -255,17 +350,55 @@ def read_dicom(path: str, *, force: bool, pixel_spacing_mm: tuple[float, float] 
     MammoImage
         ``pixels`` is (Rows, Columns) float32 after the modality LUT, larger = denser.
     """
-    ds = _read_dataset(path, force=force)
-    index, assumed = _check_image(ds, path, frame=frame, max_pixels=max_pixels, assume_mammogram=assume_mammogram)
+    ds = _read_dataset(path, force=force, max_pixels=max_pixels)
+    try:
+        return _image_from_dataset(ds, path, pixel_spacing_mm=pixel_spacing_mm, laterality=laterality,
+                                   view=view, max_pixels=max_pixels, frame=frame, decode_threads=decode_threads,
+                                   assume_mammogram=assume_mammogram)
+    except (MammoInputError, OSError, MemoryError):
+        raise
+    except Exception as exc:  # any other malformed value: still an input error naming the file
+        raise CorruptPixelDataError(path, f"unusable header value ({type(exc).__name__}: {exc})") from exc
+
+
+# Largest plausible spacing in mm (MammoImage refuses 5 mm and more).
+_MAX_SPACING_MM = 5.0
+
+
+def _header_spacing(ds: Dataset, path: str) -> tuple[tuple[float, float], str]:
+    """``read_spacing_mm``, refusing a header spacing no mammogram has (1e5 mm, ERMF 1e-300)."""
+    spacing_mm, source = read_spacing_mm(ds, path)
+    if not all(0.0 < value < _MAX_SPACING_MM for value in spacing_mm):
+        raise MissingSpacingError(
+            path, f"spacing {spacing_mm} mm from {source} is outside (0, {_MAX_SPACING_MM}) mm; "
+            "pass pixel_spacing_mm= (CLI: --pixel-spacing) to override")
+    return spacing_mm, source
+
+
+def _display_view(ds: Dataset, path: str) -> View:
+    """``read_view``; an unreadable view only affects display and pairing, so it is a warning and U."""
+    try:
+        return read_view(ds, path)
+    except MammoInputError as exc:
+        warnings.warn(f"{exc}; taken as unknown (U)", stacklevel=3)
+        return View.UNKNOWN
+
+
+def _image_from_dataset(ds: Dataset, path: str, *, pixel_spacing_mm: tuple[float, float] | None,
+                        laterality: Laterality | None, view: View | None, max_pixels: int,
+                        frame: int | None, decode_threads: int | None, assume_mammogram: bool) -> MammoImage:
+    """The checks, the decode and the ``MammoImage`` of a parsed data set (see :func:`read_dicom`)."""
+    index, assumed = _check_image(ds, path, frame=frame, max_pixels=max_pixels,
+                                  assume_mammogram=assume_mammogram)
     if pixel_spacing_mm is None:
-        spacing_mm, spacing_source = read_spacing_mm(ds, path)
+        spacing_mm, spacing_source = _header_spacing(ds, path)
     else:
         spacing_mm, spacing_source = pixel_spacing_mm, "argument"
     laterality = laterality if laterality is not None else read_laterality(ds, path, frame=frame)
-    view = view if view is not None else read_view(ds, path)
+    view = view if view is not None else _display_view(ds, path)
     intent = read_presentation_intent(ds, path)
     pixels = _decode_modality(ds, index, path, threads=decode_threads)
-    pixels, window = _apply_polarity(pixels, _display_window(ds), ds)
+    pixels, window = _apply_polarity(pixels, _display_window(ds, path), ds)
     return MammoImage(
         pixels=pixels,
         spacing_mm=spacing_mm,
@@ -291,8 +424,10 @@ def _decode_modality(ds: Dataset, index: int | None, path: str, *, threads: int 
     converted, so at most one full-size copy of each is held.
     """
     try:
-        stored = decode_frame(ds, index, threads=threads)
-    except Exception as exc:  # decoder errors come in many types; all mean bad data here
+        stored = decode_frame(ds, index, threads=threads, path=path)
+    except (MammoInputError, *PROPAGATED):
+        raise
+    except BaseException as exc:  # native decoders raise anything, even pyo3's PanicException
         syntax = UID(ds.file_meta.TransferSyntaxUID)
         raise CorruptPixelDataError(
             path, f"cannot decode Pixel Data (7FE0,0010) ({syntax.name}): {type(exc).__name__}: {exc}"

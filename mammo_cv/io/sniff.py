@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 
 import pydicom
 
 from mammo_cv.io.dicom_read import IMAGE_KEYWORDS
+from mammo_cv.io.limits import HEADER_BYTES, HEADER_PARSE_BYTES, read_head
 from mammo_cv.io.raster import raster_format
 
 __all__ = ["format_from_head", "sniff_format"]
@@ -40,20 +42,20 @@ def sniff_format(path: str | os.PathLike[str]) -> str | None:
     str or None
         ``"dicom"`` (DICM marker at byte 128, or a data set without preamble that parses and
         holds image-like elements), ``"png"``, ``"pgm"`` or ``"tiff"``, or None for anything
-        else (text, JSON, unreadable files).
+        else (text, JSON, unreadable files, anything but a regular file). At most
+        ``HEADER_PARSE_BYTES`` of the file are read.
     """
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(132)
-    except OSError:
+        head = read_head(path, HEADER_PARSE_BYTES)
+    except (OSError, ValueError):  # unreadable, or not a regular file (NotDicomError)
         return None
-    kind = format_from_head(head)
+    kind = format_from_head(head[:HEADER_BYTES])
     if kind is not None:
         return kind
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path, force=True, stop_before_pixels=True,
+            ds = pydicom.dcmread(io.BytesIO(head), force=True, stop_before_pixels=True,
                                  specific_tags=list(IMAGE_KEYWORDS))
     except Exception:  # anything unparseable is simply "not DICOM" here
         return None

@@ -14,15 +14,30 @@ hashes. Raster files and files whose header cannot be read are their own study.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import warnings
 from dataclasses import dataclass
 
 import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+from mammo_cv.io.limits import (
+    DEFAULT_MAX_PIXELS,
+    HEADER_PARSE_BYTES,
+    check_deflate_bomb,
+    open_regular,
+    read_head,
+)
 
 __all__ = ["HeaderKeys", "read_header_keys"]
 
 _KEYWORDS = ["SOPInstanceUID", "StudyInstanceUID", "PatientID", "StudyDate"]
+
+_DEFLATED_SYNTAX_BYTES = str(DeflatedExplicitVRLittleEndian).encode()
+# Bytes of the preamble and file meta information searched for the transfer syntax.
+_META_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,24 @@ class HeaderKeys:
 
 
 def _hashed(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
+    """A 24-hex-digit SHA-256 of the parts; any str, file names with undecodable bytes
+    (surrogate escapes) included, hashes as its file-system bytes."""
+    return hashlib.sha256(b"\x00".join(os.fsencode(part) for part in parts)).hexdigest()[:24]
+
+
+def _header(path: str | os.PathLike[str]) -> Dataset:
+    """The planning elements of a file's header, parsing at most ``HEADER_PARSE_BYTES``.
+
+    A Deflated data set cannot be parsed from its head: it is read whole, and only once
+    :func:`check_deflate_bomb` has passed it.
+    """
+    head = read_head(path, HEADER_PARSE_BYTES)
+    deflated = _DEFLATED_SYNTAX_BYTES in head[:_META_BYTES]
+    if deflated:
+        check_deflate_bomb(os.fspath(path), max_pixels=DEFAULT_MAX_PIXELS)
+    with warnings.catch_warnings(), (open_regular(path) if deflated else io.BytesIO(head)) as source:
+        warnings.simplefilter("ignore")  # the full read reports problems; planning only groups
+        return pydicom.dcmread(source, force=True, stop_before_pixels=True, specific_tags=_KEYWORDS)
 
 
 def read_header_keys(path: str | os.PathLike[str], *, is_dicom: bool) -> HeaderKeys:
@@ -66,9 +98,7 @@ def read_header_keys(path: str | os.PathLike[str], *, is_dicom: bool) -> HeaderK
     if not is_dicom:
         return own_study
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the full read reports problems; planning only groups
-            ds = pydicom.dcmread(path, force=True, stop_before_pixels=True, specific_tags=_KEYWORDS)
+        ds = _header(path)
         values = {keyword: str(ds.get(keyword) or "").strip() for keyword in _KEYWORDS}
     except Exception:  # unreadable here is unreadable later: analysis reports the reason
         return own_study

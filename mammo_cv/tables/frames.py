@@ -16,12 +16,27 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["to_dataframe", "image_frame"]
 
 
-def to_dataframe(table: Mapping[str, np.ndarray], columns: Mapping[str, np.dtype]) -> pd.DataFrame:
-    """The table as a pandas DataFrame with the schema's column order and dtypes; text columns
-    are pandas' ``"string"`` dtype, empty or not. pandas is imported here, not at module import."""
+def _text_array(values: np.ndarray):
+    """A text column as pandas' ``"string"`` dtype. Text that is not valid Unicode (the
+    surrogate escapes of a file name's undecodable bytes) gets those bytes as ``\\xff``
+    escapes, since Arrow strings must be UTF-8."""
     import pandas as pd
 
-    return pd.DataFrame({name: pd.array(np.asarray(table[name]).astype(str), dtype="string") if dtype.kind == "O"
+    text = np.asarray(values).astype(str)
+    try:
+        return pd.array(text, dtype="string")
+    except UnicodeEncodeError:
+        return pd.array([item.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                         for item in text.tolist()], dtype="string")
+
+
+def to_dataframe(table: Mapping[str, np.ndarray], columns: Mapping[str, np.dtype]) -> pd.DataFrame:
+    """The table as a pandas DataFrame with the schema's column order and dtypes; text columns
+    are pandas' ``"string"`` dtype, empty or not (see :func:`_text_array`). pandas is imported
+    here, not at module import."""
+    import pandas as pd
+
+    return pd.DataFrame({name: _text_array(table[name]) if dtype.kind == "O"
                          else np.asarray(table[name]).astype(dtype, copy=False) for name, dtype in columns.items()},
                         columns=list(columns))
 

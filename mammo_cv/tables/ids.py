@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 __all__ = ["safe_id"]
@@ -20,6 +21,6 @@ def safe_id(text: str) -> str:
     hash of the full text so they stay distinct."""
     slug = _UNSAFE.sub("_", text).strip("._") or "image"
     if len(slug) > _MAX_ID_CHARS:
-        digest = hashlib.sha1(text.encode()).hexdigest()[:10]
+        digest = hashlib.sha1(os.fsencode(text)).hexdigest()[:10]
         slug = f"{slug[:_MAX_ID_CHARS - 11]}_{digest}"
     return slug
