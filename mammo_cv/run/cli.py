@@ -19,11 +19,14 @@ from mammo_cv.core.version import __version__
 from mammo_cv.io import load_image
 from mammo_cv.review.gallery import write_gallery
 from mammo_cv.run.archive import add_archive_options, archive_usage_error, retrieve_inputs, send_results
-from mammo_cv.run.batch import batch_tables, run_batch
+from mammo_cv.run.batch import DEFAULT_SPLIT_OVER, batch_tables, run_batch
 from mammo_cv.run.discovery import discover_inputs, plan_studies
+from mammo_cv.run.limits import DEFAULT_TIME_LIMIT_S
 from mammo_cv.run.messages import HINTS, error_type, failure_summary, interrupted_message, resume_message
 from mammo_cv.run.outcomes import one_line
+from mammo_cv.run.outfolder import OutFolderBusyError, locked_out_folder, remove_results
 from mammo_cv.run.parts import DICOM_DIR, OVERLAYS_DIR, PARTS_DIR, ResumeMismatchError, completed_part
+from mammo_cv.run.worker_setup import DEFAULT_MEMORY_LIMIT_GB
 from mammo_cv.tables.writers import write_csv, write_json_atomic, write_parquet
 
 __all__ = ["main"]
@@ -33,7 +36,8 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _EXIT_CODES = """exit codes:
   0    every file succeeded
   1    some files failed (status = error in images.csv) and the rest are done
-  2    usage error, a file inspect cannot read, or nothing could be processed
+  2    usage error, a file inspect cannot read, nothing could be processed, or another
+       run holds the --out folder
   130  interrupted (Ctrl-C); finish the run with --resume"""
 
 _EXAMPLES = """examples:
@@ -57,6 +61,29 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
     return value
+
+
+def _positive_or_none(text: str) -> float | None:
+    """A positive number, or ``0``/``none`` for no limit."""
+    if text.lower() in ("0", "none"):
+        return None
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 (or 0 / none for no limit), got {text}")
+    return value
+
+
+def _limit_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--time-limit", type=_positive_or_none, default=DEFAULT_TIME_LIMIT_S, metavar="S",
+                        help="seconds one file may take; past it the file gets an error row "
+                             f"(FileTimeLimitError) and the run goes on (default {DEFAULT_TIME_LIMIT_S:g}; 0: none)")
+    parser.add_argument("--memory-limit", type=_positive_or_none, default=DEFAULT_MEMORY_LIMIT_GB, metavar="GB",
+                        help="address space of each worker process in GiB (RLIMIT_AS); a file needing more gets "
+                             f"an error row (MemoryError) (default {DEFAULT_MEMORY_LIMIT_GB:g}; 0: none; "
+                             "not applied with --workers 1 or --dask)")
+    parser.add_argument("--split-over", type=_positive_int, default=DEFAULT_SPLIT_OVER, metavar="N",
+                        help="studies of more than N images are analysed image by image, and only their "
+                             f"study context waits for all of them (default {DEFAULT_SPLIT_OVER})")
 
 
 def _label_options(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="pixel spacing in mm; overrides the header, and makes folders yield "
                               "PGM/PNG/TIFF files too (they carry no spacing)")
     _label_options(analyze)
+    _limit_options(analyze)
     analyze.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                          help="worker processes (default: the CPU count)")
     analyze.add_argument("--config", type=Path, metavar="FILE",
@@ -201,7 +229,8 @@ def _run_json(args: argparse.Namespace, config, *, started: str, n_files: int, n
                       "rules": None if args.rules is None else str(args.rules),
                       "no_overlays": args.no_overlays, "dicom": args.dicom, "resume": args.resume,
                       "dask": args.dask, "dicomweb": args.dicomweb, "n_studies": len(args.study or []),
-                      "send": args.send},
+                      "send": args.send, "time_limit": args.time_limit, "memory_limit": args.memory_limit,
+                      "split_over": args.split_over},
         "started_utc": started, "finished_utc": _utc_now(),
         "n_files": n_files, "n_failed": n_failed, "skipped": skipped, "sends": sends,
     }
@@ -218,15 +247,34 @@ def _analyze(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         config = resolve_config(args.config, rules=args.rules)  # a bad settings or rules file fails before any image
-        retrieved = retrieve_inputs(args)
-        files, skipped = discover_inputs([*args.inputs, *retrieved], take_raster=args.pixel_spacing is not None)
-    except (OSError, ValueError, RuntimeError, ImportError) as exc:  # a missing INPUT, a bad settings or rules
-        _say(str(exc))  # file, an archive that fails, no mammo_cv[dicom]
+    except (OSError, ValueError) as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    try:
+        with locked_out_folder(args.out):  # the archive's cache is in DIR too
+            return _analyze_locked(args, config, started)
+    except OutFolderBusyError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list, list]:
+    """The files to analyse (retrieved from ``--dicomweb`` as well) and the skipped entries."""
+    retrieved = retrieve_inputs(args)
+    return discover_inputs([*args.inputs, *retrieved], take_raster=args.pixel_spacing is not None)
+
+
+def _analyze_locked(args: argparse.Namespace, config, started: str) -> int:
+    """The run itself, holding the lock of ``--out``: old results are removed first, written again at the end."""
+    try:
+        files, skipped = _inputs(args)
+    except (OSError, ValueError, RuntimeError, ImportError) as exc:  # a missing INPUT, an archive that fails,
+        _say(str(exc))  # no mammo_cv[dicom]
         return EXIT_USAGE
     if not files:
         _say("no DICOM files found (raster files need --pixel-spacing)")
         return EXIT_USAGE
-    args.out.mkdir(parents=True, exist_ok=True)
+    remove_results(args.out)
     settings = {"config_digest": config.digest(), "pixel_spacing_mm": args.pixel_spacing}
     settings.update({name: getattr(args, name) for name in ("laterality", "view", "assume_mammogram")
                      if getattr(args, name)})
@@ -244,7 +292,9 @@ def _analyze(args: argparse.Namespace) -> int:
                              pixel_spacing_mm=args.pixel_spacing, config=config, overlays=not args.no_overlays,
                              resume=args.resume, workers=args.workers, dask_address=args.dask,
                              progress=not args.quiet, on_plan=on_plan, laterality=args.laterality,
-                             view=args.view, assume_mammogram=args.assume_mammogram, dicom=args.dicom)
+                             view=args.view, assume_mammogram=args.assume_mammogram, dicom=args.dicom,
+                             time_limit_s=args.time_limit, memory_limit_gb=args.memory_limit,
+                             split_over=args.split_over)
     except (ResumeMismatchError, ImportError, OSError) as exc:  # resume clash, no dask, unreachable scheduler
         _say(str(exc))
         return EXIT_USAGE

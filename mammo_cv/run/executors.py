@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.machinery
-import multiprocessing
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ import cv2
 from mammo_cv.core.optional import require
 from mammo_cv.run.discovery import WorkItem
 from mammo_cv.run.outcomes import ImageOutcome, error_outcome, one_line
+from mammo_cv.run.worker_setup import DEFAULT_MEMORY_LIMIT_GB, pool_context, setup_worker
 
 __all__ = ["run_studies"]
 
@@ -32,22 +32,13 @@ def _exit_quietly(signum, frame) -> None:
     os._exit(128 + signum)
 
 
-def _init_pool_worker() -> None:
-    """A pool worker: one OpenCV thread, and Ctrl-C ends it at once without a traceback (the
-    parent process reports the interrupt; what was committed is kept for ``--resume``)."""
+def _init_pool_worker(main_pid: int, memory_limit_gb: float | None) -> None:
+    """A pool worker: one OpenCV thread, tied to the run's main process and capped in memory
+    (:func:`mammo_cv.run.worker_setup.setup_worker`), and Ctrl-C ends it at once without a
+    traceback (the parent process reports the interrupt; what was committed is kept for ``--resume``)."""
     signal.signal(signal.SIGINT, _exit_quietly)
+    setup_worker(main_pid, memory_limit_gb)
     _init_worker()
-
-
-def _pool_context():
-    """Start workers from a fork server that has imported the pipeline once (about 1 s saved
-    per worker against ``spawn``, which re-imports everything); ``spawn`` where there is none.
-    Never plain ``fork``: it would copy this process's threads' locks (tqdm, OpenCV)."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["mammo_cv.run.batch"])
-        return context
-    return multiprocessing.get_context("spawn")
 
 
 def _crashed(study: Sequence[WorkItem], exc: BaseException) -> list[ImageOutcome]:
@@ -56,7 +47,8 @@ def _crashed(study: Sequence[WorkItem], exc: BaseException) -> list[ImageOutcome
 
 
 def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[WorkItem]], list[ImageOutcome]], *,
-                workers: int = 1, dask_address: str | None = None) -> Iterator[tuple[bool, list[ImageOutcome]]]:
+                workers: int = 1, dask_address: str | None = None,
+                memory_limit_gb: float | None = DEFAULT_MEMORY_LIMIT_GB) -> Iterator[tuple[bool, list[ImageOutcome]]]:
     """Run ``work`` on every study and yield ``(completed, outcomes)`` as studies finish.
 
     ``completed`` is False when the worker itself died (its images get an error that a
@@ -71,6 +63,9 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
     dask_address : str, optional
         Scheduler address of an existing ``dask.distributed`` cluster (e.g.
         ``tcp://10.0.0.5:8786``); its workers must be able to read the input paths.
+    memory_limit_gb : float or None
+        Address-space cap of each pool worker in GiB (``RLIMIT_AS``; None: none). Not applied
+        in this process (``workers=1``) nor on Dask workers.
     """
     if dask_address is not None:
         yield from _run_on_dask(studies, work, dask_address)
@@ -79,7 +74,7 @@ def run_studies(studies: Sequence[Sequence[WorkItem]], work: Callable[[Sequence[
         for study in studies:
             yield True, work(study)
     else:
-        yield from _run_on_pool(studies, work, workers)
+        yield from _run_on_pool(studies, work, workers, memory_limit_gb)
 
 
 def _marked(work, marker: Path, study: Sequence[WorkItem]) -> list[ImageOutcome]:
@@ -121,7 +116,8 @@ def _in_process(studies, work, indices: list[int], reason: BaseException) -> Ite
         yield True, work(studies[i])
 
 
-def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[ImageOutcome]]]:
+def _run_on_pool(studies, work, workers: int,
+                 memory_limit_gb: float | None) -> Iterator[tuple[bool, list[ImageOutcome]]]:
     """A process pool that survives a worker dying (a decoder crash, the OOM killer).
 
     When a worker dies the pool fails every unfinished study. Those that were running (their
@@ -130,15 +126,16 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
     breaks with nothing running (it could not start), the rest run in this process.
     """
     queue = list(range(len(studies)))
+    pool_options = {"mp_context": pool_context(), "initializer": _init_pool_worker,
+                    "initargs": (os.getpid(), memory_limit_gb)}
     broken: BaseException | None = None
     with _main_not_rerun(), tempfile.TemporaryDirectory(prefix="mammo_cv-running-") as folder:
         while queue:
             running, waiting = [], []
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
-                                     initializer=_init_pool_worker) as pool:
+            with ProcessPoolExecutor(max_workers=workers, **pool_options) as pool:
                 futures = {pool.submit(_marked, work, Path(folder) / str(i), studies[i]): i for i in queue}
                 for future in as_completed(futures):
-                    i = futures[future]
+                    i = futures.pop(future)  # a finished future is dropped with its result (PNG bytes)
                     try:
                         yield True, future.result()
                     except BrokenProcessPool as exc:
@@ -148,8 +145,7 @@ def _run_on_pool(studies, work, workers: int) -> Iterator[tuple[bool, list[Image
                         yield False, _crashed(studies[i], exc)
             for i in sorted(running):
                 (Path(folder) / str(i)).unlink()
-                with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(),
-                                         initializer=_init_pool_worker) as alone:
+                with ProcessPoolExecutor(max_workers=1, **pool_options) as alone:
                     try:
                         yield True, alone.submit(work, studies[i]).result()
                     except Exception as exc:  # it crashes alone: its own fault
