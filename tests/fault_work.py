@@ -6,6 +6,7 @@ process that runs it, by one that misbehaves on files with a given name.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import numpy as np
@@ -30,6 +31,8 @@ def _misbehaving(path, **kwargs):
     if name.startswith("slow"):
         while True:
             time.sleep(0.01)
+    if name.startswith("spin"):  # native code that never returns to Python (minutes of hashing in C)
+        return hashlib.pbkdf2_hmac("sha256", b"key", b"salt", 2**31 - 1)
     return _real(path, **kwargs)
 
 
@@ -38,7 +41,8 @@ _real = batch.analyze
 
 def misbehaving_study(items, **kwargs):
     """``analyze_study`` where ``panic*`` files raise a PanicException-like BaseException,
-    ``hog*`` files allocate 3 GiB and ``slow*`` files never finish."""
+    ``hog*`` files allocate 3 GiB, ``slow*`` files never finish and ``spin*`` files spin in
+    native code that never returns to Python."""
     batch.analyze = _misbehaving
     try:
         return batch.analyze_study(items, **kwargs)

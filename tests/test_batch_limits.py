@@ -98,6 +98,23 @@ def test_a_file_past_the_time_limit_is_an_error_row_and_the_study_goes_on(tmp_pa
 
 
 @pytest.mark.slow
+def test_native_code_past_the_time_limit_ends_its_worker_and_the_run_goes_on(tmp_path):
+    """A file spinning in native code (the SIGALRM handler never runs) ends its pool worker past
+    the limit plus the grace; its study is rerun alone, ends its worker again and gets error rows,
+    and the other study is analysed."""
+    studies = _one_study_with(tmp_path / "a", "spin.dcm")
+    write_good_studies(tmp_path / "b", 1)
+    studies += plan_studies(discover_inputs([tmp_path / "b"], take_raster=False)[0])
+    rows = [o.image_row for _, outcomes in run_studies(studies, partial(misbehaving_study, time_limit_s=0.5),
+                                                       workers=2) for o in outcomes]
+    status = {Path(row["source_path"]).relative_to(tmp_path).as_posix(): row["status"] for row in rows}
+    assert status == {"a/in/LCC.dcm": "error", "a/in/spin.dcm": "error",
+                      "b/s000/LCC.dcm": "ok", "b/s000/RCC.dcm": "ok"}
+    spin = next(row for row in rows if row["source_path"].endswith("spin.dcm"))
+    assert "worker failed" in spin["error"]
+
+
+@pytest.mark.slow
 def test_a_worker_past_its_memory_limit_gives_a_memory_error_row(tmp_path):
     studies = _one_study_with(tmp_path, "hog.dcm")
     result = _statuses(studies, partial(misbehaving_study, time_limit_s=None), workers=2, memory_limit_gb=2.0)

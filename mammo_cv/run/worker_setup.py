@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Iterator
 
+from mammo_cv.run.limits import enable_hard_stop
+
 __all__ = ["DEFAULT_MEMORY_LIMIT_GB", "pool_context", "setup_worker"]
 
 # A full-field mammogram (a 4096 x 3328 phantom at 0.07 mm, with its overlay) peaks at 1.0 GB
@@ -96,8 +98,10 @@ def setup_worker(main_pid: int, memory_limit_gb: float | None) -> None:
     """Prepare a pool worker: it ends with the run's main process ``main_pid`` (even after a
     SIGKILL of it) and with its fork server, and its address space is capped at
     ``memory_limit_gb`` (``RLIMIT_AS``; None = no cap), so an allocation past it raises
-    ``MemoryError`` in that worker instead of starving the machine."""
+    ``MemoryError`` in that worker instead of starving the machine. Native code that overruns
+    the per-file time limit ends the worker (:func:`mammo_cv.run.limits.enable_hard_stop`)."""
     _die_with_parent()
+    enable_hard_stop()
     threading.Thread(target=_watch, args=(main_pid,), name="mammo_cv-parent-watch", daemon=True).start()
     if memory_limit_gb is not None:
         import resource
