@@ -11,7 +11,6 @@ limit is recorded as a hang, the child is killed and restarted after it.
 from __future__ import annotations
 
 import json
-import os
 import select
 import subprocess
 import sys
@@ -19,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from mammo_cv.io import write_mammo_dicom
+from fuzz_corpus import mutants, small_sources, specials
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_dicoms"
 
@@ -71,60 +69,6 @@ def load_all(paths: list[str]) -> list[dict]:
     return outcomes
 
 
-def _mutants(source: Path, folder: Path, rng: np.random.Generator, *, n_cuts: int, n_flips: int) -> list[Path]:
-    """Truncations of ``source`` at ``n_cuts`` offsets and ``n_flips`` header and ``n_flips``
-    pixel-data byte-flip variants (1 to 8 bytes each), written to ``folder``."""
-    data = source.read_bytes()
-    pixel_start = data.rfind(b"\xe0\x7f\x10\x00")  # the Pixel Data (7FE0,0010) element
-    pixel_start = pixel_start if pixel_start > 0 else len(data) // 2
-    header_cuts = [1, 64, 128, 131, 132, 136, 150, 200, 300, 500]
-    cuts = sorted(set(header_cuts[:n_cuts // 2]) | {int(x) for x in np.linspace(pixel_start - 8, len(data) - 1,
-                                                                                 n_cuts - n_cuts // 2)})
-    out = []
-    for cut in cuts:
-        out.append(folder / f"{source.stem}_cut{cut}.dcm")
-        out[-1].write_bytes(data[:cut])
-    for region, (low, high) in (("head", (0, pixel_start + 16)), ("pixels", (pixel_start + 16, len(data)))):
-        for k in range(n_flips):
-            mutated = bytearray(data)
-            for offset in rng.integers(low, high, int(rng.integers(1, 9))):
-                mutated[offset] ^= int(rng.integers(1, 256))
-            out.append(folder / f"{source.stem}_{region}{k}.dcm")
-            out[-1].write_bytes(bytes(mutated))
-    return out
-
-
-def _small_sources(folder: Path) -> list[Path]:
-    """Small phantom-like DICOMs in native, RLE and JPEG 2000 storage, MONOCHROME1 and 2."""
-    rng = np.random.default_rng(7)
-    stored = (rng.normal(1800, 60, (160, 128)).clip(0, 4095)).astype(np.uint16)
-    stored[40:120, 10:90] += 600
-    folder.mkdir(parents=True, exist_ok=True)
-    sources = []
-    for syntax, photometric in (("explicit", "MONOCHROME2"), ("rle", "MONOCHROME1"),
-                                ("j2k_lossless", "MONOCHROME2")):
-        path = folder / f"small_{syntax}.dcm"
-        write_mammo_dicom(path, stored, spacing_mm=0.1, laterality="R", view="MLO", photometric=photometric,
-                          transfer_syntax=syntax, uid_seed=syntax)
-        sources.append(path)
-    return sources
-
-
-def _specials(folder: Path) -> list[Path]:
-    """Random bytes and a PNG under DICOM names, an empty file, a FIFO and a link to /dev/zero."""
-    import cv2
-
-    (folder / "random.dcm").write_bytes(np.random.default_rng(3).integers(0, 256, 5000, np.uint8).tobytes())
-    (folder / "png.dcm").write_bytes(cv2.imencode(".png", np.full((16, 16), 9, np.uint8))[1].tobytes())
-    (folder / "empty.dcm").write_bytes(b"")
-    paths = [folder / "random.dcm", folder / "png.dcm", folder / "empty.dcm"]
-    if hasattr(os, "mkfifo") and os.path.exists("/dev/zero"):
-        os.mkfifo(folder / "fifo.dcm")
-        (folder / "zero.dcm").symlink_to("/dev/zero")
-        paths += [folder / "fifo.dcm", folder / "zero.dcm"]
-    return paths
-
-
 def _check(paths: list[Path], outcomes: list[dict]) -> dict[str, int]:
     bad = {str(path): outcome for path, outcome in zip(paths, outcomes)
            if outcome["outcome"] not in ("ok", "input error") or not outcome.get("names_file", True)}
@@ -138,9 +82,9 @@ def _check(paths: list[Path], outcomes: list[dict]) -> dict[str, int]:
 def test_fuzz_corpus_of_small_files(tmp_path):
     """About 150 files: every one loads or is a MammoInputError naming it, none hangs."""
     rng = np.random.default_rng(0)
-    paths = _specials(tmp_path)
-    for source in _small_sources(tmp_path / "sources"):
-        paths += _mutants(source, tmp_path, rng, n_cuts=16, n_flips=16)
+    paths = specials(tmp_path)
+    for source in small_sources(tmp_path / "sources"):
+        paths += mutants(source, tmp_path, rng, n_cuts=16, n_flips=16)
     counts = _check(paths, load_all([str(path) for path in paths]))
     assert len(paths) > 140
     assert counts.get("ok", 0) > 0 and counts.get("NotDicomError", 0) > 0  # the corpus holds both kinds
@@ -155,6 +99,6 @@ def test_fuzz_corpus_of_the_sample_dicoms(tmp_path):
     rng = np.random.default_rng(1)
     paths = []
     for source in sources:
-        paths += _mutants(source, tmp_path, rng, n_cuts=20, n_flips=15)
+        paths += mutants(source, tmp_path, rng, n_cuts=20, n_flips=15)
     counts = _check(paths, load_all([str(path) for path in paths]))
     assert counts.get("CorruptPixelDataError", 0) > 0

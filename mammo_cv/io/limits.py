@@ -160,10 +160,10 @@ def check_deflate_bomb(path: str, *, max_pixels: int) -> None:
     with open_regular(path) as handle:
         try:
             read_preamble(handle, True)
-            meta = _read_file_meta_info(handle)
+            syntax = _read_file_meta_info(handle).get("TransferSyntaxUID")  # values convert lazily
         except Exception:  # noqa: BLE001 - no readable meta: the parser reports the problem
             return
-        if meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+        if syntax == DeflatedExplicitVRLittleEndian:
             inflated_size_within(handle, limit=deflate_cap(max_pixels), path=path)
 
 
