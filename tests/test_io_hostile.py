@@ -91,6 +91,24 @@ def test_j2k_siz_that_lies_about_the_size_is_corrupt(tmp_path):
         load_image(path)
 
 
+def test_j2k_codestream_transposed_against_the_header_is_corrupt(tmp_path):
+    """A codestream whose SIZ swaps width and height (a transposed image) would decode to
+    scrambled pixels of the right count: it is refused."""
+    import pydicom
+    from pydicom.encaps import encapsulate, generate_frames
+
+    path = write(tmp_path / "j2k.dcm", transfer_syntax="j2k_lossless")
+    ds = pydicom.dcmread(path)
+    assert ds.Rows != ds.Columns
+    frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    start = frame.find(b"\xff\x4f\xff\x51")
+    frame[start + 8:start + 16] = frame[start + 12:start + 16] + frame[start + 8:start + 12]  # Ysiz, Xsiz
+    ds.PixelData = encapsulate([bytes(frame)])
+    ds.save_as(path, enforce_file_format=True)
+    with pytest.raises(CorruptPixelDataError, match=rf"SIZ marker says {ds.Rows} x {ds.Columns} px"):
+        load_image(path)
+
+
 def deflated_file(path, stream):
     """A Digital Mammography file whose Deflated data set is the raw Deflate ``stream``."""
     from pydicom.dataset import FileMetaDataset
