@@ -24,8 +24,15 @@ _SUMMED = ("n_calcifications", "n_clusters", *LABEL_COUNT_COLUMNS)
 def _rod_counts(image_ids: np.ndarray, calcifications: Mapping[str, np.ndarray], rules: Rules) -> list[int]:
     """Rod-like calcifications of each image, as the classifier's study context counts them."""
     owner = np.asarray(calcifications["image_id"], dtype=object)
-    return [count_rod_like({name: np.asarray(values)[owner == image_id] for name, values in calcifications.items()},
-                           rules) for image_id in image_ids]
+    order = np.argsort(owner, kind="stable")  # one sort, then each image's rows are one slice
+    ids, starts = np.unique(owner[order], return_index=True)
+    bounds = dict(zip(ids.tolist(), zip(starts.tolist(), [*starts[1:].tolist(), owner.size])))
+    columns = {name: np.asarray(values)[order] for name, values in calcifications.items()}
+    counts = []
+    for image_id in image_ids:
+        start, stop = bounds.get(image_id, (0, 0))
+        counts.append(count_rod_like({name: values[start:stop] for name, values in columns.items()}, rules))
+    return counts
 
 
 def _top_cluster(image_ids: list[str], clusters: Mapping[str, np.ndarray]) -> tuple[float, str, str]:
