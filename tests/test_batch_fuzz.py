@@ -1,6 +1,7 @@
 """The fuzz corpus through a whole batch: every file gets exactly one ``images.csv`` row or
 ``run.json`` ``skipped`` entry, every error row is a mammo_cv input error naming its file, and the
-run ends (with a time limit on the whole command) with exit code 0 or 1.
+run ends (with a time limit on the whole command) with exit code 0 or 1, with `--workers 1`,
+`--workers 2` and `--dask` (a local cluster of processes).
 
 The corpus (``fuzz_corpus``) holds truncated and byte-flipped native, RLE and JPEG 2000 phantoms,
 random bytes and a PNG under DICOM names, an empty file, a FIFO and a link to ``/dev/zero``, and
@@ -16,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -64,21 +66,34 @@ def _corpus(folder: Path) -> list[Path]:
     return [*paths, odd_name]
 
 
-def _run(folder: Path, out: Path, workers: int) -> subprocess.CompletedProcess:
+def _run(folder: Path, out: Path, *executor: str) -> subprocess.CompletedProcess:
     command = "import sys; from mammo_cv.run.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", command, "analyze", str(folder), "--out", str(out),
-                           "--workers", str(workers), "--quiet", "--no-overlays", "--time-limit", "60"],
+    return subprocess.run([sys.executable, "-c", command, "analyze", str(folder), "--out", str(out), *executor,
+                           "--quiet", "--no-overlays", "--time-limit", "60"],
                           capture_output=True, timeout=RUN_SECONDS, env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
 
+@pytest.fixture(params=["workers 1", "workers 2", "dask"])
+def executor(request):
+    """The command-line options of one executor; ``dask`` starts a local cluster of processes."""
+    if request.param != "dask":
+        yield ["--" + request.param.replace(" ", "=")]
+        return
+    distributed = pytest.importorskip("distributed", reason='pip install "mammo_cv[dask]"')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cluster's start-up and shutdown chatter
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster:
+            yield ["--dask", cluster.scheduler_address]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2])
-def test_every_corpus_file_gets_one_row_or_skipped_entry_and_errors_name_it(tmp_path, workers):
+def test_every_corpus_file_gets_one_row_or_skipped_entry_and_errors_name_it(tmp_path, executor):
     folder = tmp_path / "corpus"
     folder.mkdir()
     paths = _corpus(folder)
     out = tmp_path / "out"
-    done = _run(folder, out, workers)
+    done = _run(folder, out, *executor)
     assert done.returncode in (0, 1), done.stderr[-2000:]
     with open(out / "images.csv", newline="", encoding="utf-8", errors="surrogateescape") as handle:
         rows = list(csv.DictReader(handle))
