@@ -1,7 +1,7 @@
 """The fuzz corpus through a whole batch: every file gets exactly one ``images.csv`` row or
 ``run.json`` ``skipped`` entry, every error row is a mammo_cv input error naming its file, and the
-run ends (with a time limit on the whole command) with exit code 0 or 1, with `--workers 1`,
-`--workers 2` and `--dask` (a local cluster of processes).
+run ends (with a time limit on the whole command) with exit code 0 or 1, with ``--workers 1``,
+``--workers 2`` and ``--dask`` (a local cluster of processes).
 
 The corpus (``fuzz_corpus``) holds truncated and byte-flipped native, RLE and JPEG 2000 phantoms,
 random bytes and a PNG under DICOM names, an empty file, a FIFO and a link to ``/dev/zero``, and
