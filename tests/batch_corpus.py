@@ -7,6 +7,7 @@ changing its header or its bytes, one defect each.
 
 from __future__ import annotations
 
+import csv
 import functools
 from pathlib import Path
 
@@ -117,3 +118,14 @@ def write_png_named_dcm(path: Path) -> Path:
 def referenced_uids(dataset) -> set[str]:
     """Every Referenced SOP Instance UID anywhere in the pydicom ``dataset`` (SEG and SR nest them differently)."""
     return {str(element.value) for element in dataset.iterall() if element.keyword == "ReferencedSOPInstanceUID"}
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV table written by a batch, as dicts of strings."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def image_rows(out: Path) -> list[dict[str, str]]:
+    """``images.csv`` of the output folder ``out`` without its timing column (``seconds``)."""
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in csv_rows(out / "images.csv")]

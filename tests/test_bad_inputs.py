@@ -2,7 +2,6 @@
 files of the same run succeed. The corpus is generated here (tests/batch_corpus.py), never
 committed."""
 
-import csv
 import json
 import os
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 from batch_corpus import (
     BAD_DICOM_EXPECTED,
+    csv_rows,
     write_bad_dicoms,
     write_good_studies,
     write_png_named_dcm,
@@ -17,11 +17,6 @@ from batch_corpus import (
 )
 
 from mammo_cv.run.cli import main
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +35,7 @@ def corpus(tmp_path_factory):
     code = main(["analyze", str(root / "archive"), *map(str, named.values()), "--out", str(out),
                  "--workers", "1", "--quiet", "--no-overlays"])
     return {"root": root, "good": good, "bad": bad, "named": named, "out": out, "code": code,
-            "images": {Path(row["source_path"]): row for row in _rows(out / "images.csv")}}
+            "images": {Path(row["source_path"]): row for row in csv_rows(out / "images.csv")}}
 
 
 def test_exit_code_says_some_failed(corpus):
@@ -48,7 +43,7 @@ def test_exit_code_says_some_failed(corpus):
 
 
 def test_good_files_in_the_same_run_succeed(corpus):
-    calcs = _rows(corpus["out"] / "calcifications.csv")
+    calcs = csv_rows(corpus["out"] / "calcifications.csv")
     for path in corpus["good"]:
         row = corpus["images"][path]
         assert row["status"] == "ok" and row["error"] == ""
@@ -96,7 +91,7 @@ def test_non_images_in_folders_are_skipped_and_listed(corpus):
 def test_failed_images_leave_no_rows(corpus):
     failed = {row["image_id"] for row in corpus["images"].values() if row["status"] == "error"}
     for table in ("calcifications.csv", "clusters.csv"):
-        assert not failed & {row["image_id"] for row in _rows(corpus["out"] / table)}
+        assert not failed & {row["image_id"] for row in csv_rows(corpus["out"] / table)}
 
 
 def test_a_file_without_read_permission_is_an_error(tmp_path):
@@ -111,7 +106,7 @@ def test_a_file_without_read_permission_is_an_error(tmp_path):
                      "--quiet", "--no-overlays"])
     finally:
         locked.chmod(0o644)
-    rows = {Path(row["source_path"]): row for row in _rows(tmp_path / "out" / "images.csv")}
+    rows = {Path(row["source_path"]): row for row in csv_rows(tmp_path / "out" / "images.csv")}
     assert code == 1
     assert rows[good[0]]["status"] == "ok"
     assert rows[locked]["status"] == "error" and rows[locked]["error"].startswith("PermissionError: ")

@@ -1,6 +1,5 @@
 """Batch planning, parts, resume, PHI and the in-memory ``analyze_batch``."""
 
-import csv
 import json
 import os
 import signal
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from batch_corpus import PHI, write_good, write_good_studies
+from batch_corpus import PHI, csv_rows, write_good, write_good_studies
 
 from mammo_cv.run import (
     ResumeMismatchError,
@@ -35,11 +34,6 @@ from mammo_cv.tables import (
     LABEL_COUNT_COLUMNS,
     safe_id,
 )
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _analyze(*args: str) -> int:
@@ -116,7 +110,7 @@ def test_a_hostile_uid_cannot_write_outside_the_output_folder(tmp_path):
         assert main(["analyze", str(tmp_path / "in"), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     created = set(tmp_path.rglob("*")) - before
     assert created and all(path.is_relative_to(out) or path in out.parents for path in created)
-    assert _rows(out / "images.csv")[0]["image_id"] == "escaped"
+    assert csv_rows(out / "images.csv")[0]["image_id"] == "escaped"
     assert (out / "overlays" / "escaped.png").is_file() and (out / ".parts" / "escaped.json").is_file()
 
 
@@ -141,8 +135,8 @@ def test_no_protected_health_information_in_any_output(tmp_path):
 
 
 def test_label_counts_match_the_calcification_rows(reference_run):
-    images, calcs = _rows(reference_run / "images.csv"), _rows(reference_run / "calcifications.csv")
-    clusters = _rows(reference_run / "clusters.csv")
+    images, calcs = csv_rows(reference_run / "images.csv"), csv_rows(reference_run / "calcifications.csv")
+    clusters = csv_rows(reference_run / "clusters.csv")
     assert list(images[0]) == list(IMAGE_COLUMNS)
     assert list(clusters[0]) == list(CLUSTER_CSV_COLUMNS)
     for image in images:
@@ -176,7 +170,7 @@ def test_parquet_copies_equal_the_csv(reference_run):
     for name, columns in (("images", IMAGE_COLUMNS), ("calcifications", CALCIFICATION_CSV_COLUMNS),
                           ("clusters", CLUSTER_CSV_COLUMNS)):
         frame = pd.read_parquet(reference_run / f"{name}.parquet")
-        rows = _rows(reference_run / f"{name}.csv")
+        rows = csv_rows(reference_run / f"{name}.csv")
         assert list(frame.columns) == list(columns) and len(frame) == len(rows)
         for column, dtype in columns.items():
             if dtype.kind == "O":
@@ -206,7 +200,7 @@ def test_resume_redoes_only_missing_parts_and_gives_the_same_tables(three_studie
     untouched = sum(path.stat().st_mtime_ns == mtime for path, mtime in kept.items())
     assert untouched == 4  # the study of the lost part (2 images) is redone, the other 2 studies are not
     assert _tables(out) == _tables(reference_run) | {"images.csv": _tables(out)["images.csv"]}
-    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")]
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in csv_rows(o / "images.csv")]
              for o in (out, reference_run)]
     assert strip[0] == strip[1]
 
@@ -251,7 +245,7 @@ def test_sigkill_then_resume_gives_the_tables_of_an_uninterrupted_run(tmp_path):
     assert killed["calcifications.csv"] == uninterrupted["calcifications.csv"]
     assert killed["clusters.csv"] == uninterrupted["clusters.csv"]
     assert killed["breasts.csv"] == uninterrupted["breasts.csv"]
-    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")] for o in (out, full)]
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in csv_rows(o / "images.csv")] for o in (out, full)]
     assert strip[0] == strip[1] and len(strip[0]) == 24
 
 
@@ -263,7 +257,7 @@ def test_tables_do_not_depend_on_the_worker_count(three_studies, reference_run, 
     assert _analyze(str(three_studies), "--out", str(out), "--workers", "2") == 0
     for name in ("calcifications.csv", "clusters.csv", "breasts.csv"):
         assert (out / name).read_bytes() == (reference_run / name).read_bytes()
-    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in _rows(o / "images.csv")]
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in csv_rows(o / "images.csv")]
              for o in (out, reference_run)]
     assert strip[0] == strip[1]
 
@@ -277,19 +271,19 @@ def test_analyze_batch_gives_the_csv_tables_as_dataframes(three_studies, referen
     assert [str(t) for t in batch.calcifications.dtypes] == [
         "string" if t.kind == "O" else str(t) for t in CALCIFICATION_CSV_COLUMNS.values()]
     assert list(batch.errors["source_path"]) == [str(bad)] and batch.errors["error"][0].startswith("NotDicomError")
-    csv_calcs = _rows(reference_run / "calcifications.csv")
+    csv_calcs = csv_rows(reference_run / "calcifications.csv")
     assert len(batch.calcifications) == len(csv_calcs)
     np.testing.assert_allclose(batch.calcifications["length_mm"], [float(r["length_mm"]) for r in csv_calcs],
                                rtol=1e-6)
     assert list(batch.calcifications["label"]) == [r["label"] for r in csv_calcs]
     ok = batch.images[batch.images["status"] == "ok"]
-    assert list(ok["image_id"]) == [r["image_id"] for r in _rows(reference_run / "images.csv")]
+    assert list(ok["image_id"]) == [r["image_id"] for r in csv_rows(reference_run / "images.csv")]
     assert list(batch.breasts.columns) == list(BREAST_COLUMNS)
-    assert batch.breasts["image_ids"].tolist() == [r["image_ids"] for r in _rows(reference_run / "breasts.csv")]
+    assert batch.breasts["image_ids"].tolist() == [r["image_ids"] for r in csv_rows(reference_run / "breasts.csv")]
 
 
 def test_breasts_csv_has_one_row_per_study_and_side_and_its_counts_add_up_to_images_csv(reference_run):
-    images, breasts = _rows(reference_run / "images.csv"), _rows(reference_run / "breasts.csv")
+    images, breasts = csv_rows(reference_run / "images.csv"), csv_rows(reference_run / "breasts.csv")
     assert list(breasts[0]) == list(BREAST_COLUMNS)
     assert len(breasts) == 6 and len({(b["study_key"], b["laterality"]) for b in breasts}) == 6
     by_id = {image["image_id"]: image for image in images}
@@ -300,7 +294,7 @@ def test_breasts_csv_has_one_row_per_study_and_side_and_its_counts_add_up_to_ima
             assert int(breast[column]) == sum(int(m[column]) for m in members)
             assert all(m["study_key"] == breast["study_key"] and m["laterality"] == breast["laterality"]
                        for m in members)
-    clusters = _rows(reference_run / "clusters.csv")
+    clusters = csv_rows(reference_run / "clusters.csv")
     for breast in breasts:
         scores = [float(c["score"]) for c in clusters if c["image_id"] in breast["image_ids"].split(";")]
         assert (float(breast["max_cluster_score"]) == pytest.approx(max(scores), abs=1e-6) if scores
@@ -317,9 +311,9 @@ def test_the_other_breast_of_the_same_study_reaches_the_classifier(reference_run
     write_good(tmp_path / "in" / "R.dcm", uid_seed="s000-R", study="alone-R", laterality="R", seed=1)
     out = tmp_path / "out"
     assert _analyze(str(tmp_path / "in"), "--out", str(out), "--workers", "1") == 0
-    apart = _rows(out / "calcifications.csv")
+    apart = csv_rows(out / "calcifications.csv")
     ids = {row["image_id"] for row in apart}
-    together = [row for row in _rows(reference_run / "calcifications.csv") if row["image_id"] in ids]
+    together = [row for row in csv_rows(reference_run / "calcifications.csv") if row["image_id"] in ids]
     assert [r["calc_id"] for r in together] == [r["calc_id"] for r in apart]  # same images, same detections
     assert any("other breast" in row["reason"] for row in together)
     assert not any("other breast" in row["reason"] for row in apart)
@@ -349,7 +343,7 @@ def test_resume_with_overlays_renders_the_ones_an_earlier_run_skipped(three_stud
     out = tmp_path / "out"
     assert _analyze(str(three_studies), "--out", str(out), "--workers", "1") == 0  # --no-overlays
     assert main(["analyze", str(three_studies), "--out", str(out), "--workers", "1", "--quiet", "--resume"]) == 0
-    ids = sorted(row["image_id"] for row in _rows(out / "images.csv"))
+    ids = sorted(row["image_id"] for row in csv_rows(out / "images.csv"))
     assert sorted(path.stem for path in (out / "overlays").glob("*.png")) == ids
 
 

@@ -3,7 +3,6 @@ server, then ``--resume``; a ``mammo_cv`` package in the current directory. Ever
 ``mammo-cv analyze`` process started from a launcher script outside the current directory (as
 the console script is), in a session of its own, so that every process of the run can be found."""
 
-import csv
 import os
 import signal
 import subprocess
@@ -12,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from batch_corpus import write_good_studies
+from batch_corpus import image_rows, write_good_studies
 
 from mammo_cv.run.cli import main
 
@@ -21,15 +20,6 @@ N_STUDIES = 8  # 16 images
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _images(out: Path) -> list[dict[str, str]]:
-    return [{k: v for k, v in row.items() if k != "seconds"} for row in _rows(out / "images.csv")]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +93,7 @@ def _start_and_kill(command: list[str], out: Path, target: str, after_parts: int
 def _same_tables(out: Path, reference: Path) -> None:
     for name in TABLES:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
-    assert _images(out) == _images(reference)
+    assert image_rows(out) == image_rows(reference)
 
 
 @pytest.mark.parametrize("after_parts", [1, 10])

@@ -1,7 +1,6 @@
 """Batch limits and the output folder: a panic, a hog or a slow file costs one row; the lock;
 stale tables; parts checked against their schema and their input; studies split into images."""
 
-import csv
 import json
 import os
 import subprocess
@@ -10,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from batch_corpus import write_good, write_good_studies
+from batch_corpus import csv_rows, image_rows, write_good, write_good_studies
 from fault_work import misbehaving_study
 
 import mammo_cv.run.batch as batch_module
@@ -19,15 +18,6 @@ from mammo_cv.run.cli import main
 from mammo_cv.run.outfolder import OutFolderBusyError, locked_out_folder
 
 TABLES = ("calcifications.csv", "clusters.csv", "breasts.csv")
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _images(out: Path) -> list[dict[str, str]]:
-    return [{k: v for k, v in row.items() if k != "seconds"} for row in _rows(out / "images.csv")]
 
 
 def _analyze(*args: str) -> int:
@@ -157,7 +147,7 @@ def test_a_run_stopped_early_leaves_no_table_that_looks_current(studies_folder, 
 
 
 def _part(out: Path, source_name: str) -> Path:
-    image_id = next(r["image_id"] for r in _rows(out / "images.csv") if r["source_path"].endswith(source_name))
+    image_id = next(r["image_id"] for r in csv_rows(out / "images.csv") if r["source_path"].endswith(source_name))
     return out / ".parts" / f"{image_id}.json"
 
 
@@ -201,9 +191,9 @@ def test_a_study_split_into_image_tasks_gives_the_same_tables(studies_folder, re
                  "--split-over", "1"]) == 0
     for name in TABLES:
         assert (out / name).read_bytes() == (reference / name).read_bytes()
-    assert _images(out) == _images(reference)
+    assert image_rows(out) == image_rows(reference)
     overlays = sorted(p.stem for p in (out / "overlays").glob("*.png"))
-    assert overlays == sorted(r["image_id"] for r in _rows(out / "images.csv"))
+    assert overlays == sorted(r["image_id"] for r in csv_rows(out / "images.csv"))
 
 
 def test_split_tasks_are_single_images_and_the_context_waits_for_the_whole_study(studies_folder, monkeypatch):

@@ -1,19 +1,13 @@
 """``--dask ADDRESS``: the same per-study work on a Dask distributed cluster gives the same tables."""
 
-import csv
 import warnings
 
 import pytest
-from batch_corpus import write_bad_dicoms, write_good_studies
+from batch_corpus import csv_rows, write_bad_dicoms, write_good_studies
 
 from mammo_cv.run.cli import main
 
 distributed = pytest.importorskip("distributed", reason='pip install "mammo_cv[dask]"')
-
-
-def _rows(path):
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.mark.slow
@@ -33,7 +27,7 @@ def test_dask_run_equals_a_local_run(tmp_path):
     assert code == 1
     for name in ("calcifications.csv", "clusters.csv"):
         assert (remote / name).read_bytes() == (local / name).read_bytes()
-    strip = [[{k: v for k, v in row.items() if k != "seconds"} for row in _rows(out / "images.csv")]
+    strip = [[{k: v for k, v in row.items() if k != "seconds"} for row in csv_rows(out / "images.csv")]
              for out in (local, remote)]
     assert strip[0] == strip[1]
     assert sum(row["status"] == "error" for row in strip[0]) == 9

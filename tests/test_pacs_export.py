@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("highdicom", reason="highdicom is not installed")
 import pydicom  # noqa: E402
-from batch_corpus import PHI, referenced_uids, stored_phantom, write_good_studies  # noqa: E402
+from batch_corpus import PHI, csv_rows, referenced_uids, stored_phantom, write_good_studies  # noqa: E402
 
 from mammo_cv.pacs.export import OBJECT_KINDS  # noqa: E402
 from mammo_cv.run import analyze_batch  # noqa: E402
@@ -33,11 +33,6 @@ def run(tmp_path_factory):
     return folder
 
 
-def _images(out: Path) -> list[dict[str, str]]:
-    with open(out / "images.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _labels(out: Path, image_id: str) -> set[str]:
     with open(out / "calcifications.csv", newline="") as handle:
         return {row["label"] for row in csv.DictReader(handle) if row["image_id"] == image_id}
@@ -45,7 +40,7 @@ def _labels(out: Path, image_id: str) -> set[str]:
 
 def test_one_object_per_kind_and_image_referencing_its_source(run):
     out = run / "out"
-    images = _images(out)
+    images = csv_rows(out / "images.csv")
     assert sorted(p.name for p in (out / "dicom").iterdir()) == sorted(
         f"{row['image_id']}_{kind}.dcm" for row in images for kind in OBJECT_KINDS)
     for row in images:
@@ -60,7 +55,7 @@ def test_one_object_per_kind_and_image_referencing_its_source(run):
 
 def test_segments_carry_the_final_labels(run):
     out = run / "out"
-    for row in _images(out):
+    for row in csv_rows(out / "images.csv"):
         seg = pydicom.dcmread(out / "dicom" / f"{row['image_id']}_seg.dcm")
         assert {item.SegmentLabel for item in seg.SegmentSequence} == (_labels(out, row["image_id"]) or {"none"})
 
