@@ -10,12 +10,9 @@ fails (``summarise`` on seeds 200-207, 120 x 96 mm, 0.07 / 0.1 mm; figures in th
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from script_modules import REPO, load_script
 
 from mammo_cv.anatomy.landmarks import find_anatomy
 from mammo_cv.detection.detect import DetectionConfig, detect_calcifications
@@ -26,12 +23,7 @@ SIZE_MM = (120.0, 96.0)
 
 
 def _script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "evaluate_phantoms.py"
-    spec = importlib.util.spec_from_file_location("evaluate_phantoms", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["evaluate_phantoms"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / "scripts" / "evaluate_phantoms.py")
 
 
 @pytest.mark.slow

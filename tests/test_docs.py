@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from script_modules import load_script
 
 from mammo_cv.run.cli import _parser
 from mammo_cv.tables.schemas import (
@@ -26,10 +26,7 @@ DOCS = ROOT / "docs"
 
 
 def _load_hooks():
-    spec = importlib.util.spec_from_file_location("mammo_cv_docs_hooks", DOCS / "hooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DOCS / "hooks.py", "mammo_cv_docs_hooks")
 
 
 hooks = _load_hooks()

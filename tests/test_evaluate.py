@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from script_modules import REPO, load_script
 
 from mammo_cv.evaluation.metrics import (
     CalcCircle,
@@ -110,11 +107,7 @@ def test_mias_default_operating_point(mias_dir, tmp_path):
     <= 1 FP/image; the assertion uses the measured floor 11/13, because mdb214's circle lies
     outside the breast mask of anatomy.py and cannot be found by construction.
     """
-    script = Path(__file__).resolve().parents[1] / "scripts" / "evaluate_mias.py"
-    spec = importlib.util.spec_from_file_location("evaluate_mias", script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["evaluate_mias"] = module
-    spec.loader.exec_module(module)
+    module = load_script(REPO / "scripts" / "evaluate_mias.py")
     report = module.main([str(mias_dir), "--out", str(tmp_path / "report.json")])
     point = report["default_operating_point"]
     assert point["lesions"] == 13

@@ -16,6 +16,7 @@ import math
 import cv2
 import numpy as np
 import pytest
+from script_modules import REPO, load_script
 
 from mammo_cv.core.types import MammoImage
 from mammo_cv.describe.calcifications import (
@@ -386,14 +387,7 @@ def test_tiny_objects_single_pixel_and_one_pixel_line():
 
 
 def _evaluate_features_script():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "evaluate_features.py"
-    spec = importlib.util.spec_from_file_location("evaluate_features", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / "scripts" / "evaluate_features.py")
 
 
 @pytest.mark.parametrize("spacing", [0.07, 0.1])

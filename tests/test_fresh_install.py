@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from script_modules import load_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "check_fresh_install.py"
 _NETWORK_ERRORS = ("Failed to establish a new connection", "Temporary failure in name resolution",
@@ -17,10 +17,7 @@ _NETWORK_ERRORS = ("Failed to establish a new connection", "Temporary failure in
 
 
 def _check_module():
-    spec = importlib.util.spec_from_file_location("check_fresh_install", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_readme_example_is_split_into_its_statements():

@@ -4,13 +4,13 @@ real films when they are present."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from script_modules import load_script
 
 from mammo_cv.core.psf import blur_sigma_from_correlation, measure_noise, point_source_sharpness, psf_sigma_mm
 from mammo_cv.core.types import Anatomy, ChestWallSide, MammoImage
@@ -248,10 +248,7 @@ def test_insertion_into_a_cbis_film(real_dicom_cases):
 
 @pytest.fixture(scope="module")
 def evaluate():
-    spec = importlib.util.spec_from_file_location("evaluate_insertions", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_point_source_sharpness():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from script_modules import load_script
 
 from mammo_cv.io import load_image
 from mammo_cv.synthetic.phantoms import phantom
@@ -19,10 +19,7 @@ SIDECARS = sorted(SAMPLES_DIR.glob("*.json"))
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("make_sample_dicoms", REPO / "scripts" / "make_sample_dicoms.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / "scripts" / "make_sample_dicoms.py")
 
 
 def _phantom(sidecar: dict):
