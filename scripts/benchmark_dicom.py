@@ -33,7 +33,8 @@ import cv2  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mammo_cv.core.files import write_bytes_atomic  # noqa: E402
 from mammo_cv.io import write_mammo_dicom  # noqa: E402
-from mammo_cv.pacs.export import OBJECT_KINDS, dicom_objects, part10_bytes, read_source_header  # noqa: E402
+from mammo_cv.pacs.export import OBJECT_KINDS, dicom_objects, read_source_header  # noqa: E402
+from mammo_cv.pacs.part10 import part10_bytes  # noqa: E402
 from mammo_cv.pipeline import analyze  # noqa: E402
 from mammo_cv.synthetic.phantoms import phantom  # noqa: E402
 

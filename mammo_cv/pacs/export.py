@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
-from io import BytesIO
 
 import pydicom
 from pydicom.dataset import Dataset
 
 from mammo_cv.io.sniff import sniff_format
+from mammo_cv.pacs.part10 import part10_bytes
 from mammo_cv.pacs.seg import build_segmentation
 from mammo_cv.pacs.sr import build_cad_sr
 
-__all__ = ["OBJECT_KINDS", "decode_object", "dicom_objects", "encoded_objects", "part10_bytes", "read_source_header"]
+__all__ = ["OBJECT_KINDS", "decode_object", "dicom_objects", "encoded_objects", "read_source_header"]
 
 # File-name suffix of each object that dicom_objects returns, in the same order.
 OBJECT_KINDS = ("seg", "sr")
@@ -41,13 +42,6 @@ def dicom_objects(source: Dataset, result, *, config) -> list[Dataset]:
             build_cad_sr(source, result, config=config)]
 
 
-def part10_bytes(dataset: Dataset) -> bytes:
-    """``dataset`` as the bytes of a Part 10 file (preamble, file meta, data set)."""
-    buffer = BytesIO()
-    dataset.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
-
-
 def encoded_objects(source: Dataset, result, *, config) -> tuple[tuple[str, bytes], ...]:
     """:func:`dicom_objects` as ``(kind, Part 10 file bytes)`` pairs, kinds from :data:`OBJECT_KINDS`."""
     return tuple(zip(OBJECT_KINDS, map(part10_bytes, dicom_objects(source, result, config=config)), strict=True))
@@ -55,7 +49,7 @@ def encoded_objects(source: Dataset, result, *, config) -> tuple[tuple[str, byte
 
 def decode_object(data: bytes) -> Dataset:
     """A Part 10 file's bytes (from :func:`encoded_objects`) as a dataset."""
-    return pydicom.dcmread(BytesIO(data))
+    return pydicom.dcmread(io.BytesIO(data))
 
 
 def read_source_header(path: str | os.PathLike[str]) -> Dataset | None:

@@ -2,7 +2,6 @@
 
 import os
 import warnings
-from io import BytesIO
 from pathlib import Path
 
 import highdicom as hd
@@ -11,7 +10,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
 from mammo_cv import __version__
-from mammo_cv.core.files import write_bytes_atomic
+from mammo_cv.pacs.part10 import write_part10
 from mammo_cv.pacs.source import check_source, patient_orientation
 from mammo_cv.pacs.uids import derived_uid
 
@@ -81,6 +80,4 @@ def _segmentation(source: Dataset, masks: np.ndarray, names: list[str], config_d
 
 def write_segmentation(path: str | os.PathLike[str], seg: Dataset) -> Path:
     """Write ``seg`` atomically to ``path`` (Part 10 file) and return the path."""
-    buffer = BytesIO()
-    seg.save_as(buffer, enforce_file_format=True)
-    return write_bytes_atomic(path, buffer.getvalue())
+    return write_part10(path, seg)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +24,8 @@ from pydicom.uid import ExplicitVRLittleEndian, MammographyCADSRStorage
 
 from mammo_cv import __version__
 from mammo_cv.config import Config
-from mammo_cv.core.files import write_bytes_atomic
 from mammo_cv.pacs import codes as c
+from mammo_cv.pacs.part10 import write_part10
 from mammo_cv.pacs.source import check_source
 from mammo_cv.pacs.sr_content import (
     CONTAINS,
@@ -228,6 +227,4 @@ def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
 
 def write_cad_sr(path: str | os.PathLike[str], sr: Dataset) -> Path:
     """Write ``sr`` (from :func:`build_cad_sr`) atomically to ``path`` as a Part 10 file and return the path."""
-    buffer = BytesIO()
-    sr.save_as(buffer, enforce_file_format=True)
-    return write_bytes_atomic(path, buffer.getvalue())
+    return write_part10(path, sr)

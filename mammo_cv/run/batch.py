@@ -34,6 +34,7 @@ import numpy as np
 
 from mammo_cv.classify.rules import Rules
 from mammo_cv.config import Config, resolve_config
+from mammo_cv.core.errors import PROPAGATED
 from mammo_cv.core.optional import progress_bar_class, require
 from mammo_cv.pipeline import analyze
 from mammo_cv.pipeline.study import StudyImage, label_image_tables, pair_study, study_image
@@ -98,8 +99,9 @@ def _dicom_bytes(item: WorkItem, result, calc_table: dict[str, np.ndarray], clus
 
 
 def _guarded(exc: BaseException) -> BaseException:
-    """``exc`` if a batch turns it into an error row; Ctrl-C and exits go on up."""
-    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+    """``exc`` if a batch turns it into an error row; Ctrl-C and exits go on up
+    (:data:`mammo_cv.core.errors.PROPAGATED`)."""
+    if isinstance(exc, PROPAGATED):
         raise exc
     return exc
 
