@@ -32,8 +32,8 @@ from pathlib import Path
 from mammo_cv.core.types import MammoImage
 from mammo_cv.io import load_image
 
-__all__ = ["PARTS", "Background", "cbis_backgrounds", "mias_backgrounds", "background_part", "split_backgrounds",
-           "load_background"]
+__all__ = ["PARTS", "Background", "cbis_backgrounds", "mias_backgrounds", "mias_part", "background_part",
+           "split_backgrounds", "load_background"]
 
 PARTS: tuple[str, ...] = ("dev", "heldout", "all")
 CBIS_SPACING_MM = 0.05
@@ -87,12 +87,18 @@ def mias_backgrounds(folder: str | os.PathLike[str] | None) -> list[Background]:
     folder = Path(folder)
     with open(folder / "annotations.csv", newline="") as handle:
         normals = sorted({row["refnum"].strip() for row in csv.DictReader(handle) if row["class"].strip() == "NORM"})
-    out = []
-    for ref in normals:
-        number = int(re.sub(r"\D", "", ref))
-        out.append(Background(f"mias/{ref}", "mias", str(folder / f"{ref}.pgm"), MIAS_SPACING_MM,
-                              MIAS_GREY_PER_OD, f"mias-woman-{(number + 1) // 2}"))
-    return out
+    return [Background(f"mias/{ref}", "mias", str(folder / f"{ref}.pgm"), MIAS_SPACING_MM, MIAS_GREY_PER_OD,
+                       f"mias-woman-{_mias_woman(ref)}") for ref in normals]
+
+
+def _mias_woman(refnum: str) -> int:
+    """Woman k of a mini-MIAS film: mdb(2k-1) and mdb(2k) are her two breasts."""
+    return (int(re.sub(r"\D", "", refnum)) + 1) // 2
+
+
+def mias_part(refnum: str) -> str:
+    """``"dev"`` (odd women) or ``"heldout"`` (even women) for any mini-MIAS film, e.g. ``"mdb249"``."""
+    return "dev" if _mias_woman(refnum) % 2 == 1 else "heldout"
 
 
 def background_part(background: Background) -> str:
@@ -100,8 +106,7 @@ def background_part(background: Background) -> str:
     if background.source == "cbis":
         return "dev" if background.woman == "sfm-benign-0" else "heldout"
     if background.source == "mias":
-        woman = int(background.woman.rsplit("-", 1)[1])
-        return "dev" if woman % 2 == 1 else "heldout"
+        return mias_part(background.name.rsplit("/", 1)[1])
     raise ValueError(f"unknown background source {background.source!r}")
 
 

@@ -270,7 +270,7 @@ def _rasterise(calc: _Calc, spacing_mm: float, shape: tuple[int, int], margin_px
     h, w = r1 - r0, c1 - c0
     thickness = np.zeros((h * ss, w * ss), np.float32)
     inside = np.zeros((h * ss, w * ss), np.int32)
-    draw_cfg = dataclasses.replace(config.phantom, supersample=1, mu_calc_per_mm=1.0)
+    draw_cfg = dataclasses.replace(config.phantom, supersample=1, mu_calc_per_mm=1.0, calc_density=1.0)
     fr, fc = _draw_calc(thickness, inside, 1, local, fine_mm, draw_cfg)
     cover = (inside > 0).reshape(h, ss, w, ss).mean(axis=(1, 3))
     centroid = (r0 + (fr + 0.5) / ss - 0.5, c0 + (fc + 0.5) / ss - 0.5)

@@ -78,6 +78,9 @@ class PhantomConfig:
     mu_calc_per_mm : float
         Linear attenuation of calcium hydroxyapatite (3.16 g/cm^3, the mineral of most breast
         calcifications) at 20 keV, 1/mm (Elam, Ravel & Sieber 2002 tables).
+    calc_density : float
+        Calcium attenuation of a calcification as a fraction of solid hydroxyapatite's, measured
+        against real calcifications (:mod:`mammo_cv.synthetic.calibration`); 1 draws solid calcium.
     calc_max_thickness_mm : float
         Cap of the projected calcium path, mm: macro-calcifications saturate rather than overflow 12 bits.
     value_offset, value_gain, max_value : float
@@ -133,6 +136,9 @@ class PhantomConfig:
     # as the tissue values: mu/rho = 6.56 cm^2/g (Elam, Ravel & Sieber 2002 tables, as in NIST
     # XCOM) -> 2.07 /mm. (17.5 keV: 3.0 /mm; 22 keV: 1.6 /mm; calcium oxalate, type I: 1.0 /mm.)
     mu_calc_per_mm: float = 2.07
+    # Real calcifications are mineral aggregates, not solid crystal: their contrast is this fraction
+    # of a solid body's of the same outline (scripts/calibrate_phantoms.py; docs/real-images.md).
+    calc_density: float = 1.0
     # Projected calcium path is capped: macrocalcifications saturate rather than overflow 12 bits.
     calc_max_thickness_mm: float = 1.2
     # Stored value = offset + gain * A: a 60-mm fully glandular breast (A = 4.81) plus a capped
@@ -194,6 +200,11 @@ class PhantomConfig:
     member_gap_mm: float = 0.25
     punctate_clearance_mm: float = 10.0
     supersample: int = 4
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.calc_density <= 1.0:
+            raise ValueError(f"calc_density must lie in [0, 1] (a fraction of solid hydroxyapatite), "
+                             f"got {self.calc_density}")
 
 
 @dataclass(frozen=True)
@@ -707,7 +718,7 @@ def _draw_calc(att: np.ndarray, labels: np.ndarray, calc_id: int, calc: _Calc, s
     path_mm = np.minimum(path_mm, cfg.calc_max_thickness_mm)
     cover = (canvas > 0).reshape(h, ss, w, ss).mean(axis=(1, 3))
     mean_path = path_mm.reshape(h, ss, w, ss).mean(axis=(1, 3))
-    att[r0:r1, c0:c1] += (cfg.mu_calc_per_mm * mean_path).astype(np.float32)
+    att[r0:r1, c0:c1] += (cfg.mu_calc_per_mm * cfg.calc_density * mean_path).astype(np.float32)
     drawn = cover >= 0.5
     if not drawn.any():  # smaller than half a pixel: label its best-covered pixel
         drawn = cover == cover.max()
