@@ -45,6 +45,7 @@ import argparse
 import csv
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ from mammo_cv.config.settings import Config
 from mammo_cv.evaluation.metrics import best_overlap, f1_score, match_clusters, read_mias_annotations
 from mammo_cv.io import load_image
 from mammo_cv.pipeline.analysis import analyze
-from mammo_cv.synthetic.phantoms import CALC_KINDS, phantom
+from mammo_cv.synthetic.phantoms import CALC_KINDS, CALIBRATED_CALC_DENSITY, PhantomConfig, phantom
 
 CALC_TYPES = ("secretory", "vascular", "macro")
 SUSPICIOUS_KINDS = ("pleomorphic", "fine_linear_branching")
@@ -65,11 +66,11 @@ def _pose(seed: int) -> tuple[str, str]:
 
 
 def phantom_outcome(seed: int, spacing_mm: float, size_mm: tuple[float, float], config: Config,
-                    kinds: tuple[str, ...]) -> dict:
+                    kinds: tuple[str, ...], phantom_config: PhantomConfig | None = None) -> dict:
     """Analyse one phantom and compare its labels with the truth."""
     view, side = _pose(seed)
     ph = phantom(spacing_mm=spacing_mm, size_mm=size_mm, seed=seed, view=view, laterality=side,
-                 calcifications=kinds)
+                 calcifications=kinds, config=phantom_config)
     result = analyze(ph.image, config=config)
     det = result.detections.label_image
     calc_label = dict(zip(result.calc_table["calc_id"].tolist(), result.calc_table["label"].tolist()))
@@ -243,18 +244,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--size-mm", type=float, nargs=2, default=(120.0, 96.0))
     parser.add_argument("--rules", type=Path, help="rules file (default: the shipped rules.toml)")
     parser.add_argument("--mias", type=Path, help="mini-MIAS dev folder (annotations.csv, mdbNNN.pgm)")
+    parser.add_argument("--calc-density", type=float, default=PhantomConfig().calc_density,
+                        help=f"phantom calcium fraction (calibrated on real images: {CALIBRATED_CALC_DENSITY})")
     args = parser.parse_args(argv)
     config = Config(rules=load_rules(args.rules))
+    phantom_config = replace(PhantomConfig(), calc_density=args.calc_density)
     start = time.time()
     size = (args.size_mm[0], args.size_mm[1])
     benign_kinds = tuple(k for k in CALC_KINDS if k not in SUSPICIOUS_KINDS)
     seeds = range(args.seeds[0], args.seeds[1])
-    full = [phantom_outcome(s, sp, size, config, CALC_KINDS) for s in seeds for sp in args.spacings]
-    clean = [phantom_outcome(s, sp, size, config, benign_kinds) for s in seeds for sp in args.spacings]
+    full = [phantom_outcome(s, sp, size, config, CALC_KINDS, phantom_config) for s in seeds for sp in args.spacings]
+    clean = [phantom_outcome(s, sp, size, config, benign_kinds, phantom_config) for s in seeds for sp in args.spacings]
     report = {
         "command": "python scripts/evaluate_classification.py " + " ".join(argv or []),
         "rules_digest": config.rules.digest, "seeds": list(args.seeds), "spacings_mm": list(args.spacings),
-        "size_mm": list(size),
+        "size_mm": list(size), "calc_density": args.calc_density,
         "phantoms": phantom_metrics(full),
         "phantoms_by_spacing": {str(sp): phantom_metrics([o for o in full if o["spacing_mm"] == sp])
                                 for sp in args.spacings},

@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/evaluate_phantoms.py --out report.json [--spacings 0.07 0.1] [--seeds 100 120]
-        [--min-confidence 6] [--size-mm 240 190]
+        [--min-confidence 6] [--size-mm 240 190] [--calc-density 0.459]
 
 For each spacing, phantoms with calcifications (seeds ``a..b-1``) and calcification-free
 phantoms (seeds ``1000+a..1000+b-1``) cycle through L-CC, R-CC, L-MLO, R-MLO. Reported: recall
@@ -29,7 +29,7 @@ import numpy as np
 from mammo_cv.anatomy.landmarks import find_anatomy
 from mammo_cv.detection.detect import DetectionConfig, detect_calcifications
 from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, label_overlaps, match_calcifications, recall_by_size
-from mammo_cv.synthetic.phantoms import phantom
+from mammo_cv.synthetic.phantoms import CALIBRATED_CALC_DENSITY, PhantomConfig, phantom
 
 FREE_SEED_OFFSET = 1000  # calcification-free phantoms use other seeds than the ones with calcs
 POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
@@ -62,11 +62,11 @@ def whole_by_size(sizes_mm: np.ndarray, share: np.ndarray, pieces: np.ndarray) -
 
 
 def run_one(spacing_mm: float, seed: int, calcifications: str, config: DetectionConfig,
-            size_mm: tuple[float, float] = (240.0, 190.0)) -> dict:
+            size_mm: tuple[float, float] = (240.0, 190.0), phantom_config: PhantomConfig | None = None) -> dict:
     """Detect on one phantom (pose chosen by the seed); return sizes, found flags, splits and false detections."""
     laterality, view = POSES[seed % len(POSES)]
     ph = phantom(spacing_mm=spacing_mm, seed=seed, calcifications=calcifications,
-                           laterality=laterality, view=view, size_mm=size_mm)
+                 laterality=laterality, view=view, size_mm=size_mm, config=phantom_config)
     anatomy = find_anatomy(ph.image)
     dets = detect_calcifications(ph.image, anatomy, config=config)
     found, n_false = match_calcifications(ph.calc_labels, dets.label_image, dets.peak_rc,
@@ -82,10 +82,10 @@ def run_one(spacing_mm: float, seed: int, calcifications: str, config: Detection
 
 
 def summarise(spacing_mm: float, seeds: range, config: DetectionConfig,
-              size_mm: tuple[float, float] = (240.0, 190.0)) -> dict:
+              size_mm: tuple[float, float] = (240.0, 190.0), phantom_config: PhantomConfig | None = None) -> dict:
     """Pooled figures over ``seeds`` (with calcifications) and their calcification-free twins."""
-    runs = [run_one(spacing_mm, seed, "all", config, size_mm) for seed in seeds]
-    free = [run_one(spacing_mm, FREE_SEED_OFFSET + seed, "none", config, size_mm) for seed in seeds]
+    runs = [run_one(spacing_mm, seed, "all", config, size_mm, phantom_config) for seed in seeds]
+    free = [run_one(spacing_mm, FREE_SEED_OFFSET + seed, "none", config, size_mm, phantom_config) for seed in seeds]
     sizes = np.concatenate([r["sizes_mm"] for r in runs])
     found = np.concatenate([r["found"] for r in runs])
     pieces = np.concatenate([r["pieces"] for r in runs])
@@ -125,13 +125,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs=2, default=[100, 120], metavar=("FIRST", "STOP"))
     parser.add_argument("--min-confidence", type=float, nargs="+", default=[DetectionConfig().min_confidence])
     parser.add_argument("--size-mm", type=float, nargs=2, default=[240.0, 190.0])
+    parser.add_argument("--calc-density", type=float, default=PhantomConfig().calc_density,
+                        help=f"phantom calcium fraction (calibrated on real images: {CALIBRATED_CALC_DENSITY})")
     args = parser.parse_args(argv)
     seeds = range(*args.seeds)
-    report = {"detection_config": asdict(DetectionConfig()), "results": []}
+    phantom_config = replace(PhantomConfig(), calc_density=args.calc_density)
+    report = {"detection_config": asdict(DetectionConfig()), "calc_density": args.calc_density, "results": []}
     for threshold in args.min_confidence:
         config = replace(DetectionConfig(), min_confidence=threshold)
         for spacing in args.spacings:
-            result = {"min_confidence": threshold, **summarise(spacing, seeds, config, tuple(args.size_mm))}
+            figures = summarise(spacing, seeds, config, tuple(args.size_mm), phantom_config)
+            result = {"min_confidence": threshold, **figures}
             report["results"].append(result)
             print(f"min_confidence {threshold}, {spacing} mm: recall >=0.3 mm {result['recall_ge_0p3_mm']:.3f}, "
                   f"0.15-0.3 mm {result['recall_0p15_to_0p3_mm']:.3f}, split {result['split_fraction']:.3f}, "

@@ -15,7 +15,7 @@ from script_modules import load_script
 
 from mammo_cv.synthetic.backgrounds import mias_part
 from mammo_cv.synthetic.calibration import GroupPeaks, calcium_fraction, group_peaks, psf_matching_sigma_px
-from mammo_cv.synthetic.phantoms import PhantomConfig, phantom
+from mammo_cv.synthetic.phantoms import CALIBRATED_CALC_DENSITY, PhantomConfig, phantom
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "calibrate_phantoms.py"
 
@@ -93,3 +93,13 @@ def test_the_solved_density_matches_the_development_women(mias_dir, tmp_path):
     assert 0.0 < report["phantom_calc_density"] < 1.0
     assert report["dev"]["fraction"] == pytest.approx(1.0, abs=0.1)
     assert report["dev"]["groups"] + report["heldout"]["groups"] == report["all"]["groups"] >= 10
+
+
+def test_the_shipped_calibrated_density_matches_the_development_women(mias_dir, tmp_path):
+    out = tmp_path / "calibration.json"
+    load_script(SCRIPT).main([str(mias_dir), "--out", str(out), "--seeds", "0", "8",
+                              "--calc-density", str(CALIBRATED_CALC_DENSITY)])
+    report = json.loads(out.read_text())
+    assert report["phantom_calc_density"] == CALIBRATED_CALC_DENSITY
+    assert report["dev"]["fraction"] == pytest.approx(1.0, abs=0.15)
+    assert report["heldout"]["fraction"] < 1.0  # the held-out women's calcifications are fainter (section 8)

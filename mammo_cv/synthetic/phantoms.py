@@ -43,7 +43,11 @@ from mammo_cv.core.psf import FFDM_PSF_SIGMA_MM
 from mammo_cv.core.types import ChestWallSide, Laterality, MammoImage, PresentationIntent, View
 from mammo_cv.synthetic.glyphs import text_bitmap
 
-__all__ = ["CALC_KINDS", "KIND_TO_LABEL", "PhantomConfig", "Phantom", "phantom"]
+__all__ = ["CALC_KINDS", "KIND_TO_LABEL", "CALIBRATED_CALC_DENSITY", "PhantomConfig", "Phantom", "phantom"]
+
+#: ``PhantomConfig.calc_density`` that matches the real calcifications of the development women of
+#: mini-MIAS (``python scripts/calibrate_phantoms.py MIAS_DIR --solve``; docs/real-images.md section 8).
+CALIBRATED_CALC_DENSITY = 0.459
 
 #: Calcification kind -> truth label (the classifier's target vocabulary).
 KIND_TO_LABEL: dict[str, str] = {
