@@ -22,9 +22,13 @@ _DEFAULTS = {"length_mm": 0.3, "width_mm": 0.2, "area_mm2": 0.05, "elongation": 
 
 
 def calcs(*rows: dict) -> dict[str, np.ndarray]:
-    """A calcification table from partial rows (other columns take small-round defaults)."""
-    return {name: np.array([row.get(name, default) for row in rows], np.float64)
-            for name, default in _DEFAULTS.items()}
+    """A calcification table from partial rows (other columns take small-round defaults; the calibre
+    is the width, as for an object much wider than the blur, unless given)."""
+    table = {name: np.array([row.get(name, default) for row in rows], np.float64)
+             for name, default in _DEFAULTS.items()}
+    table["calibre_mm"] = np.array([row.get("calibre_mm", row.get("width_mm", _DEFAULTS["width_mm"]))
+                                    for row in rows], np.float64)
+    return table
 
 
 def clusters(*rows: dict) -> dict[str, np.ndarray]:

@@ -10,13 +10,14 @@ first rule that matches gives the label:
 2. ``vascular``: ``vascular_score >= vascular.min_vascular_score``.
 3. ``secretory``: a rod (length, width, elongation in range) pointing to the nipple.
 4. ``macro``: rim, curved shell fragment, coarse/popcorn, large round or dystrophic: greatest
-   dimension >= ``macro.min_length_mm`` and coarse (wide or large in area), or a rim.
+   dimension >= ``macro.min_length_mm`` and coarse (``calibre_mm`` or area large), or a rim.
 5. ``punctate``: small and round.
 6. ``other``.
 
 Cluster score, in [0, 1] (BI-RADS 5th ed.: "at least 5 within 1 cm", fine pleomorphic or fine
 linear, linear/segmental distribution raise suspicion). A *fine* member has no benign label
-(rules 2-4) and a width below ``max_fine_width_mm``::
+(rules 2-4) and a calibre (``calibre_mm``, the width without the system blur) below
+``max_fine_width_mm``::
 
     score = fine_fraction * (count_weight * min(1, n_fine / min_fine_calcs)
                              + morphology_weight * morphology
@@ -45,7 +46,7 @@ from mammo_cv.core.labels import LABELS
 __all__ = ["LABELS", "StudyContext", "Classification", "classify", "label_tables", "count_rod_like",
            "contexts_from_rod_counts"]
 
-_CALC_NEEDED = ("length_mm", "width_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
+_CALC_NEEDED = ("length_mm", "width_mm", "calibre_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
                 "orientation_to_nipple_deg", "cluster_id", "vascular_score")
 _CLUSTER_NEEDED = ("cluster_id", "pleomorphism", "distribution", "extent_mm")
 # Column of the fraction of members that branch: ``branching``, or ``branching_pattern`` (accepted
@@ -142,7 +143,7 @@ def _benign_labels(c: dict[str, np.ndarray], rules: Rules, bilateral: bool) -> t
     big = c["length_mm"] >= mac.min_length_mm
     rim = big & (c["lucent_center"] >= mac.rim_min_lucent_center)
     arc = (c["length_mm"] >= mac.arc_min_length_mm) & (c["irregularity"] >= mac.arc_min_irregularity)
-    coarse = big & ((c["width_mm"] >= mac.min_width_mm) | (c["area_mm2"] >= mac.min_area_mm2))
+    coarse = big & ((c["calibre_mm"] >= mac.min_width_mm) | (c["area_mm2"] >= mac.min_area_mm2))
     macro = rim | arc | coarse
     punctate = (c["length_mm"] < pun.max_length_mm) & (c["elongation"] < pun.max_elongation)
     label = np.select([vascular, secretory, macro, punctate], ["vascular", "secretory", "macro", "punctate"],
@@ -166,7 +167,7 @@ def _calc_reason(label: str, kind: str, row: dict[str, float], rules: Rules, bil
             text += f"; {bilateral_rods} rod-like in the other breast support secretory (bilateral)"
         return text
     if label == "macro":
-        return (f"{size}, area {row['area_mm2']:.2f} mm2, lucent centre {row['lucent_center']:.2f}, "
+        return (f"{size}, calibre {row['calibre_mm']:.2f} mm, area {row['area_mm2']:.2f} mm2, lucent centre {row['lucent_center']:.2f}, "
                 f"irregularity {row['irregularity']:.2f} -> macro ({kind})")
     if label == "punctate":
         return f"{size}, elongation {row['elongation']:.1f}, not in a suspicious cluster -> punctate (small round)"
@@ -281,7 +282,7 @@ def _cluster_facts(c: dict[str, np.ndarray], label: np.ndarray, member_row: np.n
     inside = member_row >= 0
     rows = member_row[inside]
     benign = np.isin(label, ("vascular", "secretory", "macro"))[inside]
-    fine = ~benign & (c["width_mm"][inside] < sus.max_fine_width_mm)
+    fine = ~benign & (c["calibre_mm"][inside] < sus.max_fine_width_mm)
     fine_linear = fine & (c["elongation"][inside] >= sus.fine_linear_min_elongation)
     n_members = np.bincount(rows, minlength=k).astype(np.float64)
     n_fine = np.bincount(rows, fine, minlength=k)
