@@ -428,7 +428,9 @@ def test_secretory_rods_measured_on_their_true_masks(spacing):
 def test_calibre_removes_the_blur_that_widens_thin_lines(spacing, psf_sigma):
     # 4-mm lines blurred by a Gaussian PSF, masked at half their peak (as the detector's half-maximum cut)
     def line(width):
-        inside = lambda r, c: _segment_distance(r, c, (10.0, 8.0), (10.0, 12.0)) <= width / 2
+        def inside(r, c):
+            return _segment_distance(r, c, (10.0, 8.0), (10.0, 12.0)) <= width / 2
+
         blurred = cv2.GaussianBlur(_coverage(inside, spacing, (20.0, 20.0)).astype(np.float32), (0, 0),
                                    psf_sigma / spacing)
         _, labels = cv2.connectedComponents((blurred >= 0.5 * blurred.max()).astype(np.uint8), connectivity=8,

@@ -167,7 +167,8 @@ def _calc_reason(label: str, kind: str, row: dict[str, float], rules: Rules, bil
             text += f"; {bilateral_rods} rod-like in the other breast support secretory (bilateral)"
         return text
     if label == "macro":
-        return (f"{size}, calibre {row['calibre_mm']:.2f} mm, area {row['area_mm2']:.2f} mm2, lucent centre {row['lucent_center']:.2f}, "
+        return (f"{size}, calibre {row['calibre_mm']:.2f} mm, area {row['area_mm2']:.2f} mm2, "
+                f"lucent centre {row['lucent_center']:.2f}, "
                 f"irregularity {row['irregularity']:.2f} -> macro ({kind})")
     if label == "punctate":
         return f"{size}, elongation {row['elongation']:.1f}, not in a suspicious cluster -> punctate (small round)"
@@ -181,7 +182,7 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     Parameters
     ----------
     calc_table : dict of str to (n,) ndarray
-        Needs ``length_mm``, ``width_mm``, ``area_mm2``, ``elongation``, ``lucent_center``,
+        Needs ``length_mm``, ``width_mm``, ``calibre_mm``, ``area_mm2``, ``elongation``, ``lucent_center``,
         ``irregularity``, ``orientation_to_nipple_deg``, ``cluster_id`` (row index into the
         cluster table's ``cluster_id``, -1 = none) and ``vascular_score``.
     cluster_table : dict of str to (k,) ndarray
@@ -199,7 +200,8 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     --------
     >>> import numpy as np
     >>> from mammo_cv.classify.rules import load_rules
-    >>> rod = {"length_mm": np.array([6.2]), "width_mm": np.array([0.8]), "area_mm2": np.array([4.5]),
+    >>> rod = {"length_mm": np.array([6.2]), "width_mm": np.array([0.8]), "calibre_mm": np.array([0.76]),
+    ...        "area_mm2": np.array([4.5]),
     ...        "elongation": np.array([7.8]), "lucent_center": np.array([0.0]),
     ...        "irregularity": np.array([0.1]), "orientation_to_nipple_deg": np.array([12.0]),
     ...        "cluster_id": np.array([-1]), "vascular_score": np.array([0.0])}
