@@ -107,6 +107,24 @@ def test_linear_distribution_raises_the_score():
     assert grouped.cluster_label[0] == "punctate" and linear.cluster_label[0] == "suspicious_cluster"
 
 
+@pytest.mark.parametrize("members, suspicious", [
+    # specks narrower than the blur (calibre 0): their shape is not measured, BI-RADS' count of 5 is needed
+    ([{"width_mm": 0.2, "calibre_mm": 0.0}] * 4, False),
+    ([{"width_mm": 0.2, "calibre_mm": 0.0}] * 5, True),
+    # three fine members suffice when two are resolved: pleomorphism compares measured shapes
+    ([{"width_mm": 0.2, "calibre_mm": 0.15}] * 2 + [{"width_mm": 0.2, "calibre_mm": 0.0}], True),
+    ([{"width_mm": 0.2, "calibre_mm": 0.15}] + [{"width_mm": 0.2, "calibre_mm": 0.0}] * 3, False),
+    # as do three unresolved fine members of which two are fine-linear (casts of a duct)
+    ([{"length_mm": 1.2, "width_mm": 0.3, "calibre_mm": 0.0, "elongation": 4.0}] * 2
+     + [{"width_mm": 0.2, "calibre_mm": 0.0}], True),
+])
+def test_unresolved_members_need_the_bi_rads_count(members, suspicious):
+    rows = [{**m, "cluster_id": 0} for m in members]
+    out = classify(calcs(*rows), clusters({"pleomorphism": 0.4, "distribution": "linear"}), rules=RULES)
+    assert out.cluster_score[0] >= RULES.suspicious_cluster.min_score
+    assert (out.cluster_label[0] == "suspicious_cluster") == suspicious, out.cluster_reason[0]
+
+
 def test_vascular_members_make_no_suspicious_cluster():
     members = [{"cluster_id": 0, "length_mm": 2.0, "width_mm": 0.2, "elongation": 9.0, "vascular_score": 0.9}
                for _ in range(6)]

@@ -6,7 +6,9 @@ and applies the rules of :mod:`mammo_cv.classify.rules` (``rules.toml``) in this
 first rule that matches gives the label:
 
 1. ``suspicious_cluster``: every member of a cluster whose suspicion ``score`` reaches
-   ``suspicious_cluster.min_score`` and that has at least ``min_fine_calcs_label`` fine members.
+   ``suspicious_cluster.min_score`` and that has at least ``min_fine_calcs_label`` fine members (BI-RADS:
+   5); ``shaped_min_fine_calcs_label`` suffice when ``min_shaped_members`` of them show their shape:
+   resolved (``calibre_mm > 0``, wider than the blur) or fine-linear.
 2. ``vascular``: ``vascular_score >= vascular.min_vascular_score``.
 3. ``secretory``: a rod (length, width, elongation in range) pointing to the nipple.
 4. ``macro``: rim, curved shell fragment, coarse/popcorn, large round or dystrophic: greatest
@@ -304,7 +306,10 @@ def _cluster_facts(c: dict[str, np.ndarray], label: np.ndarray, member_row: np.n
     fragmented = (fill >= mac.fragment_min_fill) | (
         (macro_length > 0) & (macro_length >= mac.fragment_min_length_fraction * extent))
     score = np.where(fragmented, 0.0, score)
-    suspicious = (score >= sus.min_score) & (n_fine >= sus.min_fine_calcs_label)
+    # the shape of a member narrower than the blur is not measured: then only the BI-RADS count is evidence
+    n_shaped = np.bincount(rows, fine & ((c["calibre_mm"][inside] > 0) | fine_linear), minlength=k)
+    floor = np.where(n_shaped >= sus.min_shaped_members, sus.shaped_min_fine_calcs_label, sus.min_fine_calcs_label)
+    suspicious = (score >= sus.min_score) & (n_fine >= floor)
     return _Clusters(n_members=n_members, n_fine=n_fine, n_linear=n_linear, pleomorphism=pleo,
                      distribution=distribution, fill=fill, macro_length_mm=macro_length, extent_mm=extent,
                      score=score, fragmented=fragmented, suspicious=suspicious)
@@ -359,7 +364,9 @@ def _cluster_reason(cl: _Clusters, j: int, label: str, rules: Rules) -> str:
                 f"piece {cl.macro_length_mm[j]:.1f} mm of {cl.extent_mm[j]:.1f} mm extent -> macro (one fragmented "
                 "coarse calcification)")
     verdict = (f">= {sus.min_score:g} -> suspicious_cluster" if cl.suspicious[j] else
-               f"(suspicious needs >= {sus.min_score:g} and >= {sus.min_fine_calcs_label} fine) -> mostly {label}")
+               f"(suspicious needs >= {sus.min_score:g} and >= {sus.min_fine_calcs_label} fine, or "
+               f">= {sus.shaped_min_fine_calcs_label} with >= {sus.min_shaped_members} resolved or fine-linear) "
+               f"-> mostly {label}")
     return (f"{int(cl.n_members[j])} calcs, {int(cl.n_fine[j])} fine (< {sus.max_fine_width_mm:g} mm), "
             f"{int(cl.n_linear[j])} fine-linear, pleomorphism {cl.pleomorphism[j]:.2f}, {cl.distribution[j]} "
             f"distribution -> score {cl.score[j]:.2f} " + verdict)

@@ -29,8 +29,9 @@ Why candidates of 3 rather than 5 (mini-MIAS dev, 69 images, 13 localised groups
 detector, ``python scripts/evaluate_mias.py DATA --out r.json`` with ``min_members`` 3 or 5):
 min 3 finds 11/13 at 0.90 FP clusters/image, min 5 only 9/13 at 0.16; a 1-cm DBSCAN rule
 (>= 5 within 10 mm) 7/13 at 1.38. On 0.2 mm scanned film the smallest members of a group are
-invisible, so the BI-RADS count is kept as a reported flag instead of as the grouping rule
-(the classifier does not require it either; see ``rules.toml``, ``min_fine_calcs_label``).
+invisible, so the BI-RADS count is a link and a reported flag, not the grouping rule; the
+classifier requires it only of clusters whose members' shape is not resolved (``rules.toml``,
+``min_fine_calcs_label``).
 """
 
 from __future__ import annotations
