@@ -78,7 +78,8 @@ class ClusterConfig:
         keeps every hit cluster and drops about 0.3 false clusters per image.
     bi_rads_span_mm : float
         Diameter of the circle, centred on a member, that must hold ``bi_rads_min_calcs`` members for
-        ``bi_rads_group``, mm. BI-RADS 5th ed. "5 calcifications ... within 1 cm of each other": 10 mm.
+        ``bi_rads_group`` and for the BI-RADS link (:func:`bi_rads_links`), mm. BI-RADS 5th ed. "5
+        calcifications ... within 1 cm of each other": 10 mm.
     bi_rads_min_calcs : int
         BI-RADS 5th ed. lower limit of a group: 5 calcifications.
     collinear_gap_mm : float
