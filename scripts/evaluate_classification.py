@@ -3,7 +3,12 @@
 Usage::
 
     python scripts/evaluate_classification.py --out report.json [--seeds 1000 1020]
-        [--spacings 0.07 0.1] [--size-mm 120 96] [--rules FILE] [--mias DATA_DIR]
+        [--spacings 0.07 0.1 ...] [--size-mm 120 96] [--rules FILE] [--mias DATA_DIR]
+
+Resolution awareness (issue 14, item 4): the same seeds at the four spacings of the issue,
+the first one the reference::
+
+    python scripts/evaluate_classification.py --out r.json --spacings 0.05 0.07 0.1 0.2
 
 Phantom set: for every seed in ``[seeds[0], seeds[1])`` one phantom per spacing, the view
 alternating CC/MLO with the seed and the side L/R every two seeds (so both views and both
@@ -27,9 +32,12 @@ suspicious_cluster F1 (cluster level)
     calcification. Recall = found / truth groups (end to end: includes detector misses).
 Macro-F1
     Mean of the four F1 (``f1_detected`` for the three calcification types).
-Label agreement 0.07 vs 0.1 mm
-    Over truth calcifications detected at both spacings of one seed: fraction with the same
-    predicted label; and over truth suspicious groups: same found / not found.
+Label agreement across spacings (``agreement``, per spacing)
+    Over truth calcifications detected both at the first spacing given (the reference) and at
+    this one, for the same seed: fraction with the same predicted label (``vs_reference``); over
+    the truth calcifications detected at this spacing: fraction whose predicted label is the
+    truth's (``vs_truth``; by kind in ``vs_truth_by_kind``); over truth suspicious groups: same
+    found / not found as at the reference (``group_vs_reference``).
 mini-MIAS (``--mias``)
     Annotated CALC circles with coordinates (``evaluate.read_mias_annotations``); a group is
     labelled suspicious when a cluster whose centre hits it (``evaluate.match_clusters``) is
@@ -163,24 +171,37 @@ def group_integrity(outcomes: list[dict]) -> dict:
     return out
 
 
-def agreement(outcomes: list[dict], spacings: tuple[float, float]) -> dict:
-    """Label agreement between the two renderings of each seed."""
+def agreement(outcomes: list[dict], spacings: tuple[float, ...]) -> dict:
+    """Per spacing: label agreement with the reference spacing (``spacings[0]``) and with the truth."""
     by = {(o["seed"], o["spacing_mm"]): o for o in outcomes}
-    same = total = g_same = g_total = 0
-    for seed in sorted({o["seed"] for o in outcomes}):
-        a, b = by.get((seed, spacings[0])), by.get((seed, spacings[1]))
-        if a is None or b is None:
-            continue
-        pred_b = {r["id"]: r["pred"] for r in b["truth"]}
-        for r in a["truth"]:
-            if r["pred"] is not None and pred_b.get(r["id"]) is not None:
-                total += 1
-                same += r["pred"] == pred_b[r["id"]]
-        for g in a["suspicious_groups"]:
-            g_total += 1
-            g_same += (g in a["found_groups"]) == (g in b["found_groups"])
-    return {"calc_label_agreement": same / total if total else None, "n_calcs_compared": total,
-            "group_agreement": g_same / g_total if g_total else None, "n_groups_compared": g_total}
+    seeds = sorted({o["seed"] for o in outcomes})
+    out = {}
+    for spacing in spacings:
+        same = total = g_same = g_total = right = detected = 0
+        by_kind: dict[str, list[int]] = {}
+        for seed in seeds:
+            ref, here = by.get((seed, spacings[0])), by.get((seed, spacing))
+            if ref is None or here is None:
+                continue
+            pred_ref = {r["id"]: r["pred"] for r in ref["truth"]}
+            for r in here["truth"]:
+                if r["pred"] is None:
+                    continue
+                detected += 1
+                right += r["pred"] == r["truth"]
+                by_kind.setdefault(r["kind"], [0, 0])[0] += r["pred"] == r["truth"]
+                by_kind[r["kind"]][1] += 1
+                if pred_ref.get(r["id"]) is not None:
+                    total += 1
+                    same += r["pred"] == pred_ref[r["id"]]
+            for g in ref["suspicious_groups"]:
+                g_total += 1
+                g_same += (g in ref["found_groups"]) == (g in here["found_groups"])
+        out[str(spacing)] = {"vs_reference": same / total if total else None, "n_vs_reference": total,
+                             "vs_truth": right / detected if detected else None, "n_detected": detected,
+                             "vs_truth_by_kind": {k: round(v[0] / v[1], 3) for k, v in sorted(by_kind.items())},
+                             "group_vs_reference": g_same / g_total if g_total else None, "n_groups": g_total}
+    return out
 
 
 def roc_auc(positive: list[float], negative: list[float]) -> float | None:
@@ -240,7 +261,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="JSON report")
     parser.add_argument("--seeds", type=int, nargs=2, default=(1000, 1020), metavar=("FIRST", "STOP"))
-    parser.add_argument("--spacings", type=float, nargs=2, default=(0.07, 0.1))
+    parser.add_argument("--spacings", type=float, nargs="+", default=(0.07, 0.1),
+                        help="pixel spacings in mm; the first is the reference of the label agreement")
     parser.add_argument("--size-mm", type=float, nargs=2, default=(120.0, 96.0))
     parser.add_argument("--rules", type=Path, help="rules file (default: the shipped rules.toml)")
     parser.add_argument("--mias", type=Path, help="mini-MIAS dev folder (annotations.csv, mdbNNN.pgm)")
@@ -277,7 +299,8 @@ def main(argv: list[str] | None = None) -> dict:
                "suspicious_recall": report["phantoms"]["suspicious_cluster_recall"],
                "group_integrity": report["phantoms"]["group_integrity"],
                "false_suspicious_per_clean_image": report["false_suspicious_clusters_per_image_without_suspicious"],
-               **report["agreement"]}
+               "agreement": {sp: {k: v for k, v in a.items() if k != "vs_truth_by_kind"}
+                             for sp, a in report["agreement"].items()}}
     if args.mias:
         summary["mias"] = {k: v for k, v in report["mias"].items() if k not in ("groups", "excluded_no_coordinates")}
     print(json.dumps(summary, indent=1))

@@ -29,6 +29,10 @@ Per-type F1 (secretory, vascular, macro) and suspicious_cluster F1
 Visible
     SNR >= 5 (Rose criterion): suspicious-cluster recall is also given for groups of at least
     5 visible members.
+Stage that lost a missed suspicious group (``lost_at``)
+    ``detection``: fewer than ``ClusterConfig.min_members`` of its calcifications detected at
+    ``min_member_confidence``; ``grouping``: enough detected, but no reported cluster holds that
+    many of them; ``label``: a reported cluster holds them and is not labelled suspicious.
 Artefact tests (on every reported detection; numbers only: what would remain for each test)
     ``sharper_than_psf``: its sharpness (``detection.artefacts.spot_sharpness``, on the raw grey)
     exceeds that of a point source through the insertion's PSF (``core.psf.psf_sigma_mm``: measured
@@ -74,6 +78,7 @@ SNR_BANDS = ((0.0, 3.0), (3.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, math.inf)
 VISIBLE_SNR = 5.0
 TYPES = ("secretory", "vascular", "macro", "suspicious_cluster")
 LABELS = ("secretory", "vascular", "macro", "suspicious_cluster", "punctate", "other")
+LOST_AT = ("detection", "grouping", "label")
 TESTS = ("sharper_than_psf", "below_min_size", "row_line", "col_line")
 MIN_SIZE_MM = 0.1
 LINE_HALF_MM, LINE_GAP_MM, LINE_Z, LINE_SHARE = 10.0, 1.0, 5.0, 0.25
@@ -190,25 +195,38 @@ def _object_outcomes(ins, result, flags) -> list[dict]:
 
 
 def _cluster_outcomes(ins, result) -> tuple[list[dict], int]:
-    """Suspicious truth groups found or not, and false suspicious clusters."""
+    """Suspicious truth groups found or not (with the stage that lost a missed one), and false
+    suspicious clusters."""
     det = result.detections.label_image
     det_to_truth = best_overlap(det, ins.labels)
     truth = {c["id"]: c for c in ins.truth["calcifications"]}
-    cluster_of = dict(zip(result.calc_table["calc_id"].tolist(), result.calc_table["cluster_id"].tolist()))
+    ct = result.calc_table
+    cluster_of = dict(zip(ct["calc_id"].tolist(), ct["cluster_id"].tolist()))
+    confidence = dict(zip(ct["calc_id"].tolist(), ct["confidence"].tolist()))
     suspicious = set(result.cluster_table["cluster_id"][result.cluster_table["label"] == "suspicious_cluster"].tolist())
     hit_groups: dict[int, set[int]] = {}
+    dets_of_group: dict[int, list[int]] = {}
     for det_id, truth_id in det_to_truth.items():
+        dets_of_group.setdefault(truth[truth_id]["group_id"], []).append(det_id)
         cluster = cluster_of.get(det_id, -1)
         if cluster in suspicious and truth[truth_id]["label"] == "suspicious_cluster":
             hit_groups.setdefault(truth[truth_id]["group_id"], set()).add(cluster)
+    clusters = result.config.clusters
     groups = []
     for group in ins.truth["groups"]:
         if group["label"] != "suspicious_cluster":
             continue
         members = [c for c in truth.values() if c["group_id"] == group["group_id"]]
+        dets = dets_of_group.get(group["group_id"], [])
+        confident = [d for d in dets if confidence[d] >= clusters.min_member_confidence]
+        in_one = np.bincount([cluster_of[d] for d in dets if cluster_of[d] >= 0]).max(initial=0) if dets else 0
+        found = group["group_id"] in hit_groups
+        stage = ("found" if found else "detection" if len(confident) < clusters.min_members
+                 else "grouping" if in_one < clusters.min_members else "label")
         groups.append({"kind": group["kind"], "n_calcs": group["n_calcs"],
                        "n_visible": sum(c["snr"] >= VISIBLE_SNR for c in members),
-                       "found": group["group_id"] in hit_groups})
+                       "n_detected": len(dets), "n_confident": len(confident), "n_in_one_cluster": int(in_one),
+                       "found": found, "stage": stage})
     used = set().union(*hit_groups.values()) if hit_groups else set()
     return groups, len(suspicious - used)
 
@@ -286,7 +304,9 @@ def detection(outcomes: list[dict]) -> dict:
                            "missed": [{k: o[k] for k in ("kind", "size_mm", "snr")} for o in big if not o["found"]]},
             "suspicious_recall_visible5": {"n": len(visible), "found": sum(g["found"] for g in visible),
                                            "recall": round(sum(g["found"] for g in visible) / len(visible), 4)
-                                           if visible else None},
+                                           if visible else None,
+                                           "lost_at": {stage: sum(g["stage"] == stage for g in visible)
+                                                       for stage in LOST_AT}},
             "test_cost": {name: sum(o["tests"].get(name, False) for o in objects if o["found"]) for name in TESTS},
             "test_cost_big_bright": {name: sum(o["tests"].get(name, False) for o in big) for name in TESTS}}
 
@@ -331,7 +351,8 @@ def table(report: dict) -> str:
         lines.append(f">= 1 mm at >= 10 sigma: recall {bb['recall']} (n={bb['n']}), whole {bb['whole']}, "
                      f"labelled {bb['labelled']}")
         sv = d["suspicious_recall_visible5"]
-        lines.append(f"suspicious-cluster recall (>= 5 visible members): {sv['recall']} ({sv['found']}/{sv['n']})")
+        lines.append(f"suspicious-cluster recall (>= 5 visible members): {sv['recall']} ({sv['found']}/{sv['n']}); "
+                     "missed groups lost at " + ", ".join(f"{k} {v}" for k, v in sv["lost_at"].items()))
         lines.append("F1: " + ", ".join(f"{t} {lab['per_type'][t]['f1_detected']}" for t in TYPES)
                      + f"; macro-F1 {lab['macro_f1']}")
         lines.append("  test cost on found insertions: " + ", ".join(f"{k} {v}" for k, v in d["test_cost"].items()))

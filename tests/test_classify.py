@@ -22,9 +22,13 @@ _DEFAULTS = {"length_mm": 0.3, "width_mm": 0.2, "area_mm2": 0.05, "elongation": 
 
 
 def calcs(*rows: dict) -> dict[str, np.ndarray]:
-    """A calcification table from partial rows (other columns take small-round defaults)."""
-    return {name: np.array([row.get(name, default) for row in rows], np.float64)
-            for name, default in _DEFAULTS.items()}
+    """A calcification table from partial rows (other columns take small-round defaults; the calibre
+    is the width, as for an object much wider than the blur, unless given)."""
+    table = {name: np.array([row.get(name, default) for row in rows], np.float64)
+             for name, default in _DEFAULTS.items()}
+    table["calibre_mm"] = np.array([row.get("calibre_mm", row.get("width_mm", _DEFAULTS["width_mm"]))
+                                    for row in rows], np.float64)
+    return table
 
 
 def clusters(*rows: dict) -> dict[str, np.ndarray]:
@@ -101,6 +105,24 @@ def test_linear_distribution_raises_the_score():
     # 0.5 x 3/5 + 0.3 x 0.1/0.4 = 0.375, plus 0.2 for a linear distribution
     np.testing.assert_allclose([grouped.cluster_score[0], linear.cluster_score[0]], [0.375, 0.575])
     assert grouped.cluster_label[0] == "punctate" and linear.cluster_label[0] == "suspicious_cluster"
+
+
+@pytest.mark.parametrize("members, suspicious", [
+    # specks narrower than the blur (calibre 0): their shape is not measured, BI-RADS' count of 5 is needed
+    ([{"width_mm": 0.2, "calibre_mm": 0.0}] * 4, False),
+    ([{"width_mm": 0.2, "calibre_mm": 0.0}] * 5, True),
+    # three fine members suffice when two are resolved: pleomorphism compares measured shapes
+    ([{"width_mm": 0.2, "calibre_mm": 0.15}] * 2 + [{"width_mm": 0.2, "calibre_mm": 0.0}], True),
+    ([{"width_mm": 0.2, "calibre_mm": 0.15}] + [{"width_mm": 0.2, "calibre_mm": 0.0}] * 3, False),
+    # as do three unresolved fine members of which two are fine-linear (casts of a duct)
+    ([{"length_mm": 1.2, "width_mm": 0.3, "calibre_mm": 0.0, "elongation": 4.0}] * 2
+     + [{"width_mm": 0.2, "calibre_mm": 0.0}], True),
+])
+def test_unresolved_members_need_the_bi_rads_count(members, suspicious):
+    rows = [{**m, "cluster_id": 0} for m in members]
+    out = classify(calcs(*rows), clusters({"pleomorphism": 0.4, "distribution": "linear"}), rules=RULES)
+    assert out.cluster_score[0] >= RULES.suspicious_cluster.min_score
+    assert (out.cluster_label[0] == "suspicious_cluster") == suspicious, out.cluster_reason[0]
 
 
 def test_vascular_members_make_no_suspicious_cluster():

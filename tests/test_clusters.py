@@ -9,6 +9,7 @@ from phantom_tables import truth_calc_table
 from mammo_cv.describe import (
     CLUSTER_COLUMNS,
     ClusterConfig,
+    bi_rads_links,
     cluster_table,
     collinear_links,
     densest_count,
@@ -223,5 +224,29 @@ def test_phantom_fine_linear_ducts_stay_whole_on_the_truth_table(seed):
         linear = (truth == g) & (table["elongation"] >= 3.0)
         assert (ids[linear] == clustered.max()).all()                         # every linear fragment in it
     # the centroid link alone leaves linear fragments of these ducts out
-    alone, _ = find_clusters(table["row_mm"], table["col_mm"], table["confidence"])
+    alone = group_calcifications(table["row_mm"], table["col_mm"], link_mm=ClusterConfig().link_mm,
+                                 min_members=ClusterConfig().min_members)
     assert (alone[(kind == "fine_linear_branching") & (table["elongation"] >= 3.0)] < 0).any()
+
+
+def test_five_within_one_centimetre_are_one_cluster_however_spaced():
+    # BI-RADS "grouped": a centre member and four others 4.5 mm from it, every pair > 3 mm apart
+    angles = np.radians([0.0, 90.0, 180.0, 270.0])
+    rows = np.concatenate([[50.0], 50.0 + 4.5 * np.sin(angles)])
+    cols = np.concatenate([[50.0], 50.0 + 4.5 * np.cos(angles)])
+    conf = np.full(5, 10.0)
+    ids, clusters = find_clusters(rows, cols, conf)
+    assert ids.tolist() == [0, 0, 0, 0, 0] and len(clusters) == 1
+    # the same five 6 mm from the centre: no 1-cm circle holds five, and no pair is within 3 mm
+    far_rows = np.concatenate([[50.0], 50.0 + 6.0 * np.sin(angles)])
+    far_cols = np.concatenate([[50.0], 50.0 + 6.0 * np.cos(angles)])
+    assert (find_clusters(far_rows, far_cols, conf)[0] == -1).all()
+    # four members, even tightly packed in their circle but > 3 mm apart, are no BI-RADS group
+    assert (find_clusters(rows[:4], cols[:4], conf[:4])[0] == -1).all()
+
+
+def test_bi_rads_links_need_the_count():
+    rows, cols = [0.0, 2.0, 4.0, 6.0, 8.0], [0.0] * 5
+    assert bi_rads_links(rows, cols, span_mm=10.0, min_calcs=5).tolist() == [[0, 2], [1, 2], [2, 3], [2, 4]]
+    assert bi_rads_links(rows, cols, span_mm=10.0, min_calcs=6).shape == (0, 2)
+    assert bi_rads_links(rows[:2], cols[:2], span_mm=10.0, min_calcs=5).shape == (0, 2)

@@ -421,3 +421,27 @@ def test_secretory_rods_measured_on_their_true_masks(spacing):
     assert len(length_err) >= 5
     assert abs(np.median(length_err)) <= 0.05
     assert abs(np.median(width_err)) <= 0.12
+
+
+@pytest.mark.parametrize("spacing", [0.05, 0.1, 0.2])
+@pytest.mark.parametrize("psf_sigma", [0.1, 0.13])
+def test_calibre_removes_the_blur_that_widens_thin_lines(spacing, psf_sigma):
+    # 4-mm lines blurred by a Gaussian PSF, masked at half their peak (as the detector's half-maximum cut)
+    def line(width):
+        def inside(r, c):
+            return _segment_distance(r, c, (10.0, 8.0), (10.0, 12.0)) <= width / 2
+
+        blurred = cv2.GaussianBlur(_coverage(inside, spacing, (20.0, 20.0)).astype(np.float32), (0, 0),
+                                   psf_sigma / spacing)
+        _, labels = cv2.connectedComponents((blurred >= 0.5 * blurred.max()).astype(np.uint8), connectivity=8,
+                                            ltype=cv2.CV_32S)
+        image = MammoImage(1000.0 + 100.0 * blurred, (spacing, spacing), "argument")
+        table = measure_calcifications(image, labels, nipple_rc=(0.0, 0.0), psf_sigma_mm=psf_sigma)
+        return float(table["width_mm"][0]), float(table["calibre_mm"][0])
+
+    for width in (0.1, 0.2):                      # thinner than the blur: they read its width
+        measured, calibre = line(width)
+        assert calibre < 0.3 and calibre <= measured - 0.5 * spacing, (width, measured, calibre)
+    for width in (0.5, 0.8):                      # resolved: the calibre stays near the truth
+        measured, calibre = line(width)
+        assert calibre <= measured and abs(calibre - width) <= max(0.15 * width, spacing), (width, calibre)

@@ -6,17 +6,20 @@ and applies the rules of :mod:`mammo_cv.classify.rules` (``rules.toml``) in this
 first rule that matches gives the label:
 
 1. ``suspicious_cluster``: every member of a cluster whose suspicion ``score`` reaches
-   ``suspicious_cluster.min_score`` and that has at least ``min_fine_calcs_label`` fine members.
+   ``suspicious_cluster.min_score`` and that has at least ``min_fine_calcs_label`` fine members (BI-RADS:
+   5); ``shaped_min_fine_calcs_label`` suffice when ``min_shaped_members`` of them show their shape:
+   resolved (``calibre_mm > 0``, wider than the blur) or fine-linear.
 2. ``vascular``: ``vascular_score >= vascular.min_vascular_score``.
 3. ``secretory``: a rod (length, width, elongation in range) pointing to the nipple.
 4. ``macro``: rim, curved shell fragment, coarse/popcorn, large round or dystrophic: greatest
-   dimension >= ``macro.min_length_mm`` and coarse (wide or large in area), or a rim.
+   dimension >= ``macro.min_length_mm`` and coarse (``calibre_mm`` or area large), or a rim.
 5. ``punctate``: small and round.
 6. ``other``.
 
 Cluster score, in [0, 1] (BI-RADS 5th ed.: "at least 5 within 1 cm", fine pleomorphic or fine
 linear, linear/segmental distribution raise suspicion). A *fine* member has no benign label
-(rules 2-4) and a width below ``max_fine_width_mm``::
+(rules 2-4) and a calibre (``calibre_mm``, the width without the system blur) below
+``max_fine_width_mm``::
 
     score = fine_fraction * (count_weight * min(1, n_fine / min_fine_calcs)
                              + morphology_weight * morphology
@@ -45,7 +48,7 @@ from mammo_cv.core.labels import LABELS
 __all__ = ["LABELS", "StudyContext", "Classification", "classify", "label_tables", "count_rod_like",
            "contexts_from_rod_counts"]
 
-_CALC_NEEDED = ("length_mm", "width_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
+_CALC_NEEDED = ("length_mm", "width_mm", "calibre_mm", "area_mm2", "elongation", "lucent_center", "irregularity",
                 "orientation_to_nipple_deg", "cluster_id", "vascular_score")
 _CLUSTER_NEEDED = ("cluster_id", "pleomorphism", "distribution", "extent_mm")
 # Column of the fraction of members that branch: ``branching``, or ``branching_pattern`` (accepted
@@ -142,7 +145,7 @@ def _benign_labels(c: dict[str, np.ndarray], rules: Rules, bilateral: bool) -> t
     big = c["length_mm"] >= mac.min_length_mm
     rim = big & (c["lucent_center"] >= mac.rim_min_lucent_center)
     arc = (c["length_mm"] >= mac.arc_min_length_mm) & (c["irregularity"] >= mac.arc_min_irregularity)
-    coarse = big & ((c["width_mm"] >= mac.min_width_mm) | (c["area_mm2"] >= mac.min_area_mm2))
+    coarse = big & ((c["calibre_mm"] >= mac.min_width_mm) | (c["area_mm2"] >= mac.min_area_mm2))
     macro = rim | arc | coarse
     punctate = (c["length_mm"] < pun.max_length_mm) & (c["elongation"] < pun.max_elongation)
     label = np.select([vascular, secretory, macro, punctate], ["vascular", "secretory", "macro", "punctate"],
@@ -166,7 +169,8 @@ def _calc_reason(label: str, kind: str, row: dict[str, float], rules: Rules, bil
             text += f"; {bilateral_rods} rod-like in the other breast support secretory (bilateral)"
         return text
     if label == "macro":
-        return (f"{size}, area {row['area_mm2']:.2f} mm2, lucent centre {row['lucent_center']:.2f}, "
+        return (f"{size}, calibre {row['calibre_mm']:.2f} mm, area {row['area_mm2']:.2f} mm2, "
+                f"lucent centre {row['lucent_center']:.2f}, "
                 f"irregularity {row['irregularity']:.2f} -> macro ({kind})")
     if label == "punctate":
         return f"{size}, elongation {row['elongation']:.1f}, not in a suspicious cluster -> punctate (small round)"
@@ -180,7 +184,7 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     Parameters
     ----------
     calc_table : dict of str to (n,) ndarray
-        Needs ``length_mm``, ``width_mm``, ``area_mm2``, ``elongation``, ``lucent_center``,
+        Needs ``length_mm``, ``width_mm``, ``calibre_mm``, ``area_mm2``, ``elongation``, ``lucent_center``,
         ``irregularity``, ``orientation_to_nipple_deg``, ``cluster_id`` (row index into the
         cluster table's ``cluster_id``, -1 = none) and ``vascular_score``.
     cluster_table : dict of str to (k,) ndarray
@@ -198,7 +202,8 @@ def classify(calc_table: dict[str, np.ndarray], cluster_table: dict[str, np.ndar
     --------
     >>> import numpy as np
     >>> from mammo_cv.classify.rules import load_rules
-    >>> rod = {"length_mm": np.array([6.2]), "width_mm": np.array([0.8]), "area_mm2": np.array([4.5]),
+    >>> rod = {"length_mm": np.array([6.2]), "width_mm": np.array([0.8]), "calibre_mm": np.array([0.76]),
+    ...        "area_mm2": np.array([4.5]),
     ...        "elongation": np.array([7.8]), "lucent_center": np.array([0.0]),
     ...        "irregularity": np.array([0.1]), "orientation_to_nipple_deg": np.array([12.0]),
     ...        "cluster_id": np.array([-1]), "vascular_score": np.array([0.0])}
@@ -281,7 +286,7 @@ def _cluster_facts(c: dict[str, np.ndarray], label: np.ndarray, member_row: np.n
     inside = member_row >= 0
     rows = member_row[inside]
     benign = np.isin(label, ("vascular", "secretory", "macro"))[inside]
-    fine = ~benign & (c["width_mm"][inside] < sus.max_fine_width_mm)
+    fine = ~benign & (c["calibre_mm"][inside] < sus.max_fine_width_mm)
     fine_linear = fine & (c["elongation"][inside] >= sus.fine_linear_min_elongation)
     n_members = np.bincount(rows, minlength=k).astype(np.float64)
     n_fine = np.bincount(rows, fine, minlength=k)
@@ -301,7 +306,10 @@ def _cluster_facts(c: dict[str, np.ndarray], label: np.ndarray, member_row: np.n
     fragmented = (fill >= mac.fragment_min_fill) | (
         (macro_length > 0) & (macro_length >= mac.fragment_min_length_fraction * extent))
     score = np.where(fragmented, 0.0, score)
-    suspicious = (score >= sus.min_score) & (n_fine >= sus.min_fine_calcs_label)
+    # the shape of a member narrower than the blur is not measured: then only the BI-RADS count is evidence
+    n_shaped = np.bincount(rows, fine & ((c["calibre_mm"][inside] > 0) | fine_linear), minlength=k)
+    floor = np.where(n_shaped >= sus.min_shaped_members, sus.shaped_min_fine_calcs_label, sus.min_fine_calcs_label)
+    suspicious = (score >= sus.min_score) & (n_fine >= floor)
     return _Clusters(n_members=n_members, n_fine=n_fine, n_linear=n_linear, pleomorphism=pleo,
                      distribution=distribution, fill=fill, macro_length_mm=macro_length, extent_mm=extent,
                      score=score, fragmented=fragmented, suspicious=suspicious)
@@ -356,7 +364,9 @@ def _cluster_reason(cl: _Clusters, j: int, label: str, rules: Rules) -> str:
                 f"piece {cl.macro_length_mm[j]:.1f} mm of {cl.extent_mm[j]:.1f} mm extent -> macro (one fragmented "
                 "coarse calcification)")
     verdict = (f">= {sus.min_score:g} -> suspicious_cluster" if cl.suspicious[j] else
-               f"(suspicious needs >= {sus.min_score:g} and >= {sus.min_fine_calcs_label} fine) -> mostly {label}")
+               f"(suspicious needs >= {sus.min_score:g} and >= {sus.min_fine_calcs_label} fine, or "
+               f">= {sus.shaped_min_fine_calcs_label} with >= {sus.min_shaped_members} resolved or fine-linear) "
+               f"-> mostly {label}")
     return (f"{int(cl.n_members[j])} calcs, {int(cl.n_fine[j])} fine (< {sus.max_fine_width_mm:g} mm), "
             f"{int(cl.n_linear[j])} fine-linear, pleomorphism {cl.pleomorphism[j]:.2f}, {cl.distribution[j]} "
             f"distribution -> score {cl.score[j]:.2f} " + verdict)

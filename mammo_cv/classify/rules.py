@@ -123,7 +123,14 @@ class SuspiciousClusterRule:
 
     max_fine_width_mm: float = _key(0.5, 0.05, 2.0, "mm", "a member is fine below this calibre (BI-RADS: 0.5 mm)")
     min_fine_calcs: int = _key(5, 1, 100, "count", "fine members for a full count term (BI-RADS: 5)", int)
-    min_fine_calcs_label: int = _key(3, 1, 100, "count", "fewest fine members for the suspicious label", int)
+    min_fine_calcs_label: int = _key(5, 1, 100, "count", "fewest fine members for the suspicious label (BI-RADS: 5)",
+                                     int)
+    shaped_min_fine_calcs_label: int = _key(3, 1, 100, "count",
+                                            "fewest fine members when their shape is measured (resolved or "
+                                            "fine-linear)", int)
+    min_shaped_members: int = _key(2, 1, 100, "count",
+                                   "resolved or fine-linear fine members that lower the floor to "
+                                   "shaped_min_fine_calcs_label", int)
     fine_linear_min_elongation: float = _key(3.0, 1.0, 20.0, "ratio", "a fine member this elongated is fine-linear")
     full_pleomorphism: float = _key(0.4, 0.01, 1.0, "score", "pleomorphism at which the morphology term is full")
     full_linear_fraction: float = _key(0.5, 0.01, 1.0, "fraction",

@@ -40,6 +40,8 @@ __all__ = [
     "measure_noise",
     "psf_sigma_mm",
     "point_source_sharpness",
+    "image_psf_sigma_mm",
+    "blur_fwhm_mm",
 ]
 
 #: How an exposure change shows in the stored grey: ``"linear"`` in exposure (For Processing),
@@ -65,6 +67,10 @@ DEFAULT_PSF_SIGMA_MM: dict[str, float] = {
 #: published screen-film MTFs, not a measurement of the films used here.
 FILM_SCREEN_SIGMA_MM = math.sqrt(math.log(2.0) / 2.0) / (math.pi * 5.0)
 
+#: Side of the square window about the breast centroid in which :func:`image_psf_sigma_mm` measures
+#: the noise, px: the statistics of the noise do not need every pixel.
+PSF_WINDOW_PX = 512
+_INTERIOR_ERODE_PX = 9
 HIGHPASS_SIGMA_PX = 2.0  # residual = grey - Gaussian(grey, 2 px): noise passes, tissue mostly not
 # blurs below ~0.3 px do not change a discrete Gaussian kernel (OpenCV): the grid jumps from 0
 _BLUR_GRID_PX = np.concatenate([[0.0], np.linspace(0.3, 3.0, 55)])
@@ -229,3 +235,48 @@ def point_source_sharpness(psf_sigma_px: float) -> float:
     weights = np.array([0.5 * (math.erf((i + 0.5) / scale) - math.erf((i - 0.5) / scale)) for i in (-1, 0, 1)])
     grid = np.outer(weights, weights)  # fraction of the point's signal in each of the 3 x 3 pixels
     return float((grid[1, 1] - (grid.sum() - grid[1, 1]) / 8.0) / grid[1, 1])
+
+
+def image_psf_sigma_mm(image: MammoImage, breast_mask: np.ndarray) -> float:
+    """System PSF (Gaussian sigma, mm) of ``image``, measured from its noise (:func:`measure_noise`,
+    :func:`psf_sigma_mm`) in a :data:`PSF_WINDOW_PX` window about the centroid of the breast,
+    over the breast eroded by 9 px (its edge is not noise). The kind's default when the window
+    holds fewer than 256 interior pixels.
+
+    Parameters
+    ----------
+    image : MammoImage
+    breast_mask : (M, N) ndarray of bool
+
+    Returns
+    -------
+    float
+    """
+    kind = image_kind(image)
+    spacing_mm = math.sqrt(image.spacing_mm[0] * image.spacing_mm[1])
+    moments = cv2.moments(breast_mask.view(np.uint8), binaryImage=True)
+    if moments["m00"] == 0:
+        return DEFAULT_PSF_SIGMA_MM[kind]
+    window = []
+    for axis, centre in enumerate((moments["m01"] / moments["m00"], moments["m10"] / moments["m00"])):
+        size = min(PSF_WINDOW_PX, breast_mask.shape[axis])
+        start = int(min(max(centre - size / 2, 0), breast_mask.shape[axis] - size))
+        window.append(slice(start, start + size))
+    kernel = np.ones((_INTERIOR_ERODE_PX, _INTERIOR_ERODE_PX), np.uint8)
+    interior = cv2.erode(np.ascontiguousarray(breast_mask[window[0], window[1]]).view(np.uint8), kernel) > 0
+    if interior.sum() < 256:
+        return DEFAULT_PSF_SIGMA_MM[kind]
+    noise = measure_noise(image.pixels[window[0], window[1]], interior)
+    return psf_sigma_mm(noise.blur_sigma_px, kind, spacing_mm)[0]
+
+
+def blur_fwhm_mm(psf_sigma_mm: float, spacing_mm: float) -> float:
+    """Full width at half maximum (mm) of the system blur as the image samples it: the Gaussian
+    PSF and the pixel aperture (a box of ``spacing_mm``, variance spacing^2 / 12) in quadrature.
+
+    Examples
+    --------
+    >>> round(blur_fwhm_mm(0.135, 0.2), 3)
+    0.346
+    """
+    return 2.0 * math.sqrt(2.0 * math.log(2.0)) * math.sqrt(psf_sigma_mm ** 2 + spacing_mm ** 2 / 12.0)

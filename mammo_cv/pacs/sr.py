@@ -68,7 +68,7 @@ def certainty_pct(confidence_sigma: np.ndarray, min_confidence_sigma: float) -> 
 def _fine_linear(calc: dict[str, np.ndarray], config: Config) -> np.ndarray:
     """Members the classifier counts as fine-linear: fine calibre and elongated (``rules.suspicious_cluster``)."""
     sus = config.rules.suspicious_cluster
-    return (calc["width_mm"] < sus.max_fine_width_mm) & (calc["elongation"] >= sus.fine_linear_min_elongation)
+    return (calc["calibre_mm"] < sus.max_fine_width_mm) & (calc["elongation"] >= sus.fine_linear_min_elongation)
 
 
 def _calc_findings(calc: dict[str, np.ndarray], config: Config) -> list[Finding]:

@@ -14,6 +14,7 @@ import numpy as np
 from mammo_cv.anatomy.landmarks import find_anatomy
 from mammo_cv.classify.classifier import StudyContext
 from mammo_cv.config import Config, resolve_config
+from mammo_cv.core.psf import image_psf_sigma_mm
 from mammo_cv.core.types import MammoImage
 from mammo_cv.describe.calcifications import measure_calcifications
 from mammo_cv.describe.cluster_table import cluster_table
@@ -84,7 +85,9 @@ def analyze(source: MammoImage | str | os.PathLike[str], *,
     anatomy = find_anatomy(image, config=config.anatomy)
     detections = detect_calcifications(image, anatomy, config=config.detection)
     calcifications = measure_calcifications(image, detections.label_image, nipple_rc=anatomy.nipple_rc,
-                                            peak_snr=detections.peak_snr, config=config.features)
+                                            peak_snr=detections.peak_snr,
+                                            psf_sigma_mm=image_psf_sigma_mm(image, anatomy.breast_mask),
+                                            config=config.features)
     calcifications.update(extent_columns(detections.label_image, len(calcifications["calc_id"])))
     axis = nipple_axis(image, anatomy)
     calcifications.update(location_columns(calcifications["row_px"], calcifications["col_px"],

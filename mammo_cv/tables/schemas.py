@@ -223,6 +223,8 @@ _CALCIFICATION_DOCS: dict[str, ColumnDoc] = {
         "path (plus the half width at each end) and its maximum Feret diameter; for a blob or a ring, "
         "the maximum Feret diameter (exact definition in `mammo_cv.describe.calcifications`).")),
     "width_mm": ColumnDoc("mm", "Mean thickness along the medial axis; the minimum Feret diameter for a blob."),
+    "calibre_mm": ColumnDoc("mm", "width_mm with the system blur (measured PSF and pixel) removed in quadrature; "
+                                  "0 = thinner than the blur. The fine and coarse rules read it."),
     "elongation": ColumnDoc("", "`length_mm / width_mm`."),
     "tapering": ColumnDoc("", (
         "1 − (width near the ends) / (width in the middle): 0 untapered, toward 1 for needles, "
