@@ -90,17 +90,51 @@ def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray
                     high=_label_max(grey, lab, n)[lab], seeded=seeded)
 
 
+def _cut_levels(regions: _Regions, config: DetectionConfig) -> np.ndarray:
+    """Bool (P,): the pixels of the seeded regions that lie at or above half the SNR peak of
+    their own basin.
+
+    The SNR is thresholded at levels ``grow_snr`` x r^k, r = 1 / sqrt(``half_max_fraction``)
+    (two levels per halving). A connected part at one level whose half maximum lies below the
+    next level is cut there, at half its own peak; a brighter part goes on to the next level,
+    where a dimmer peak that joined it only through lower tissue comes apart from it. So each
+    object is cut at half its own peak, as if it were alone, unless it is joined to a brighter
+    one above that half maximum (touching calcifications). A single global cut per region
+    drops a calcification joined through dense tissue to a brighter response (the s01_LCC rod,
+    ``docs/real-images.md``).
+    """
+    step = 1.0 / math.sqrt(config.half_max_fraction)
+    keep = np.zeros(regions.flat.size, bool)
+    pos = np.flatnonzero(regions.seeded)
+    level = config.grow_snr
+    while pos.size:
+        rr, cc = regions.rr[pos], regions.cc[pos]
+        r0, c0 = int(rr.min()), int(cc.min())
+        window = np.zeros((int(rr.max()) - r0 + 1, int(cc.max()) - c0 + 1), np.uint8)
+        window[rr - r0, cc - c0] = 1
+        n, parts = cv2.connectedComponents(window, connectivity=8, ltype=cv2.CV_32S)
+        part = parts[rr - r0, cc - c0]
+        del parts, window
+        val = regions.snr[pos]
+        cut = np.maximum(config.half_max_fraction * _label_max(val, part, n), config.grow_snr)[part]
+        here = cut < level * step
+        keep[pos[here & (val >= cut)]] = True
+        level *= step
+        pos = pos[~here & (val >= level)]
+    return keep
+
+
 def _pieces(regions: _Regions, config: DetectionConfig) -> np.ndarray | None:
     """Positions (in the regions' arrays, int64) of the pixels of the pieces; None when no region
     is seeded.
 
-    A piece is a connected part of a seeded region at SNR >= half its region's maximum (and >=
-    ``grow_snr``), so that touching calcifications separate. It keeps only the pixels above
-    half way from the local background (grey minimum of its hysteresis region, which spreads
-    beyond the object) to its own grey maximum, and always its SNR peak pixel.
+    A piece is a connected part of a seeded region at SNR >= half the peak of its own basin
+    (and >= ``grow_snr``, :func:`_cut_levels`), so that touching calcifications separate. It
+    keeps only the pixels above half way from the local background (grey minimum of its
+    hysteresis region, which spreads beyond the object) to its own grey maximum, and always its
+    SNR peak pixel.
     """
-    keep_px = regions.seeded & (regions.snr >= np.maximum(config.half_max_fraction * regions.peak_snr,
-                                                          config.grow_snr))
+    keep_px = _cut_levels(regions, config)
     n, pieces = cv2.connectedComponents(_mask_of(regions.flat[keep_px], regions.shape), connectivity=8,
                                         ltype=cv2.CV_32S)
     if n <= 1:
