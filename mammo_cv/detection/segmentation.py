@@ -3,10 +3,10 @@
 Connected regions of SNR >= ``grow_snr`` that contain a seed (top-hat or -LoG SNR >=
 ``seed_snr``) are cut into pieces at half the SNR peak of each basin (:func:`_cut_levels`), so
 that touching calcifications separate and a dim one joined through tissue to a brighter one
-keeps its own piece; each piece keeps only its grey full width at half maximum (the coarse scales blur the
-SNR map) and its SNR peak pixel. A large calcification, whose SNR peaks at its edges, is taken
-whole instead: the grey half-maximum blob of its region, when its plateau fills it. Every
-candidate contains a piece.
+keeps its own piece; each piece keeps only its grey full width at half maximum (the coarse
+scales blur the SNR map) and its SNR peak pixel. A large calcification, whose SNR peaks at its
+edges, is taken whole instead: the grey half-maximum blob of its region, when its plateau fills
+it. Every candidate contains a piece.
 
 All arrays are kept over the pixels of the regions only (flat indices into the cropped grid),
 never as full label images beyond the labelling itself.
