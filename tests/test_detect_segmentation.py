@@ -47,7 +47,7 @@ def _piece_mask(snr: np.ndarray, config: DetectionConfig) -> np.ndarray:
 def test_a_dim_peak_joined_through_tissue_keeps_its_piece_and_touching_peaks_stay_one():
     """Pieces are cut at half the peak of their own basin: a 12-sigma spot joined to a 60-sigma
     one through a 5-sigma band (below half of 12) has its own piece, which one cut at half of 60
-    erased; an isolated spot is cut at half its peak; two peaks of 20 and 16
+    erased, and none through a 10-sigma band (above half of 12); an isolated spot is cut at half its peak; two peaks of 20 and 16
     joined at 14.5, above half of 16, come out as one piece."""
     config = DetectionConfig()
     shape = (40, 120)
@@ -57,6 +57,9 @@ def test_a_dim_peak_joined_through_tissue_keeps_its_piece_and_touching_peaks_sta
     pieces = _piece_mask(snr, config)
     assert pieces[20, 20] and pieces[20, 60] and pieces[20, 100]
     assert not pieces[20, 40]  # the band itself is no piece
+    bright = snr.copy()
+    bright[19:22, 20:61] = np.maximum(bright[19:22, 20:61], 10.0)  # joined above half of 12: one object
+    assert not _piece_mask(bright, config)[20, 60]
     alone = snr[:, 80:] >= 0.5 * 10.0
     assert np.array_equal(pieces[:, 80:], alone)
     pair = np.maximum(_blob(shape, (20, 50), 2.5, 20.0), _blob(shape, (20, 54), 2.5, 16.0))

@@ -98,9 +98,11 @@ def _cut_levels(regions: _Regions, config: DetectionConfig) -> np.ndarray:
     The SNR is thresholded at levels ``grow_snr`` x r^k, r = 1 / sqrt(``half_max_fraction``)
     (two levels per halving). A connected part at one level whose half maximum lies below the
     next level is cut there, at half its own peak; a brighter part goes on to the next level,
-    where a dimmer peak that joined it only through lower tissue comes apart from it. So each
-    object is cut at half its own peak, as if it were alone, unless it is joined to a brighter
-    one above that half maximum (touching calcifications). A single global cut per region
+    where a dimmer peak that joined it only through lower tissue comes apart from it. A part that
+    comes apart only above its own half maximum (by more than one level) was one object with the
+    brighter one and gets no piece of its own. So each object is cut at half its own peak, as if
+    it were alone, unless it is joined to a brighter one above that half maximum (touching
+    calcifications, or a bump on a bright ridge of tissue). A single global cut per region
     drops a calcification joined through dense tissue to a brighter response (the s01_LCC rod,
     ``docs/real-images.md``).
     """
@@ -119,7 +121,7 @@ def _cut_levels(regions: _Regions, config: DetectionConfig) -> np.ndarray:
         val = regions.snr[pos]
         cut = np.maximum(config.half_max_fraction * _label_max(val, part, n), config.grow_snr)[part]
         here = cut < level * step
-        keep[pos[here & (val >= cut)]] = True
+        keep[pos[here & (val >= cut) & (cut * step >= level)]] = True
         level *= step
         pos = pos[~here & (val >= level)]
     return keep
