@@ -102,29 +102,38 @@ def _cut_levels(regions: _Regions, config: DetectionConfig) -> np.ndarray:
     comes apart only above its own half maximum (by more than one level) was one object with the
     brighter one and gets no piece of its own. So each object is cut at half its own peak, as if
     it were alone, unless it is joined to a brighter one above that half maximum (touching
-    calcifications, or a bump on a bright ridge of tissue). A single global cut per region
-    drops a calcification joined through dense tissue to a brighter response (the s01_LCC rod,
-    ``docs/real-images.md``).
+    calcifications, or a bump on a bright ridge of tissue). A single cut per region, at half its
+    peak, dropped a calcification joined through dense tissue to a brighter response
+    (``docs/real-images.md``, section 6).
     """
     step = 1.0 / math.sqrt(config.half_max_fraction)
     keep = np.zeros(regions.flat.size, bool)
     pos = np.flatnonzero(regions.seeded)
     level = config.grow_snr
+    peak = regions.peak_snr[pos]  # at the first level the parts are the regions themselves
     while pos.size:
-        rr, cc = regions.rr[pos], regions.cc[pos]
-        r0, c0 = int(rr.min()), int(cc.min())
-        window = np.zeros((int(rr.max()) - r0 + 1, int(cc.max()) - c0 + 1), np.uint8)
-        window[rr - r0, cc - c0] = 1
-        n, parts = cv2.connectedComponents(window, connectivity=8, ltype=cv2.CV_32S)
-        part = parts[rr - r0, cc - c0]
-        del parts, window
         val = regions.snr[pos]
-        cut = np.maximum(config.half_max_fraction * _label_max(val, part, n), config.grow_snr)[part]
+        cut = np.maximum(config.half_max_fraction * peak, config.grow_snr)
         here = cut < level * step
         keep[pos[here & (val >= cut) & (cut * step >= level)]] = True
         level *= step
         pos = pos[~here & (val >= level)]
+        peak = _part_peaks(regions, pos)
     return keep
+
+
+def _part_peaks(regions: _Regions, pos: np.ndarray) -> np.ndarray:
+    """(K,) float32: the SNR maximum of the 8-connected part of the pixels ``pos`` (positions in
+    the regions' arrays) that holds each of them; labelled over their bounding box only."""
+    if pos.size == 0:
+        return np.zeros(0, np.float32)
+    rr, cc = regions.rr[pos], regions.cc[pos]
+    r0, c0 = int(rr.min()), int(cc.min())
+    window = np.zeros((int(rr.max()) - r0 + 1, int(cc.max()) - c0 + 1), np.uint8)
+    window[rr - r0, cc - c0] = 1
+    n, parts = cv2.connectedComponents(window, connectivity=8, ltype=cv2.CV_32S)
+    part = parts[rr - r0, cc - c0]
+    return _label_max(regions.snr[pos], part, n)[part]
 
 
 def _pieces(regions: _Regions, config: DetectionConfig) -> np.ndarray | None:
