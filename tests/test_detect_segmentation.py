@@ -47,8 +47,8 @@ def _piece_mask(snr: np.ndarray, config: DetectionConfig) -> np.ndarray:
 def test_a_dim_peak_joined_through_tissue_keeps_its_piece_and_touching_peaks_stay_one():
     """Pieces are cut at half the peak of their own basin: a 12-sigma spot joined to a 60-sigma
     one through a 5-sigma band (below half of 12) has its own piece, which one cut at half of 60
-    erased, and none through a 10-sigma band (above half of 12); an isolated spot is cut at half its peak; two peaks of 20 and 16
-    joined at 14.5, above half of 16, come out as one piece."""
+    erased, and none through a 10-sigma band (above half of 12); an isolated spot is cut at half
+    its peak; two peaks of 20 and 16 joined at 14.5, above half of 16, come out as one piece."""
     config = DetectionConfig()
     shape = (40, 120)
     snr = np.maximum(_blob(shape, (20, 20), 2.0, 60.0), _blob(shape, (20, 60), 2.0, 12.0))
