@@ -221,7 +221,8 @@ def test_analyze_takes_a_settings_file(tmp_path):
     image = phantom(spacing_mm=0.2, seed=1).image
     default = mammo_cv.analyze(image)
     assert "macro" in set(default.calc_table["label"])
-    path = _write(tmp_path, "[rules.macro]\nmin_length_mm = 30.0\n")  # no calcification is that long
+    # no calcification, nor curved fragment, is that long
+    path = _write(tmp_path, "[rules.macro]\nmin_length_mm = 30.0\narc_min_length_mm = 30.0\n")
     tuned = mammo_cv.analyze(image, config=path)
     assert tuned.config == load_settings(path)
     assert "macro" not in set(tuned.calc_table["label"])

@@ -1,11 +1,12 @@
 """Candidate segmentation: hysteresis regions of the SNR, their half-maximum pieces, whole objects.
 
 Connected regions of SNR >= ``grow_snr`` that contain a seed (top-hat or -LoG SNR >=
-``seed_snr``) are cut at half their SNR maximum into pieces, so that touching calcifications
-separate; each piece keeps only its grey full width at half maximum (the coarse scales blur the
-SNR map) and its SNR peak pixel. A large calcification, whose SNR peaks at its edges, is taken
-whole instead: the grey half-maximum blob of its region, when its plateau fills it. Every
-candidate contains a piece.
+``seed_snr``) are cut into pieces at half the SNR peak of each basin (:func:`_cut_levels`), so
+that touching calcifications separate and a dim one joined through tissue to a brighter one
+keeps its own piece; each piece keeps only its grey full width at half maximum (the coarse
+scales blur the SNR map) and its SNR peak pixel. A large calcification, whose SNR peaks at its
+edges, is taken whole instead: the grey half-maximum blob of its region, when its plateau fills
+it. Every candidate contains a piece.
 
 All arrays are kept over the pixels of the regions only (flat indices into the cropped grid),
 never as full label images beyond the labelling itself.
@@ -90,17 +91,62 @@ def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray
                     high=_label_max(grey, lab, n)[lab], seeded=seeded)
 
 
+def _cut_levels(regions: _Regions, config: DetectionConfig) -> np.ndarray:
+    """Bool (P,): the pixels of the seeded regions that lie at or above half the SNR peak of
+    their own basin.
+
+    The SNR is thresholded at levels ``grow_snr`` x r^k, r = 1 / sqrt(``half_max_fraction``)
+    (two levels per halving). A connected part at one level whose half maximum lies below the
+    next level is cut there, at half its own peak; a brighter part goes on to the next level,
+    where a dimmer peak that joined it only through lower tissue comes apart from it. A part that
+    comes apart only above its own half maximum (by more than one level) was one object with the
+    brighter one and gets no piece of its own. So each object is cut at half its own peak, as if
+    it were alone, unless it is joined to a brighter one above that half maximum (touching
+    calcifications, or a bump on a bright ridge of tissue). A single cut per region, at half its
+    peak, dropped a calcification joined through dense tissue to a brighter response
+    (``docs/real-images.md``, section 6).
+    """
+    step = 1.0 / math.sqrt(config.half_max_fraction)
+    keep = np.zeros(regions.flat.size, bool)
+    pos = np.flatnonzero(regions.seeded)
+    level = config.grow_snr
+    peak = regions.peak_snr[pos]  # at the first level the parts are the regions themselves
+    while pos.size:
+        val = regions.snr[pos]
+        cut = np.maximum(config.half_max_fraction * peak, config.grow_snr)
+        here = cut < level * step
+        keep[pos[here & (val >= cut) & (cut * step >= level)]] = True
+        level *= step
+        pos = pos[~here & (val >= level)]
+        peak = _part_peaks(regions, pos)
+    return keep
+
+
+def _part_peaks(regions: _Regions, pos: np.ndarray) -> np.ndarray:
+    """(K,) float32: the SNR maximum of the 8-connected part of the pixels ``pos`` (positions in
+    the regions' arrays) that holds each of them; labelled over their bounding box only."""
+    if pos.size == 0:
+        return np.zeros(0, np.float32)
+    rr, cc = regions.rr[pos], regions.cc[pos]
+    r0, c0 = int(rr.min()), int(cc.min())
+    window = np.zeros((int(rr.max()) - r0 + 1, int(cc.max()) - c0 + 1), np.uint8)
+    window[rr - r0, cc - c0] = 1
+    n, parts = cv2.connectedComponents(window, connectivity=8, ltype=cv2.CV_32S)
+    part = parts[rr - r0, cc - c0]
+    return _label_max(regions.snr[pos], part, n)[part]
+
+
 def _pieces(regions: _Regions, config: DetectionConfig) -> np.ndarray | None:
     """Positions (in the regions' arrays, int64) of the pixels of the pieces; None when no region
     is seeded.
 
-    A piece is a connected part of a seeded region at SNR >= half its region's maximum (and >=
-    ``grow_snr``), so that touching calcifications separate. It keeps only the pixels above
-    half way from the local background (grey minimum of its hysteresis region, which spreads
-    beyond the object) to its own grey maximum, and always its SNR peak pixel.
+    A piece is a connected part of a seeded region at SNR >= half the peak of its own basin
+    (and >= ``grow_snr``, :func:`_cut_levels`), so that touching calcifications separate. It
+    keeps only the pixels above half way from the local background (grey minimum of its
+    hysteresis region, which spreads beyond the object) to its own grey maximum, and always its
+    SNR peak pixel.
     """
-    keep_px = regions.seeded & (regions.snr >= np.maximum(config.half_max_fraction * regions.peak_snr,
-                                                          config.grow_snr))
+    keep_px = _cut_levels(regions, config)
     n, pieces = cv2.connectedComponents(_mask_of(regions.flat[keep_px], regions.shape), connectivity=8,
                                         ltype=cv2.CV_32S)
     if n <= 1:
