@@ -40,6 +40,7 @@ __all__ = [
     "measure_noise",
     "psf_sigma_mm",
     "point_source_sharpness",
+    "breast_noise",
     "image_psf_sigma_mm",
     "blur_fwhm_mm",
 ]
@@ -67,7 +68,7 @@ DEFAULT_PSF_SIGMA_MM: dict[str, float] = {
 #: published screen-film MTFs, not a measurement of the films used here.
 FILM_SCREEN_SIGMA_MM = math.sqrt(math.log(2.0) / 2.0) / (math.pi * 5.0)
 
-#: Side of the square window about the breast centroid in which :func:`image_psf_sigma_mm` measures
+#: Side of the square window about the breast centroid in which :func:`breast_noise` measures
 #: the noise, px: the statistics of the noise do not need every pixel.
 PSF_WINDOW_PX = 512
 _INTERIOR_ERODE_PX = 9
@@ -237,11 +238,39 @@ def point_source_sharpness(psf_sigma_px: float) -> float:
     return float((grid[1, 1] - (grid.sum() - grid[1, 1]) / 8.0) / grid[1, 1])
 
 
+def breast_noise(pixels: np.ndarray, breast_mask: np.ndarray) -> tuple[NoiseModel, np.ndarray] | None:
+    """The noise of an image (:func:`measure_noise`) in a :data:`PSF_WINDOW_PX` window about the
+    centroid of the breast, over the breast eroded by 9 px (its edge is not noise).
+
+    Parameters
+    ----------
+    pixels : (M, N) ndarray of float32
+    breast_mask : (M, N) ndarray of bool
+
+    Returns
+    -------
+    (NoiseModel, interior) or None
+        The noise of the window, and the window's interior pixels, (h, w) bool; None when the
+        breast is empty or the window holds fewer than 256 interior pixels.
+    """
+    moments = cv2.moments(breast_mask.view(np.uint8), binaryImage=True)
+    if moments["m00"] == 0:
+        return None
+    window = []
+    for axis, centre in enumerate((moments["m01"] / moments["m00"], moments["m10"] / moments["m00"])):
+        size = min(PSF_WINDOW_PX, breast_mask.shape[axis])
+        start = int(min(max(centre - size / 2, 0), breast_mask.shape[axis] - size))
+        window.append(slice(start, start + size))
+    kernel = np.ones((_INTERIOR_ERODE_PX, _INTERIOR_ERODE_PX), np.uint8)
+    interior = cv2.erode(np.ascontiguousarray(breast_mask[window[0], window[1]]).view(np.uint8), kernel) > 0
+    if interior.sum() < 256:
+        return None
+    return measure_noise(pixels[window[0], window[1]], interior), interior
+
+
 def image_psf_sigma_mm(image: MammoImage, breast_mask: np.ndarray) -> float:
-    """System PSF (Gaussian sigma, mm) of ``image``, measured from its noise (:func:`measure_noise`,
-    :func:`psf_sigma_mm`) in a :data:`PSF_WINDOW_PX` window about the centroid of the breast,
-    over the breast eroded by 9 px (its edge is not noise). The kind's default when the window
-    holds fewer than 256 interior pixels.
+    """System PSF (Gaussian sigma, mm) of ``image``, from its noise blur (:func:`breast_noise`,
+    :func:`psf_sigma_mm`); the kind's default when :func:`breast_noise` has too few pixels.
 
     Parameters
     ----------
@@ -253,21 +282,11 @@ def image_psf_sigma_mm(image: MammoImage, breast_mask: np.ndarray) -> float:
     float
     """
     kind = image_kind(image)
+    measured = breast_noise(image.pixels, breast_mask)
+    if measured is None:
+        return DEFAULT_PSF_SIGMA_MM[kind]
     spacing_mm = math.sqrt(image.spacing_mm[0] * image.spacing_mm[1])
-    moments = cv2.moments(breast_mask.view(np.uint8), binaryImage=True)
-    if moments["m00"] == 0:
-        return DEFAULT_PSF_SIGMA_MM[kind]
-    window = []
-    for axis, centre in enumerate((moments["m01"] / moments["m00"], moments["m10"] / moments["m00"])):
-        size = min(PSF_WINDOW_PX, breast_mask.shape[axis])
-        start = int(min(max(centre - size / 2, 0), breast_mask.shape[axis] - size))
-        window.append(slice(start, start + size))
-    kernel = np.ones((_INTERIOR_ERODE_PX, _INTERIOR_ERODE_PX), np.uint8)
-    interior = cv2.erode(np.ascontiguousarray(breast_mask[window[0], window[1]]).view(np.uint8), kernel) > 0
-    if interior.sum() < 256:
-        return DEFAULT_PSF_SIGMA_MM[kind]
-    noise = measure_noise(image.pixels[window[0], window[1]], interior)
-    return psf_sigma_mm(noise.blur_sigma_px, kind, spacing_mm)[0]
+    return psf_sigma_mm(measured[0].blur_sigma_px, kind, spacing_mm)[0]
 
 
 def blur_fwhm_mm(psf_sigma_mm: float, spacing_mm: float) -> float:

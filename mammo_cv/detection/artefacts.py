@@ -7,51 +7,31 @@ detector or intensifying screen, digitiser). Its sharpness, (centre - mean of it
 the digitiser's blur, and noise spikes or defective detector elements none, so they are sharper
 (``docs/real-images.md``: on CBIS-DDSM films 40 of 56.5 false marks per image, at a cost of 3 of
 359 found insertions). The PSF is measured on the image from the blur of its noise
-(:func:`mammo_cv.core.psf.measure_noise`, :func:`mammo_cv.core.psf.psf_sigma_mm`).
+(:func:`mammo_cv.core.psf.breast_noise`, :func:`mammo_cv.core.psf.psf_sigma_mm`).
 """
 
 from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
-from mammo_cv.core.psf import measure_noise, point_source_sharpness, psf_sigma_mm
+from mammo_cv.core.psf import breast_noise, point_source_sharpness, psf_sigma_mm
 from mammo_cv.core.stats import robust_sigma
 
 __all__ = ["brightest_near", "spot_sharpness"]
 
 _HALF = 6  # the 13 x 13 window: 3 x 3 centre, background ring from 4 to 6 px
-_INTERIOR_ERODE_PX = 9
-_WINDOW_PX = 512
-
-
-def _noise_window(mask: np.ndarray) -> tuple[slice, slice]:
-    """A window of at most ``_WINDOW_PX`` square about the centroid of ``mask`` (the breast), where
-    the noise is measured: its statistics do not need every pixel."""
-    moments = cv2.moments(mask.view(np.uint8), binaryImage=True)
-    if moments["m00"] == 0:
-        return slice(0, mask.shape[0]), slice(0, mask.shape[1])
-    centre = (moments["m01"] / moments["m00"], moments["m10"] / moments["m00"])
-    window = []
-    for axis in (0, 1):
-        size = min(_WINDOW_PX, mask.shape[axis])
-        start = int(min(max(centre[axis] - size / 2, 0), mask.shape[axis] - size))
-        window.append(slice(start, start + size))
-    return window[0], window[1]
 
 
 def _sharpness_limit(pixels: np.ndarray, mask: np.ndarray, spacing_mm: float, kind: str) -> tuple[float, float]:
     """(largest sharpness an object can have, per-pixel noise sigma in grey) of the image ``pixels``
     (M, N) float32 over ``mask`` (the breast), with ``kind`` one of :data:`mammo_cv.core.psf.IMAGE_KINDS`;
-    measured in a window about the breast's centroid."""
-    rows, cols = _noise_window(mask)
-    kernel = np.ones((_INTERIOR_ERODE_PX, _INTERIOR_ERODE_PX), np.uint8)
-    interior = cv2.erode(np.ascontiguousarray(mask[rows, cols]).view(np.uint8), kernel) > 0
-    if interior.sum() < 256:
+    measured in a window about the breast's centroid (:func:`mammo_cv.core.psf.breast_noise`)."""
+    measured = breast_noise(pixels, mask)
+    if measured is None:
         return 1.0, 0.0
-    noise = measure_noise(pixels[rows, cols], interior)
+    noise, interior = measured
     psf_mm, _ = psf_sigma_mm(noise.blur_sigma_px, kind, spacing_mm)
     sigma = float(robust_sigma(noise.residual[interior])) * noise.pixel_per_residual
     return point_source_sharpness(psf_mm / spacing_mm), sigma
