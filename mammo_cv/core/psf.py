@@ -42,6 +42,7 @@ __all__ = [
     "point_source_sharpness",
     "breast_noise",
     "image_psf_sigma_mm",
+    "sampled_blur_sigma_mm",
     "blur_fwhm_mm",
 ]
 
@@ -289,13 +290,24 @@ def image_psf_sigma_mm(image: MammoImage, breast_mask: np.ndarray) -> float:
     return psf_sigma_mm(measured[0].blur_sigma_px, kind, spacing_mm)[0]
 
 
+def sampled_blur_sigma_mm(psf_sigma_mm: float, spacing_mm: float) -> float:
+    """Sigma (mm) of the system blur as the image samples it: the Gaussian PSF and the pixel
+    aperture (a box of ``spacing_mm``, variance spacing^2 / 12) in quadrature.
+
+    Examples
+    --------
+    >>> round(sampled_blur_sigma_mm(0.03, 0.1), 4)
+    0.0416
+    """
+    return math.sqrt(psf_sigma_mm ** 2 + spacing_mm ** 2 / 12.0)
+
+
 def blur_fwhm_mm(psf_sigma_mm: float, spacing_mm: float) -> float:
-    """Full width at half maximum (mm) of the system blur as the image samples it: the Gaussian
-    PSF and the pixel aperture (a box of ``spacing_mm``, variance spacing^2 / 12) in quadrature.
+    """Full width at half maximum (mm) of the sampled system blur (:func:`sampled_blur_sigma_mm`).
 
     Examples
     --------
     >>> round(blur_fwhm_mm(0.135, 0.2), 3)
     0.346
     """
-    return 2.0 * math.sqrt(2.0 * math.log(2.0)) * math.sqrt(psf_sigma_mm ** 2 + spacing_mm ** 2 / 12.0)
+    return 2.0 * math.sqrt(2.0 * math.log(2.0)) * sampled_blur_sigma_mm(psf_sigma_mm, spacing_mm)

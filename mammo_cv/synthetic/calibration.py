@@ -34,6 +34,8 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
+from mammo_cv.core.psf import sampled_blur_sigma_mm
+
 __all__ = ["GroupPeaks", "group_peaks", "psf_matching_sigma_px", "calcium_fraction"]
 
 
@@ -103,10 +105,10 @@ def group_peaks(pixels: np.ndarray, centre_rc: tuple[float, float], radius_px: f
 def psf_matching_sigma_px(target_psf_mm: float, phantom_blur_mm: float, spacing_mm: float) -> float:
     """Gaussian sigma (px) that brings a phantom's PSF to ``target_psf_mm``.
 
-    The phantom's PSF is its detector blur and its pixel aperture (a uniform square: variance
-    spacing^2 / 12), in quadrature; 0 when the phantom is already blurrier.
+    The phantom's PSF is its detector blur and its pixel aperture
+    (:func:`mammo_cv.core.psf.sampled_blur_sigma_mm`); 0 when the phantom is already blurrier.
     """
-    own = math.hypot(phantom_blur_mm, spacing_mm / math.sqrt(12.0))
+    own = sampled_blur_sigma_mm(phantom_blur_mm, spacing_mm)
     return math.sqrt(max(target_psf_mm ** 2 - own ** 2, 0.0)) / spacing_mm
 
 
