@@ -53,7 +53,9 @@ def build_segmentation(source: Dataset, label_image: np.ndarray, calc_labels: di
     segment_of_id = np.zeros(max([int(label_image.max()), *calc_labels]) + 1, dtype=np.uint8)
     for calc_id, label in calc_labels.items():
         segment_of_id[calc_id] = names.index(label) + 1
-    masks = segment_of_id[label_image][np.newaxis]  # label map: each pixel holds its segment number
+    masks = np.zeros((1, *label_image.shape), np.uint8)  # label map: each pixel holds its segment number
+    rows = np.flatnonzero(label_image.any(axis=1))  # mostly background: look up only the rows with calcifications
+    masks[0, rows] = segment_of_id[label_image[rows]]
     with warnings.catch_warnings():
         # highdicom warns on a one-component Patient's Name; it is the source's, copied as it is
         warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import cv2
 import highdicom as hd
 import numpy as np
+from pydicom.charset import convert_encodings, default_encoding
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sr.codedict import codes as pydicom_codes
 from pydicom.uid import ExplicitVRLittleEndian, MammographyCADSRStorage
@@ -218,6 +219,9 @@ def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
     template.MappingResource, template.TemplateIdentifier = "DCMR", "4000"
     sr.ContentTemplateSequence = [template]
     set_children(sr, _root_content(source, result, config=config, config_digest=digest))
+    # the root's elements all have explicit, unambiguous VRs: pydicom need not correct them (sr_content)
+    charset = sr.get("SpecificCharacterSet")
+    sr.set_original_encoding(False, True, convert_encodings(charset) if charset else default_encoding)
     sr.file_meta = FileMetaDataset()
     sr.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     sr.file_meta.MediaStorageSOPClassUID = sr.SOPClassUID

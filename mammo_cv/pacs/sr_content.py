@@ -9,15 +9,26 @@ each code and cost about 10 times more, which a full-field image with hundreds o
 afford. Items that are the same for every finding (rendering intents, algorithm identification,
 calcification types, the image reference) are built once per document by :class:`ItemFactory`
 and shared.
+
+Writing, not building, is what costs: pydicom encodes a dataset element by element and runs its
+ambiguous-VR pass again at every nesting level. So every item is marked as already in the
+document's encoding (Explicit VR Little Endian, default character set; every element it holds has
+an explicit, unambiguous VR, so the mark is true), and each one-item Code Sequence is encoded once
+once and shared as a raw element, which pydicom writes as the bytes it holds.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from pydicom.charset import default_encoding
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.sr.coding import Code
 
@@ -72,13 +83,36 @@ def set_children(item: Dataset, children: Sequence[Dataset]) -> None:
         item.add_new(0x0040A730, "SQ", PydicomSequence(children))
 
 
+def new_item() -> Dataset:
+    """An empty dataset marked as encoded Explicit VR Little Endian in the default character set.
+
+    Only for datasets whose elements all get an explicit VR that is not ambiguous (PS3.5 6.2):
+    pydicom then writes them as they are, without its ambiguous-VR pass.
+    """
+    ds = Dataset()
+    ds.set_original_encoding(False, True, default_encoding)
+    return ds
+
+
 def code_dataset(code: Code) -> Dataset:
     """A Code Sequence item (Code Value, Coding Scheme Designator, Code Meaning)."""
-    ds = Dataset()
+    ds = new_item()
     ds.add_new(0x00080100, "SH", code.value)
     ds.add_new(0x00080102, "SH", code.scheme_designator)
     ds.add_new(0x00080104, "LO", code.meaning)
     return ds
+
+
+@functools.cache
+def code_sequence(tag: int, code: Code) -> RawDataElement:
+    """The Code Sequence element ``tag`` holding ``code`` as its one item, encoded Explicit VR Little
+    Endian with defined lengths (immutable, so one is shared by every item and document)."""
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    sequence = DataElement(tag, "SQ", PydicomSequence([code_dataset(code)]))
+    write_data_element(buffer, sequence, [default_encoding])
+    value = buffer.getvalue()[12:]  # after the tag (4 bytes), VR (2), reserved (2) and length (4)
+    return RawDataElement(tag, "SQ", len(value), value, 0, False, True)
 
 
 @dataclass
@@ -96,21 +130,14 @@ class ItemFactory:
     version: str
     config_digest: str
     image_path: tuple[int, ...]
-    _codes: dict[Code, Dataset] = field(default_factory=dict, repr=False)
     _shared: dict[tuple, Dataset | list[Dataset]] = field(default_factory=dict, repr=False)
-
-    def code(self, code: Code) -> Dataset:
-        """The (shared) Code Sequence item of ``code``."""
-        if code not in self._codes:
-            self._codes[code] = code_dataset(code)
-        return self._codes[code]
 
     def item(self, relationship: str, value_type: str, name: Code) -> Dataset:
         """A new content item with its relationship, value type and concept name."""
-        ds = Dataset()
+        ds = new_item()
         ds.add_new(0x0040A010, "CS", relationship)
         ds.add_new(0x0040A040, "CS", value_type)
-        ds.add_new(0x0040A043, "SQ", PydicomSequence([self.code(name)]))
+        ds[0x0040A043] = code_sequence(0x0040A043, name)
         return ds
 
     def text(self, relationship: str, name: Code, value: str) -> Dataset:
@@ -120,12 +147,12 @@ class ItemFactory:
 
     def coded(self, relationship: str, name: Code, value: Code) -> Dataset:
         ds = self.item(relationship, "CODE", name)
-        ds.add_new(0x0040A168, "SQ", PydicomSequence([self.code(value)]))
+        ds[0x0040A168] = code_sequence(0x0040A168, value)
         return ds
 
     def num(self, relationship: str, name: Code, value: float, unit: Code) -> Dataset:
-        measured = Dataset()
-        measured.add_new(0x004008EA, "SQ", PydicomSequence([self.code(unit)]))
+        measured = new_item()
+        measured[0x004008EA] = code_sequence(0x004008EA, unit)
         measured.add_new(0x0040A30A, "DS", f"{value:.6g}")
         ds = self.item(relationship, "NUM", name)
         ds.add_new(0x0040A300, "SQ", PydicomSequence([measured]))
@@ -151,7 +178,7 @@ class ItemFactory:
         """A by-reference relationship to the Image Library's IMAGE item."""
         key = ("reference", relationship)
         if key not in self._shared:
-            ds = Dataset()
+            ds = new_item()
             ds.add_new(0x0040A010, "CS", relationship)
             ds.add_new(0x0040DB73, "UL", list(self.image_path))
             self._shared[key] = ds
