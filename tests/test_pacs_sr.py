@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -286,3 +287,40 @@ def test_a_source_without_uids_or_not_the_analysed_image_is_refused(written):
     other.SOPInstanceUID = "1.2.3.4"
     with pytest.raises(DicomSourceError, match="is not that of the analysed image"):
         build_cad_sr(other, result, config=result.config)
+
+
+def _reencoded(data: bytes) -> bytes:
+    """The Part 10 file ``data`` read, every element at every level converted to its value, and
+    written again by pydicom from those values."""
+    from mammo_cv.pacs.part10 import part10_bytes
+
+    def convert(ds: pydicom.Dataset) -> None:
+        for elem in ds:  # iterating converts each raw element of this level
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    convert(item)
+        ds.set_original_encoding(None, None, pydicom.charset.default_encoding)  # "not read from bytes"
+
+    ds = pydicom.dcmread(BytesIO(data))
+    convert(ds)
+    return part10_bytes(ds)
+
+
+@pytest.mark.parametrize("charset", ["ISO_IR 192", "ISO_IR 100", None])
+def test_content_is_encoded_as_pydicom_writes_it_in_the_sources_character_set(written, charset):
+    from mammo_cv.pacs.part10 import part10_bytes
+
+    result, source = written[2], copy.deepcopy(written[3])
+    if charset is None:
+        del source.SpecificCharacterSet
+    else:
+        source.SpecificCharacterSet = charset
+    reason = {"ISO_IR 192": "calibre \u2265 0.5 mm, na\u00efve", "ISO_IR 100": "na\u00efve"}.get(charset, "plain")
+    reasons = result.calc_table["reason"].astype(object)
+    reasons[0] = reason
+    changed = dataclasses.replace(result, calc_table={**result.calc_table, "reason": reasons})
+    data = part10_bytes(build_cad_sr(source, changed, config=result.config))
+    texts = [item.TextValue for _, item in _items(pydicom.dcmread(BytesIO(data)))
+             if _name(item) == "Impression Description"]
+    assert f"{result.calc_table['label'][0]}: {reason}" in texts
+    assert _reencoded(data) == data

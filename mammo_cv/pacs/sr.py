@@ -37,7 +37,6 @@ from mammo_cv.pacs.sr_content import (
     detection_summaries,
     individual_impression,
     library_entry,
-    set_children,
 )
 from mammo_cv.pacs.uids import derived_uid
 
@@ -162,8 +161,8 @@ def _document_modules(source: Dataset, sr: Dataset, *, config_digest: str, now: 
     sr.CurrentRequestedProcedureEvidenceSequence = [study]
 
 
-def _root_content(source: Dataset, result: Result, *, config: Config, config_digest: str) -> list[Dataset]:
-    """Children of the root container, in TID 4000 order."""
+def _set_root_content(sr: Dataset, source: Dataset, result: Result, *, config: Config, config_digest: str) -> None:
+    """Set the children of the root container ``sr``, in TID 4000 order, encoded in its character set."""
     language = hd.sr.LanguageOfContentItemAndDescendants(language=hd.sr.CodedConcept("en-US", "RFC5646",
                                                                                        "English (United States)"))
     observer = hd.sr.ObserverContext(
@@ -172,14 +171,21 @@ def _root_content(source: Dataset, result: Result, *, config: Config, config_dig
             uid=derived_uid("mammo_cv", config_digest, "device"), name="mammo_cv", manufacturer_name="mammo_cv",
             model_name=f"mammo_cv {__version__}"))
     library_at = 2 + len(observer)  # ordinal of the Image Library among the root's children
-    items = ItemFactory(version=__version__, config_digest=config_digest, image_path=(1, library_at, 1))
+    items = ItemFactory(version=__version__, config_digest=config_digest, image_path=(1, library_at, 1),
+                        encodings=_character_set(sr))
     library = container(items, CONTAINS, c.IMAGE_LIBRARY, [library_entry(
         items, source, c.LATERALITY_CODES.get(result.image.laterality), c.VIEW_CODES.get(result.image.view))])
     findings = findings_of(result, config=config)
     summary = items.coded(CONTAINS, c.CAD_PROCESSING_AND_FINDINGS_SUMMARY,
                           c.ALL_SUCCEEDED_WITH_FINDINGS if findings else c.ALL_SUCCEEDED_WITHOUT_FINDINGS)
-    set_children(summary, [individual_impression(items, finding) for finding in findings])
-    return [*language, *observer, library, summary, *detection_summaries(items)]
+    items.set_children(summary, [individual_impression(items, finding) for finding in findings])
+    items.set_children(sr, [*language, *observer, library, summary, *detection_summaries(items)])
+
+
+def _character_set(sr: Dataset) -> str | list[str]:
+    """Python codecs of the Specific Character Set of ``sr`` (the default repertoire if it has none)."""
+    charset = sr.get("SpecificCharacterSet")
+    return convert_encodings(charset) if charset else [default_encoding]
 
 
 def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
@@ -218,10 +224,9 @@ def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
     template = Dataset()
     template.MappingResource, template.TemplateIdentifier = "DCMR", "4000"
     sr.ContentTemplateSequence = [template]
-    set_children(sr, _root_content(source, result, config=config, config_digest=digest))
-    # the root's elements all have explicit, unambiguous VRs: pydicom need not correct them (sr_content)
-    charset = sr.get("SpecificCharacterSet")
-    sr.set_original_encoding(False, True, convert_encodings(charset) if charset else default_encoding)
+    _set_root_content(sr, source, result, config=config, config_digest=digest)
+    # the root's elements all have explicit VRs that are not ambiguous: pydicom need not correct them
+    sr.set_original_encoding(False, True, _character_set(sr))
     sr.file_meta = FileMetaDataset()
     sr.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     sr.file_meta.MediaStorageSOPClassUID = sr.SOPClassUID

@@ -28,7 +28,7 @@ from pydicom.charset import default_encoding
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_data_element
+from pydicom.filewriter import write_data_element, write_sequence_item
 from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.sr.coding import Code
 
@@ -74,15 +74,6 @@ class Finding:
     n_calcs: int | None = None
 
 
-def set_children(item: Dataset, children: Sequence[Dataset]) -> None:
-    """Set the Content Sequence of ``item``; none when there are no children (an empty one is invalid).
-
-    Also for highdicom items, whose setter accepts named items only.
-    """
-    if children:
-        item.add_new(0x0040A730, "SQ", PydicomSequence(children))
-
-
 def new_item() -> Dataset:
     """An empty dataset marked as encoded Explicit VR Little Endian in the default character set.
 
@@ -111,7 +102,11 @@ def code_sequence(tag: int, code: Code) -> RawDataElement:
     buffer.is_little_endian, buffer.is_implicit_VR = True, False
     sequence = DataElement(tag, "SQ", PydicomSequence([code_dataset(code)]))
     write_data_element(buffer, sequence, [default_encoding])
-    value = buffer.getvalue()[12:]  # after the tag (4 bytes), VR (2), reserved (2) and length (4)
+    return raw_sequence(tag, buffer.getvalue()[12:])  # after the tag (4 bytes), VR (2), reserved (2), length (4)
+
+
+def raw_sequence(tag: int, value: bytes) -> RawDataElement:
+    """The sequence element ``tag`` whose value is the encoded items ``value`` (Explicit VR Little Endian)."""
     return RawDataElement(tag, "SQ", len(value), value, 0, False, True)
 
 
@@ -125,12 +120,41 @@ class ItemFactory:
         Algorithm Version and the digest written as Algorithm Parameters (TID 4019).
     image_path : tuple of int
         Ordinal path from the root to the Image Library's IMAGE item, for by-reference relationships.
+    encodings : str or list of str
+        Python codecs of the document's Specific Character Set, for the text values.
     """
 
     version: str
     config_digest: str
     image_path: tuple[int, ...]
+    encodings: str | list[str] = default_encoding
     _shared: dict[tuple, Dataset | list[Dataset]] = field(default_factory=dict, repr=False)
+    # id of each shared item (``_shared`` keeps them alive, so ids stay theirs) -> its bytes, once encoded
+    _encoded: dict[int, bytes | None] = field(default_factory=dict, repr=False)
+
+    def set_children(self, item: Dataset, children: Sequence[Dataset]) -> None:
+        """Set the Content Sequence of ``item``, encoded now; none when there are no children (an
+        empty one is invalid). Also for highdicom items, whose setter accepts named items only."""
+        if children:
+            item[0x0040A730] = raw_sequence(0x0040A730, b"".join(map(self._item_bytes, children)))
+
+    def _item_bytes(self, child: Dataset) -> bytes:
+        """``child`` encoded as a sequence item, a shared item only the first time."""
+        encoded = self._encoded.get(id(child))
+        if encoded is None:
+            buffer = DicomBytesIO()
+            buffer.is_little_endian, buffer.is_implicit_VR = True, False
+            write_sequence_item(buffer, child, self.encodings)
+            encoded = buffer.getvalue()
+            if id(child) in self._encoded:
+                self._encoded[id(child)] = encoded
+        return encoded
+
+    def _share(self, key: tuple, items: Dataset | list[Dataset]) -> None:
+        """Keep ``items`` as the shared value of ``key``."""
+        self._shared[key] = items
+        for item in items if isinstance(items, list) else [items]:
+            self._encoded[id(item)] = None
 
     def item(self, relationship: str, value_type: str, name: Code) -> Dataset:
         """A new content item with its relationship, value type and concept name."""
@@ -162,16 +186,16 @@ class ItemFactory:
         """A CODE item without children, built once per (relationship, name, value)."""
         key = ("code", relationship, name, value)
         if key not in self._shared:
-            self._shared[key] = self.coded(relationship, name, value)
+            self._share(key, self.coded(relationship, name, value))
         return self._shared[key]  # type: ignore[return-value]
 
     def algorithm(self, relationship: str) -> list[Dataset]:
         """TID 4019 Algorithm Identification: name, version and the config digest as its parameters."""
         key = ("algorithm", relationship)
         if key not in self._shared:
-            self._shared[key] = [self.text(relationship, c.ALGORITHM_NAME, "mammo_cv"),
-                                 self.text(relationship, c.ALGORITHM_VERSION, self.version),
-                                 self.text(relationship, c.ALGORITHM_PARAMETERS, f"config digest {self.config_digest}")]
+            self._share(key, [self.text(relationship, c.ALGORITHM_NAME, "mammo_cv"),
+                              self.text(relationship, c.ALGORITHM_VERSION, self.version),
+                              self.text(relationship, c.ALGORITHM_PARAMETERS, f"config digest {self.config_digest}")])
         return self._shared[key]  # type: ignore[return-value]
 
     def image_reference(self, relationship: str) -> Dataset:
@@ -181,7 +205,7 @@ class ItemFactory:
             ds = new_item()
             ds.add_new(0x0040A010, "CS", relationship)
             ds.add_new(0x0040DB73, "UL", list(self.image_path))
-            self._shared[key] = ds
+            self._share(key, ds)
         return self._shared[key]  # type: ignore[return-value]
 
     def scoord(self, name: Code, graphic_type: str, points_xy: np.ndarray) -> Dataset:
@@ -189,7 +213,7 @@ class ItemFactory:
         ds = self.item(PROPERTIES, "SCOORD", name)
         ds.add_new(0x00700022, "FL", [float(v) for v in np.asarray(points_xy, np.float32).ravel()])
         ds.add_new(0x00700023, "CS", graphic_type)
-        set_children(ds, [self.image_reference(SELECTED)])
+        self.set_children(ds, [self.image_reference(SELECTED)])
         return ds
 
 
@@ -204,8 +228,8 @@ def library_entry(items: ItemFactory, source: Dataset, laterality: Code | None, 
     image.ReferencedSOPSequence = [ref]
     context = [items.coded(ACQ_CONTEXT, name, value)
                for name, value in ((c.IMAGE_LATERALITY, laterality), (c.IMAGE_VIEW, view)) if value is not None]
-    set_children(image, context + _orientation_items(items, source) + _date_items(items, source)
-                 + _spacing_items(items, source))
+    items.set_children(image, context + _orientation_items(items, source) + _date_items(items, source)
+                       + _spacing_items(items, source))
     return image
 
 
@@ -258,10 +282,10 @@ def single_image_finding(items: ItemFactory, finding: Finding) -> Dataset:
     if finding.outline_xy is not None:
         geometry.append(items.scoord(c.OUTLINE, "POLYLINE", finding.outline_xy))
     ds = items.coded(CONTAINS, c.SINGLE_IMAGE_FINDING, finding.kind)
-    set_children(ds, [items.shared_code(CONCEPT_MOD, c.RENDERING_INTENT, c.rendering_intent(finding.label)),
-                      *items.algorithm(CONCEPT_MOD),
-                      items.num(PROPERTIES, c.CERTAINTY_OF_FINDING, round(finding.certainty_pct, 1), c.PERCENT),
-                      *_finding_properties(items, finding), *geometry])
+    items.set_children(ds, [items.shared_code(CONCEPT_MOD, c.RENDERING_INTENT, c.rendering_intent(finding.label)),
+                            *items.algorithm(CONCEPT_MOD),
+                            items.num(PROPERTIES, c.CERTAINTY_OF_FINDING, round(finding.certainty_pct, 1), c.PERCENT),
+                            *_finding_properties(items, finding), *geometry])
     return ds
 
 
@@ -269,9 +293,9 @@ def individual_impression(items: ItemFactory, finding: Finding) -> Dataset:
     """TID 4003 Individual Impression/Recommendation holding one finding, its reason and rendering intent."""
     ds = items.item(INFERRED, "CONTAINER", c.INDIVIDUAL_IMPRESSION)
     ds.add_new(0x0040A050, "CS", "SEPARATE")
-    set_children(ds, [items.shared_code(CONCEPT_MOD, c.RENDERING_INTENT, c.rendering_intent(finding.label)),
-                      items.text(CONTAINS, c.IMPRESSION_DESCRIPTION, f"{finding.label}: {finding.reason}"),
-                      *items.algorithm(CONTAINS), single_image_finding(items, finding)])
+    items.set_children(ds, [items.shared_code(CONCEPT_MOD, c.RENDERING_INTENT, c.rendering_intent(finding.label)),
+                            items.text(CONTAINS, c.IMPRESSION_DESCRIPTION, f"{finding.label}: {finding.reason}"),
+                            *items.algorithm(CONTAINS), single_image_finding(items, finding)])
     return ds
 
 
@@ -280,13 +304,13 @@ def detection_summaries(items: ItemFactory) -> list[Dataset]:
     performed = []
     for detection in (c.INDIVIDUAL_CALCIFICATION, c.CALCIFICATION_CLUSTER):
         ds = items.coded(CONTAINS, c.DETECTION_PERFORMED, detection)
-        set_children(ds, [*items.algorithm(PROPERTIES), items.image_reference(INFERRED)])
+        items.set_children(ds, [*items.algorithm(PROPERTIES), items.image_reference(INFERRED)])
         performed.append(ds)
     successful = items.item(INFERRED, "CONTAINER", c.SUCCESSFUL_DETECTIONS)
     successful.add_new(0x0040A050, "CS", "SEPARATE")
-    set_children(successful, performed)
+    items.set_children(successful, performed)
     detections = items.coded(CONTAINS, c.SUMMARY_OF_DETECTIONS, c.SUCCEEDED)
-    set_children(detections, [successful])
+    items.set_children(detections, [successful])
     return [detections, items.coded(CONTAINS, c.SUMMARY_OF_ANALYSES, c.NOT_ATTEMPTED)]
 
 
@@ -294,5 +318,5 @@ def container(items: ItemFactory, relationship: str, name: Code, children: Seque
     """A CONTAINER item (continuity SEPARATE) holding ``children``."""
     ds = items.item(relationship, "CONTAINER", name)
     ds.add_new(0x0040A050, "CS", "SEPARATE")
-    set_children(ds, children)
+    items.set_children(ds, children)
     return ds
