@@ -354,3 +354,34 @@ def test_spot_sharpness_of_a_point_and_of_a_blurred_point():
     blurred, _ = spot_sharpness(fine.reshape(41, 8, 41, 8).mean(axis=(1, 3)), np.array([[20, 20]]), 1.0)
     assert sharp[0] == pytest.approx(1.0)
     assert blurred[0] == pytest.approx(point_source_sharpness(1.0), abs=0.02)
+
+
+def _lump_and_disk(spacing_mm: float, seed: int):
+    """A soft glandular lump (Gaussian, sigma 1.5 mm, peak 9 noise sigma) at (12, 12) mm and a
+    2-mm calcification (disk through a 0.1 mm blur, 7 noise sigma) at (28, 28) mm."""
+    pixels, rr, cc = _field(spacing_mm, seed)
+    lump = np.exp(-((rr * spacing_mm - 12.0) ** 2 + (cc * spacing_mm - 12.0) ** 2) / (2 * 1.5 ** 2))
+    pixels += (9 * NOISE_SIGMA * lump).astype(np.float32)
+    disk = ((rr * spacing_mm - 28.0) ** 2 + (cc * spacing_mm - 28.0) ** 2 <= 1.0).astype(np.float32)
+    pixels += 7 * NOISE_SIGMA * cv2.GaussianBlur(disk, (0, 0), 0.1 / spacing_mm)
+    image = MammoImage(pixels=pixels, spacing_mm=(spacing_mm, spacing_mm), spacing_source="test")
+    lump_rc, disk_rc = (round(12.0 / spacing_mm),) * 2, (round(28.0 / spacing_mm),) * 2
+    return image, _anatomy(np.ones(pixels.shape, bool)), lump_rc, disk_rc
+
+
+def test_soft_edged_lump_is_removed_on_coarse_pixels_and_a_sharp_calcification_is_not():
+    """At 0.2 mm (no sharpness test) the tissue-edge test removes the lump, whose edge is its
+    1.5 mm profile, and keeps the disk, whose edge is the 0.1 mm blur, even when no confidence
+    spares it; off, both are reported. At 0.1 mm the sharpness test runs instead, and the edge
+    test does not."""
+    strict = DetectionConfig(soft_edge_spare_confidence=math.inf)
+    for seed in range(3):
+        image, anatomy, lump, disk = _lump_and_disk(0.2, seed)
+        off = detect_calcifications(image, anatomy, config=DetectionConfig(soft_edge_min_mm=math.inf))
+        assert off.label_image[lump] > 0 and off.label_image[disk] > 0, seed
+        assert off.confidence[off.label_image[lump] - 1] < DetectionConfig().soft_edge_spare_confidence, seed
+        on = detect_calcifications(image, anatomy, config=strict)
+        assert on.label_image[lump] == 0 and on.label_image[disk] > 0, seed
+        assert detect_calcifications(image, anatomy).label_image[lump] == 0, seed
+        fine, fine_anatomy, fine_lump, _ = _lump_and_disk(0.1, seed)
+        assert detect_calcifications(fine, fine_anatomy).label_image[fine_lump] > 0, seed

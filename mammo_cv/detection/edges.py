@@ -1,5 +1,5 @@
-"""Edge width of whole candidates: a solid calcification's edge is as sharp as the system renders
-it, a glandular lump's spreads over half a millimetre or more.
+"""Edge width of candidates: a solid calcification's edge is as sharp as the system renders it, a
+glandular lump's spreads over half a millimetre or more.
 
 For an edge of height C blurred by a Gaussian of sigma s, the grey gradient at its half-maximum
 crossing is C / (s sqrt(2 pi)), so s = C / (sqrt(2 pi) x gradient). The candidate's boundary
@@ -52,12 +52,19 @@ def _edge_sigma_px(pixels: np.ndarray, regions: _Regions, candidates: _Candidate
     return np.where(median > 0, sigma, np.inf)
 
 
-def _solid(pixels: np.ndarray, regions: _Regions, candidates: _Candidates, spacing_mm: float,
-           edge_max_mm: float) -> np.ndarray:
-    """Bool (n,): is each candidate a whole object (:func:`mammo_cv.detection.segmentation._whole_objects`)
-    whose edge blur is at most ``edge_max_mm`` (mm)?"""
-    n = candidates.n_labels
-    whole = np.bincount(candidates.label, weights=candidates.whole, minlength=n)[1:] > 0
-    if not whole.any():
-        return whole
-    return whole & (_edge_sigma_px(pixels, regions, candidates) * spacing_mm <= edge_max_mm)
+def _edge_sigma_mm(pixels: np.ndarray, regions: _Regions, candidates: _Candidates, spacing_mm: float) -> np.ndarray:
+    """(n,) float64 edge blur (Gaussian sigma, mm) of every candidate; inf where the edge has no gradient."""
+    return _edge_sigma_px(pixels, regions, candidates) * spacing_mm
+
+
+def _whole(candidates: _Candidates) -> np.ndarray:
+    """Bool (n,): is each candidate a whole object (:func:`mammo_cv.detection.segmentation._whole_objects`)?"""
+    return np.bincount(candidates.label, weights=candidates.whole, minlength=candidates.n_labels)[1:] > 0
+
+
+def _soft(area_px: np.ndarray, edge_mm: np.ndarray, score: np.ndarray, min_area_px: float,
+          soft_edge_min_mm: float, spare_score: float) -> np.ndarray:
+    """Bool (n,): candidates of at least ``min_area_px`` whose edge blur ``edge_mm`` exceeds
+    ``soft_edge_min_mm`` and whose confidence ``score`` (sigma) is below ``spare_score``: a
+    glandular lump or band, not a calcification."""
+    return (area_px >= min_area_px) & (edge_mm > soft_edge_min_mm) & (score < spare_score)

@@ -4,8 +4,8 @@ Candidates may lie only in the allowed zone: inside the breast, away from the sk
 clear of the pectoral muscle (:func:`_allowed_zone`; the detector zeroes the response maps
 outside it before any region is grown). Confidence is the largest scale-weighted SNR, capped by
 the sharpness (-LoG) SNR and at least ``log_weight`` x the -LoG SNR at the peak where the pixels
-resolve the test, and down-weighted for elongation. Artefacts and candidates outside the area
-limits are removed; faint ones stay only beside confident ones.
+resolve the test, and down-weighted for elongation. Artefacts, soft-edged tissue and candidates
+outside the area limits are removed; faint ones stay only beside confident ones.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def _reported(valid: np.ndarray, confidence: np.ndarray, peak_mm: np.ndarray, sm
     return reported
 
 
-def _selected(scores: _Scores, peak_rc: np.ndarray, artefact: np.ndarray, spacing_mm: tuple[float, float],
+def _selected(scores: _Scores, peak_rc: np.ndarray, removed: np.ndarray, spacing_mm: tuple[float, float],
               config: DetectionConfig) -> tuple[np.ndarray, np.ndarray]:
     """Which candidates are reported, and their confidence.
 
@@ -148,8 +148,8 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, artefact: np.ndarray, spacin
     scores : _Scores
     peak_rc : (n, 2) ndarray of int64
         (row, col) of each candidate's peak in the full image grid, px.
-    artefact : (n,) ndarray of bool
-        Candidates removed as artefacts (:mod:`.artefacts`).
+    removed : (n,) ndarray of bool
+        Candidates removed as artefacts (:mod:`.artefacts`) or as tissue (``soft_edge_min_mm``).
     spacing_mm : (float, float)
         (row, col) pixel spacing.
     config : DetectionConfig
@@ -160,7 +160,7 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, artefact: np.ndarray, spacin
     confidence : (n,) ndarray of float64
         Score x ``min(1, elongation_free / elongation)``.
     """
-    keep = scores.found & ~artefact
+    keep = scores.found & ~removed
     keep &= scores.area_px <= area_mm2_to_px(config.max_area_mm2, spacing_mm)
     confidence = scores.score * np.minimum(1.0, config.elongation_free / scores.elongation)
     small = scores.area_px < area_mm2_to_px(math.pi / 4 * config.isolated_max_diameter_mm ** 2, spacing_mm)
