@@ -35,9 +35,8 @@ from mammo_cv.io import load_image
 from mammo_cv.synthetic.backgrounds import MIAS_GREY_PER_OD, MIAS_SPACING_MM, mias_part
 from mammo_cv.synthetic.calibration import GroupPeaks, calcium_fraction, group_peaks, psf_matching_sigma_px
 from mammo_cv.synthetic.contrast import film_grey_scale
-from mammo_cv.synthetic.phantoms import PhantomConfig, phantom
+from mammo_cv.synthetic.phantoms import PhantomConfig, phantom, seed_pose
 
-POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
 INNER_MM = 2.0  # noise is measured this far inside the breast edge
 
 
@@ -73,7 +72,7 @@ def phantom_groups(seeds: range, psf_mm: float, top: int, config: PhantomConfig)
     blur_px = psf_matching_sigma_px(psf_mm, config.detector_blur_sigma_mm, MIAS_SPACING_MM)
     groups = []
     for seed in seeds:
-        laterality, view = POSES[seed % len(POSES)]
+        laterality, view = seed_pose(seed)
         ph = phantom(spacing_mm=MIAS_SPACING_MM, seed=seed, laterality=laterality, view=view,
                      calcifications=["suspicious_cluster"], config=config)
         pixels = cv2.GaussianBlur(ph.image.pixels.astype(np.float32), (0, 0), blur_px)

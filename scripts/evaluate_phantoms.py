@@ -29,10 +29,9 @@ import numpy as np
 from mammo_cv.anatomy.landmarks import find_anatomy
 from mammo_cv.detection.detect import DetectionConfig, detect_calcifications
 from mammo_cv.evaluation.metrics import SIZE_BANDS_MM, label_overlaps, match_calcifications, recall_by_size
-from mammo_cv.synthetic.phantoms import CALIBRATED_CALC_DENSITY, PhantomConfig, phantom
+from mammo_cv.synthetic.phantoms import CALIBRATED_CALC_DENSITY, PhantomConfig, phantom, seed_pose
 
 FREE_SEED_OFFSET = 1000  # calcification-free phantoms use other seeds than the ones with calcs
-POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
 WHOLE_AREA_FRACTION = 0.5  # one detection must hold at least half the truth area (the whole-object criterion)
 
 
@@ -64,7 +63,7 @@ def whole_by_size(sizes_mm: np.ndarray, share: np.ndarray, pieces: np.ndarray) -
 def run_one(spacing_mm: float, seed: int, calcifications: str, config: DetectionConfig,
             size_mm: tuple[float, float] = (240.0, 190.0), phantom_config: PhantomConfig | None = None) -> dict:
     """Detect on one phantom (pose chosen by the seed); return sizes, found flags, splits and false detections."""
-    laterality, view = POSES[seed % len(POSES)]
+    laterality, view = seed_pose(seed)
     ph = phantom(spacing_mm=spacing_mm, seed=seed, calcifications=calcifications,
                  laterality=laterality, view=view, size_mm=size_mm, config=phantom_config)
     anatomy = find_anatomy(ph.image)

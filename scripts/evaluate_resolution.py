@@ -41,9 +41,8 @@ from mammo_cv.pipeline.analysis import analyze
 from mammo_cv.synthetic.backgrounds import cbis_backgrounds, load_background, split_backgrounds
 from mammo_cv.synthetic.contrast import film_grey_scale
 from mammo_cv.synthetic.insert import insert_calcifications
-from mammo_cv.synthetic.phantoms import CALIBRATED_CALC_DENSITY, PhantomConfig, phantom
+from mammo_cv.synthetic.phantoms import CALIBRATED_CALC_DENSITY, PhantomConfig, phantom, seed_pose
 
-POSES = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
 MISSED = "missed"
 
 
@@ -62,7 +61,7 @@ def labels_at(result, rc_px: np.ndarray) -> list[str]:
 
 def phantom_rows(seed: int, spacings: list[float], config: PhantomConfig) -> list[dict]:
     """One row per truth calcification of one phantom seed: kind, truth label and label per spacing."""
-    laterality, view = POSES[seed % len(POSES)]
+    laterality, view = seed_pose(seed)
     rows: dict[int, dict] = {}
     for spacing in spacings:
         ph = phantom(spacing_mm=spacing, seed=seed, laterality=laterality, view=view, config=config)

@@ -43,11 +43,26 @@ from mammo_cv.core.psf import FFDM_PSF_SIGMA_MM
 from mammo_cv.core.types import ChestWallSide, Laterality, MammoImage, PresentationIntent, View
 from mammo_cv.synthetic.glyphs import text_bitmap
 
-__all__ = ["CALC_KINDS", "KIND_TO_LABEL", "CALIBRATED_CALC_DENSITY", "PhantomConfig", "Phantom", "phantom"]
+__all__ = ["CALC_KINDS", "KIND_TO_LABEL", "CALIBRATED_CALC_DENSITY", "PhantomConfig", "Phantom", "phantom",
+           "seed_pose"]
+
+# (laterality, view) of phantom seed k: POSES[k % 4]
+_POSES: tuple[tuple[Laterality, View], ...] = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
 
 #: ``PhantomConfig.calc_density`` that matches the real calcifications of the development women of
 #: mini-MIAS (``python scripts/calibrate_phantoms.py MIAS_DIR --solve``; docs/real-images.md section 8).
 CALIBRATED_CALC_DENSITY = 0.459
+
+def seed_pose(seed: int) -> tuple[Laterality, View]:
+    """The (laterality, view) the evaluation scripts give phantom ``seed``: L CC, R CC, L MLO, R MLO in turn.
+
+    Examples
+    --------
+    >>> [seed_pose(k) for k in range(5)]
+    [('L', 'CC'), ('R', 'CC'), ('L', 'MLO'), ('R', 'MLO'), ('L', 'CC')]
+    """
+    return _POSES[seed % len(_POSES)]
+
 
 #: Calcification kind -> truth label (the classifier's target vocabulary).
 KIND_TO_LABEL: dict[str, str] = {
