@@ -54,3 +54,18 @@ def test_dciodvfy_no_errors(written):
     out = subprocess.run(["dciodvfy", str(written[0])], capture_output=True, text=True)
     errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
     assert errors == []
+
+
+def test_a_source_with_code_extensions_and_an_empty_default_repertoire(written, tmp_path):
+    """Japanese archives write Specific Character Set "\\ISO 2022 IR 87" (the first value, the
+    default repertoire, empty). The Segmentation is built, names the same set in full, keeps the
+    patient's name, and leaves the source as it was."""
+    _, label_image, labels = written
+    source = pydicom.dcmread(SAMPLE)
+    source.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
+    source.PatientName = "Yamada^Tarou=\u5c71\u7530^\u592a\u90ce"
+    seg = build_segmentation(source, label_image, labels, config_digest="test")
+    back = pydicom.dcmread(write_segmentation(tmp_path / "seg.dcm", seg))
+    assert list(back.SpecificCharacterSet) == ["ISO 2022 IR 6", "ISO 2022 IR 87"]
+    assert str(back.PatientName) == str(source.PatientName)
+    assert list(source.SpecificCharacterSet) == ["", "ISO 2022 IR 87"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import highdicom as hd
 import numpy as np
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
@@ -60,9 +61,24 @@ def build_segmentation(source: Dataset, label_image: np.ndarray, calc_labels: di
         # highdicom warns on a one-component Patient's Name; it is the source's, copied as it is
         warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name",
                                 category=UserWarning)
-        seg = _segmentation(source, masks, names, config_digest)
+        seg = _segmentation(_explicit_default_repertoire(source), masks, names, config_digest)
     seg.PatientOrientation = patient_orientation(source) or ""
     return seg
+
+
+def _explicit_default_repertoire(source: Dataset) -> Dataset:
+    """``source``, or a copy of it whose multi-valued Specific Character Set names its default
+    repertoire "ISO 2022 IR 6" where the source leaves the first value empty (e.g. Japanese
+    "\\ISO 2022 IR 87"): the same character set (PS3.3 C.12.1.1.2), in the form highdicom accepts."""
+    charset = source.get("SpecificCharacterSet")
+    if charset is None or isinstance(charset, str) or charset[0]:
+        return source
+    named = Dataset()
+    named.update(source)  # the same elements in a new dict: replacing one leaves the source as it is
+    if hasattr(source, "file_meta"):
+        named.file_meta = source.file_meta
+    named[0x00080005] = DataElement(0x00080005, "CS", ["ISO 2022 IR 6", *charset[1:]])
+    return named
 
 
 def _segmentation(source: Dataset, masks: np.ndarray, names: list[str], config_digest: str) -> hd.seg.Segmentation:
