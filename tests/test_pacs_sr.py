@@ -319,7 +319,9 @@ def test_content_is_encoded_as_pydicom_writes_it_in_the_sources_character_set(wr
     reasons = result.calc_table["reason"].astype(object)
     reasons[0] = reason
     changed = dataclasses.replace(result, calc_table={**result.calc_table, "reason": reasons})
-    data = part10_bytes(build_cad_sr(source, changed, config=result.config))
+    sr = build_cad_sr(source, changed, config=result.config)
+    data = part10_bytes(sr)
+    assert sr.get_item(0x0040A730).is_raw  # written as encoded, not parsed again by pydicom's VR pass
     texts = [item.TextValue for _, item in _items(pydicom.dcmread(BytesIO(data)))
              if _name(item) == "Impression Description"]
     assert f"{result.calc_table['label'][0]}: {reason}" in texts

@@ -185,7 +185,7 @@ def _set_root_content(sr: Dataset, source: Dataset, result: Result, *, config: C
 def _character_set(sr: Dataset) -> str | list[str]:
     """Python codecs of the Specific Character Set of ``sr`` (the default repertoire if it has none)."""
     charset = sr.get("SpecificCharacterSet")
-    return convert_encodings(charset) if charset else [default_encoding]
+    return convert_encodings(charset) if charset else default_encoding
 
 
 def build_cad_sr(source: Dataset, result: Result, *, config: Config) -> Dataset:
