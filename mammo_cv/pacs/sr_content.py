@@ -129,8 +129,8 @@ class ItemFactory:
     image_path: tuple[int, ...]
     encodings: str | list[str] = default_encoding
     _shared: dict[tuple, Dataset | list[Dataset]] = field(default_factory=dict, repr=False)
-    # id of each shared item (``_shared`` keeps them alive, so ids stay theirs) -> its bytes, once encoded
-    _encoded: dict[int, bytes | None] = field(default_factory=dict, repr=False)
+    # id of each shared item (``_shared`` keeps them alive, so ids stay theirs) -> its bytes
+    _encoded: dict[int, bytes] = field(default_factory=dict, repr=False)
 
     def set_children(self, item: Dataset, children: Sequence[Dataset]) -> None:
         """Set the Content Sequence of ``item``, encoded now; none when there are no children (an
@@ -139,22 +139,21 @@ class ItemFactory:
             item[0x0040A730] = raw_sequence(0x0040A730, b"".join(map(self._item_bytes, children)))
 
     def _item_bytes(self, child: Dataset) -> bytes:
-        """``child`` encoded as a sequence item, a shared item only the first time."""
+        """``child`` encoded as a sequence item; a shared item's bytes were kept when it was shared."""
         encoded = self._encoded.get(id(child))
         if encoded is None:
             buffer = DicomBytesIO()
             buffer.is_little_endian, buffer.is_implicit_VR = True, False
             write_sequence_item(buffer, child, self.encodings)
             encoded = buffer.getvalue()
-            if id(child) in self._encoded:
-                self._encoded[id(child)] = encoded
         return encoded
 
     def _share(self, key: tuple, items: Dataset | list[Dataset]) -> None:
-        """Keep ``items`` as the shared value of ``key``."""
+        """Keep ``items`` (complete: shared items get no children later) as the shared value of
+        ``key``, and their bytes."""
         self._shared[key] = items
         for item in items if isinstance(items, list) else [items]:
-            self._encoded[id(item)] = None
+            self._encoded[id(item)] = self._item_bytes(item)
 
     def item(self, relationship: str, value_type: str, name: Code) -> Dataset:
         """A new content item with its relationship, value type and concept name."""

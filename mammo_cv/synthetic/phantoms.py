@@ -46,12 +46,13 @@ from mammo_cv.synthetic.glyphs import text_bitmap
 __all__ = ["CALC_KINDS", "KIND_TO_LABEL", "CALIBRATED_CALC_DENSITY", "PhantomConfig", "Phantom", "phantom",
            "seed_pose"]
 
-# (laterality, view) of phantom seed k: POSES[k % 4]
+# (laterality, view) of phantom seed k: _POSES[k % 4]
 _POSES: tuple[tuple[Laterality, View], ...] = (("L", "CC"), ("R", "CC"), ("L", "MLO"), ("R", "MLO"))
 
 #: ``PhantomConfig.calc_density`` that matches the real calcifications of the development women of
 #: mini-MIAS (``python scripts/calibrate_phantoms.py MIAS_DIR --solve``; docs/real-images.md section 8).
 CALIBRATED_CALC_DENSITY = 0.459
+
 
 def seed_pose(seed: int) -> tuple[Laterality, View]:
     """The (laterality, view) the evaluation scripts give phantom ``seed``: L CC, R CC, L MLO, R MLO in turn.
