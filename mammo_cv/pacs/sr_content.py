@@ -94,12 +94,18 @@ def code_dataset(code: Code) -> Dataset:
     return ds
 
 
+def _explicit_little_endian_buffer() -> DicomBytesIO:
+    """An empty in-memory file that pydicom's writers encode Explicit VR Little Endian."""
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    return buffer
+
+
 @functools.cache
 def code_sequence(tag: int, code: Code) -> RawDataElement:
     """The Code Sequence element ``tag`` holding ``code`` as its one item, encoded Explicit VR Little
     Endian with defined lengths (immutable, so one is shared by every item and document)."""
-    buffer = DicomBytesIO()
-    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    buffer = _explicit_little_endian_buffer()
     sequence = DataElement(tag, "SQ", PydicomSequence([code_dataset(code)]))
     write_data_element(buffer, sequence, [default_encoding])
     return raw_sequence(tag, buffer.getvalue()[12:])  # after the tag (4 bytes), VR (2), reserved (2), length (4)
@@ -142,8 +148,7 @@ class ItemFactory:
         """``child`` encoded as a sequence item; a shared item's bytes were kept when it was shared."""
         encoded = self._encoded.get(id(child))
         if encoded is None:
-            buffer = DicomBytesIO()
-            buffer.is_little_endian, buffer.is_implicit_VR = True, False
+            buffer = _explicit_little_endian_buffer()
             write_sequence_item(buffer, child, self.encodings)
             encoded = buffer.getvalue()
         return encoded
