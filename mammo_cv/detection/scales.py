@@ -51,9 +51,12 @@ class _NoiseCells:
 def _cell_means(values: np.ndarray, cell_px: int) -> np.ndarray:
     """Mean of ``values`` over a grid of (M // cell_px, N // cell_px) cells (at least 1 x 1)
     that tile the whole image, so each cell is ``cell_px`` or a fraction of a pixel wider,
-    float32 (area resampling)."""
-    size = (max(1, values.shape[1] // cell_px), max(1, values.shape[0] // cell_px))  # (width, height)
-    return cv2.resize(values, size, interpolation=cv2.INTER_AREA)
+    float32 (area resampling). The area weights are separable, so the rows are reduced first and
+    the columns then: about twice as fast as one two-dimensional pass, and equal to it up to
+    float32 rounding."""
+    rows, cols = max(1, values.shape[0] // cell_px), max(1, values.shape[1] // cell_px)
+    tall = cv2.resize(values, (values.shape[1], rows), interpolation=cv2.INTER_AREA)
+    return cv2.resize(tall, (cols, rows), interpolation=cv2.INTER_AREA)
 
 
 def _noise_cells(maskf: np.ndarray, step_mm: float, config: DetectionConfig) -> _NoiseCells:
