@@ -385,3 +385,40 @@ def test_soft_edged_lump_is_removed_on_coarse_pixels_and_a_sharp_calcification_i
         assert detect_calcifications(image, anatomy).label_image[lump] == 0, seed
         fine, fine_anatomy, fine_lump, _ = _lump_and_disk(0.1, seed)
         assert detect_calcifications(fine, fine_anatomy).label_image[fine_lump] > 0, seed
+
+
+def _small_disk_and_lump(spacing_mm: float, seed: int):
+    """A 1.1-mm calcification (flat disk through a 0.135 mm blur, as mini-MIAS films render it) at
+    (12, 12) mm and a soft lump (Gaussian, sigma 0.6 mm) at (28, 28) mm, both 10 noise sigma high."""
+    pixels, rr, cc = _field(spacing_mm, seed)
+    disk = ((rr * spacing_mm - 12.0) ** 2 + (cc * spacing_mm - 12.0) ** 2 <= 0.55 ** 2).astype(np.float32)
+    pixels += 10 * NOISE_SIGMA * cv2.GaussianBlur(disk, (0, 0), 0.135 / spacing_mm)
+    lump = np.exp(-((rr * spacing_mm - 28.0) ** 2 + (cc * spacing_mm - 28.0) ** 2) / (2 * 0.6 ** 2))
+    pixels += (10 * NOISE_SIGMA * lump).astype(np.float32)
+    image = MammoImage(pixels=pixels, spacing_mm=(spacing_mm, spacing_mm), spacing_source="test")
+    disk_rc, lump_rc = (round(12.0 / spacing_mm),) * 2, (round(28.0 / spacing_mm),) * 2
+    return image, _anatomy(np.ones(pixels.shape, bool)), disk_rc, lump_rc
+
+
+def test_sharp_macro_calcification_keeps_its_unweighted_snr_on_coarse_pixels_and_a_soft_lump_does_not():
+    """At 0.2 mm a 1.1-mm calcification is smaller than a whole object (1.2-mm disk) and found by
+    the 1.2-mm top-hat, weighted 0.5: without the coarse-pixel solid test its confidence is under
+    the operating point (measured 2.8-4.3 sigma, peak SNR 9.9-10.5); with it, its sharp edge gives
+    it its peak SNR and it is reported. The lump's soft edge gives it nothing. At 0.1 mm the test
+    does not run."""
+    off = DetectionConfig(coarse_solid_edge_max_mm=0.0)
+    for seed in range(4):
+        image, anatomy, disk, lump = _small_disk_and_lump(0.2, seed)
+        every_off = DetectionConfig(min_confidence=0.0, isolated_min_confidence=0.0, context_min_confidence=0.0,
+                                    coarse_solid_edge_max_mm=0.0)
+        without = detect_calcifications(image, anatomy, config=every_off)
+        k = without.label_image[disk]
+        assert k > 0 and without.confidence[k - 1] < DetectionConfig().min_confidence <= without.peak_snr[k - 1], seed
+        assert detect_calcifications(image, anatomy, config=off).label_image[disk] == 0, seed
+        dets = detect_calcifications(image, anatomy)
+        k = dets.label_image[disk]
+        assert k > 0 and dets.confidence[k - 1] == pytest.approx(dets.peak_snr[k - 1]), seed
+        assert dets.label_image[lump] == 0, seed
+        fine, fine_anatomy, _, _ = _small_disk_and_lump(0.1, seed)
+        on_fine, off_fine = (detect_calcifications(fine, fine_anatomy, config=c) for c in (DetectionConfig(), off))
+        np.testing.assert_array_equal(on_fine.confidence, off_fine.confidence)

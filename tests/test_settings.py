@@ -37,7 +37,7 @@ def test_schema_and_dataclass_fields_agree_exactly():
         declared = [entry.key for entry in SETTINGS if entry.section == section]
         assert declared == [f.name for f in dataclasses.fields(cls)], section  # same keys, same order
     assert {entry.section for entry in SETTINGS} == set(SECTIONS)
-    assert len({(entry.section, entry.key) for entry in SETTINGS}) == len(SETTINGS) == 132
+    assert len({(entry.section, entry.key) for entry in SETTINGS}) == len(SETTINGS) == 134
 
 
 @pytest.mark.parametrize("entry", SETTINGS, ids=lambda entry: f"{entry.section}.{entry.key}")

@@ -36,7 +36,7 @@ from mammo_cv.detection.artefacts import _sharper_than_psf
 from mammo_cv.detection.edges import _edge_sigma_mm, _soft, _whole
 from mammo_cv.detection.noise import equalize_noise
 from mammo_cv.detection.scales import _response_maps
-from mammo_cv.detection.segmentation import _Candidates, _candidates, _hysteresis_regions, _Regions
+from mammo_cv.detection.segmentation import _areas, _Candidates, _candidates, _hysteresis_regions, _Regions
 from mammo_cv.detection.selection import _allowed_zone, _scores, _selected
 
 __all__ = ["DetectionConfig", "Detections", "detect_calcifications"]
@@ -123,6 +123,16 @@ class DetectionConfig:
         blurs its measured edge. 10, the "obvious" contrast of issue 14: on the development normals 90 % of
         the soft false marks lie below it, and the calcifications the test removed above it were rims and
         rods of 10-48 sigma.
+    coarse_solid_min_diameter_mm, coarse_solid_edge_max_mm : float, float
+        Where the pixels are too coarse for the sharpness test (spacings above 0.12 mm) the edge blur is the
+        only sharpness evidence, so a candidate of at least the disk of this diameter (mm; BI-RADS 5th ed.:
+        macro-calcifications are larger than about 1 mm) whose edge blur is at most this (mm) is solid too,
+        whole or not: its confidence is at least its unweighted peak SNR. At 0.2 mm a 1.2-1.5 mm round
+        calcification is 6-7 px wide: the 1.2-mm top-hat, weighted 0.5, finds it, and its half-maximum
+        region is smaller than the ``whole_min_diameter_mm`` disk a whole object needs. 0.35 mm lies above
+        the edges of macro-calcifications inserted into the mini-MIAS development normals (median per type
+        0.26-0.29 mm) and below those of the tissue false marks (0.49 mm). Chosen there
+        (``docs/real-images.md``, section 12). ``coarse_solid_edge_max_mm`` 0 switches it off.
     whole_edge_max_mm : float
         A whole object whose edge blur (Gaussian sigma, :mod:`.edges`) is at most this is solid,
         mm: its confidence is at least its unweighted peak SNR (``scale_weights`` do not apply).
@@ -202,6 +212,8 @@ class DetectionConfig:
     psf_excess_sigma: float = 3.0
     soft_edge_min_mm: float = 0.5
     soft_edge_spare_confidence: float = 10.0
+    coarse_solid_min_diameter_mm: float = 1.0
+    coarse_solid_edge_max_mm: float = 0.35
     skin_margin_mm: float = 5.0
     pectoral_margin_mm: float = 2.0
     elongation_free: float = 20.0
@@ -378,12 +390,17 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
     candidates = None if regions is None else _candidates(regions, image.spacing_mm, config)
     if candidates is None:
         return _empty(image.shape, config)
-    # where the pixels are too coarse for the sharpness test, large candidates take the edge test instead
-    soft_test = regions.sharp is None and math.isfinite(config.soft_edge_min_mm)
+    # where the pixels are too coarse for the sharpness test, the edge blur stands in for it
+    coarse = regions.sharp is None
+    soft_test = coarse and math.isfinite(config.soft_edge_min_mm)
     whole = _whole(candidates)
-    edge_mm = (_edge_sigma_mm(pixels, regions, candidates, spacing_mm) if soft_test or whole.any()
+    edge_mm = (_edge_sigma_mm(pixels, regions, candidates, spacing_mm) if coarse or whole.any()
                else np.full(candidates.n_labels - 1, np.inf))
-    scores = _scores(regions, candidates, whole & (edge_mm <= config.whole_edge_max_mm), config)
+    solid = whole & (edge_mm <= config.whole_edge_max_mm)
+    if coarse:
+        macro_px = area_mm2_to_px(math.pi / 4 * config.coarse_solid_min_diameter_mm ** 2, image.spacing_mm)
+        solid |= (_areas(candidates) >= macro_px) & (edge_mm <= config.coarse_solid_edge_max_mm)
+    scores = _scores(regions, candidates, solid, config)
     origin = (box[0].start, box[1].start)
     crop_rc = np.stack([regions.rr[scores.peak_at], regions.cc[scores.peak_at]], axis=1)
     removed = _sharper_than_psf(pixels, mask, crop_rc, spacing_mm, image_kind(image), config.psf_excess_sigma)

@@ -67,6 +67,11 @@ class _Candidates:
     whole: np.ndarray
 
 
+def _areas(candidates: _Candidates) -> np.ndarray:
+    """(n,) int64 pixel count of every candidate."""
+    return np.bincount(candidates.label, minlength=candidates.n_labels)[1:]
+
+
 def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray | None, pixels: np.ndarray,
                         config: DetectionConfig) -> _Regions | None:
     """Connected regions of ``snr >= config.grow_snr`` (8-connected) and their per-pixel values;

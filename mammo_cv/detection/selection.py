@@ -22,7 +22,7 @@ from mammo_cv.core.geometry import principal_moments
 from mammo_cv.core.types import Anatomy
 from mammo_cv.core.units import area_mm2_to_px
 from mammo_cv.detection.reductions import _label_argmax, _label_max
-from mammo_cv.detection.segmentation import _Candidates, _Regions
+from mammo_cv.detection.segmentation import _areas, _Candidates, _Regions
 
 if TYPE_CHECKING:  # the config lives with the composition in detect.py, which imports this module
     from mammo_cv.detection.detect import DetectionConfig
@@ -67,7 +67,7 @@ def _scores(regions: _Regions, candidates: _Candidates, solid: np.ndarray, confi
     # glandular texture, which a sharp edge rules out, do not apply to it
     weighted_peak = np.where(solid, np.maximum(weighted_peak, peak), weighted_peak)
     return _Scores(peak_at=peak_at, peak_snr=peak, score=weighted_peak, found=found,
-                   area_px=np.bincount(lab, minlength=n)[1:],
+                   area_px=_areas(candidates),
                    elongation=_elongation(lab, regions.rr[at].astype(np.float64), regions.cc[at].astype(np.float64),
                                        n - 1))
 
