@@ -239,6 +239,19 @@ def point_source_sharpness(psf_sigma_px: float) -> float:
     return float((grid[1, 1] - (grid.sum() - grid[1, 1]) / 8.0) / grid[1, 1])
 
 
+def _centroid(mask: np.ndarray) -> tuple[float, float] | None:
+    """(row, col) centroid of the (M, N) bool ``mask``, px; None when it is empty. From its row
+    and column counts (exact integers, as ``cv2.moments`` gives them, in a twentieth of the time)."""
+    pixels = mask.view(np.uint8)
+    per_row = cv2.reduce(pixels, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    per_col = cv2.reduce(pixels, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    count = float(per_row.sum(dtype=np.int64))
+    if count == 0:
+        return None
+    return (float(np.dot(np.arange(per_row.size, dtype=np.float64), per_row)) / count,
+            float(np.dot(np.arange(per_col.size, dtype=np.float64), per_col)) / count)
+
+
 def breast_noise(pixels: np.ndarray, breast_mask: np.ndarray) -> tuple[NoiseModel, np.ndarray] | None:
     """The noise of an image (:func:`measure_noise`) in a :data:`PSF_WINDOW_PX` window about the
     centroid of the breast, over the breast eroded by 9 px (its edge is not noise).
@@ -254,11 +267,11 @@ def breast_noise(pixels: np.ndarray, breast_mask: np.ndarray) -> tuple[NoiseMode
         The noise of the window, and the window's interior pixels, (h, w) bool; None when the
         breast is empty or the window holds fewer than 256 interior pixels.
     """
-    moments = cv2.moments(breast_mask.view(np.uint8), binaryImage=True)
-    if moments["m00"] == 0:
+    centroid = _centroid(breast_mask)
+    if centroid is None:
         return None
     window = []
-    for axis, centre in enumerate((moments["m01"] / moments["m00"], moments["m10"] / moments["m00"])):
+    for axis, centre in enumerate(centroid):
         size = min(PSF_WINDOW_PX, breast_mask.shape[axis])
         start = int(min(max(centre - size / 2, 0), breast_mask.shape[axis] - size))
         window.append(slice(start, start + size))
