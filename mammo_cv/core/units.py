@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["mm_to_px", "odd_kernel_px", "area_mm2_to_px", "mean_spacing_mm"]
+__all__ = ["mm_to_px", "odd_kernel_px", "area_mm2_to_px", "disk_area_px", "mean_spacing_mm"]
 
 
 def mean_spacing_mm(spacing_mm: tuple[float, float]) -> float:
@@ -31,3 +31,8 @@ def odd_kernel_px(diameter_mm: float, spacing_mm: tuple[float, float], *, minimu
 def area_mm2_to_px(area_mm2: float, spacing_mm: tuple[float, float]) -> float:
     """Area in mm^2 -> number of pixels (float)."""
     return float(area_mm2) / (float(spacing_mm[0]) * float(spacing_mm[1]))
+
+
+def disk_area_px(diameter_mm: float, spacing_mm: tuple[float, float]) -> float:
+    """Area of a disk of ``diameter_mm`` -> number of pixels (float)."""
+    return area_mm2_to_px(math.pi / 4 * diameter_mm ** 2, spacing_mm)

@@ -31,12 +31,12 @@ import numpy as np
 
 from mammo_cv.core.psf import image_kind
 from mammo_cv.core.types import Anatomy, MammoImage
-from mammo_cv.core.units import area_mm2_to_px, mean_spacing_mm, odd_kernel_px
+from mammo_cv.core.units import disk_area_px, mean_spacing_mm, odd_kernel_px
 from mammo_cv.detection.artefacts import _sharper_than_psf
-from mammo_cv.detection.edges import _edge_sigma_mm, _soft, _whole
+from mammo_cv.detection.edges import _edge_sigma_mm, _soft
 from mammo_cv.detection.noise import equalize_noise
 from mammo_cv.detection.scales import _response_maps
-from mammo_cv.detection.segmentation import _areas, _Candidates, _candidates, _hysteresis_regions, _Regions
+from mammo_cv.detection.segmentation import _areas, _Candidates, _candidates, _hysteresis_regions, _Regions, _whole
 from mammo_cv.detection.selection import _allowed_zone, _scores, _selected
 
 __all__ = ["DetectionConfig", "Detections", "detect_calcifications"]
@@ -398,14 +398,14 @@ def detect_calcifications(image: MammoImage, anatomy: Anatomy, *,
                else np.full(candidates.n_labels - 1, np.inf))
     solid = whole & (edge_mm <= config.whole_edge_max_mm)
     if coarse:
-        macro_px = area_mm2_to_px(math.pi / 4 * config.coarse_solid_min_diameter_mm ** 2, image.spacing_mm)
+        macro_px = disk_area_px(config.coarse_solid_min_diameter_mm, image.spacing_mm)
         solid |= (_areas(candidates) >= macro_px) & (edge_mm <= config.coarse_solid_edge_max_mm)
     scores = _scores(regions, candidates, solid, config)
     origin = (box[0].start, box[1].start)
     crop_rc = np.stack([regions.rr[scores.peak_at], regions.cc[scores.peak_at]], axis=1)
     removed = _sharper_than_psf(pixels, mask, crop_rc, spacing_mm, image_kind(image), config.psf_excess_sigma)
     if soft_test:
-        lump_px = area_mm2_to_px(math.pi / 4 * config.whole_min_diameter_mm ** 2, image.spacing_mm)
+        lump_px = disk_area_px(config.whole_min_diameter_mm, image.spacing_mm)
         removed |= _soft(scores.area_px, edge_mm, scores.score, lump_px, config.soft_edge_min_mm,
                          config.soft_edge_spare_confidence)
     peak_rc = crop_rc + np.asarray(origin)

@@ -57,11 +57,6 @@ def _edge_sigma_mm(pixels: np.ndarray, regions: _Regions, candidates: _Candidate
     return _edge_sigma_px(pixels, regions, candidates) * spacing_mm
 
 
-def _whole(candidates: _Candidates) -> np.ndarray:
-    """Bool (n,): is each candidate a whole object (:func:`mammo_cv.detection.segmentation._whole_objects`)?"""
-    return np.bincount(candidates.label, weights=candidates.whole, minlength=candidates.n_labels)[1:] > 0
-
-
 def _soft(area_px: np.ndarray, edge_mm: np.ndarray, score: np.ndarray, min_area_px: float,
           soft_edge_min_mm: float, spare_score: float) -> np.ndarray:
     """Bool (n,): candidates of at least ``min_area_px`` whose edge blur ``edge_mm`` exceeds

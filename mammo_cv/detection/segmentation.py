@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from mammo_cv.core.units import area_mm2_to_px
+from mammo_cv.core.units import area_mm2_to_px, disk_area_px
 from mammo_cv.detection.reductions import _label_argmax, _label_max, _label_min, _mask_of
 
 if TYPE_CHECKING:  # the config lives with the composition in detect.py, which imports this module
@@ -70,6 +70,11 @@ class _Candidates:
 def _areas(candidates: _Candidates) -> np.ndarray:
     """(n,) int64 pixel count of every candidate."""
     return np.bincount(candidates.label, minlength=candidates.n_labels)[1:]
+
+
+def _whole(candidates: _Candidates) -> np.ndarray:
+    """Bool (n,): is each candidate a whole object (:func:`_whole_objects`)?"""
+    return np.bincount(candidates.label, weights=candidates.whole, minlength=candidates.n_labels)[1:] > 0
 
 
 def _hysteresis_regions(snr: np.ndarray, weighted: np.ndarray, sharp: np.ndarray | None, pixels: np.ndarray,
@@ -198,7 +203,7 @@ def _whole_objects(flat: np.ndarray, grey: np.ndarray, background: np.ndarray, h
     core_share = (np.bincount(blob, weights=core, minlength=n) / np.maximum(blob_area, 1))[blob]
     blob_area = blob_area[blob]
     return np.flatnonzero(inside)[
-        (blob_area >= area_mm2_to_px(math.pi / 4 * config.whole_min_diameter_mm ** 2, spacing_mm))
+        (blob_area >= disk_area_px(config.whole_min_diameter_mm, spacing_mm))
         & (blob_area <= area_mm2_to_px(config.max_area_mm2, spacing_mm))
         & (core_share >= config.whole_min_core_share)]
 

@@ -10,7 +10,6 @@ outside the area limits are removed; faint ones stay only beside confident ones.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from mammo_cv.core.geometry import principal_moments
 from mammo_cv.core.types import Anatomy
-from mammo_cv.core.units import area_mm2_to_px
+from mammo_cv.core.units import area_mm2_to_px, disk_area_px
 from mammo_cv.detection.reductions import _label_argmax, _label_max
 from mammo_cv.detection.segmentation import _areas, _Candidates, _Regions
 
@@ -163,6 +162,6 @@ def _selected(scores: _Scores, peak_rc: np.ndarray, removed: np.ndarray, spacing
     keep = scores.found & ~removed
     keep &= scores.area_px <= area_mm2_to_px(config.max_area_mm2, spacing_mm)
     confidence = scores.score * np.minimum(1.0, config.elongation_free / scores.elongation)
-    small = scores.area_px < area_mm2_to_px(math.pi / 4 * config.isolated_max_diameter_mm ** 2, spacing_mm)
+    small = scores.area_px < disk_area_px(config.isolated_max_diameter_mm, spacing_mm)
     tiny = scores.area_px < area_mm2_to_px(config.min_area_mm2, spacing_mm)
     return _reported(keep, confidence, peak_rc * np.asarray(spacing_mm), small, tiny, config), confidence

@@ -13,7 +13,7 @@ and shared.
 Writing, not building, is what costs: pydicom encodes a dataset element by element and runs its
 ambiguous-VR pass again at every nesting level. So every item is marked as already in the
 document's encoding (Explicit VR Little Endian, default character set; every element it holds has
-an explicit, unambiguous VR, so the mark is true), and each one-item Code Sequence is encoded once
+an explicit, unambiguous VR, so the mark is true), and each one-item Code Sequence is encoded
 once and shared as a raw element, which pydicom writes as the bytes it holds.
 """
 
