@@ -386,7 +386,8 @@ def main(argv: list[str] | None = None) -> dict:
         untouched.append(untouched_outcome(background, image, config))
         inserted += [insertion_outcome(background, image, seed, config) for seed in args.seeds]
     sources = sorted({b.source for b in backgrounds})
-    report = {"part": args.part, "seeds": args.seeds, "config": str(args.config) if args.config else None, "backgrounds": [b.name for b in backgrounds],
+    report = {"part": args.part, "seeds": args.seeds, "config": str(args.config) if args.config else None,
+              "backgrounds": [b.name for b in backgrounds],
               "by_source": {s: report_for([u for u in untouched if u["source"] == s],
                                           [i for i in inserted if i["source"] == s]) for s in sources},
               "seconds": round(time.perf_counter() - start, 1)}
